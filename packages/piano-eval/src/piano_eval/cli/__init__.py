@@ -1,0 +1,1 @@
+"""The ``piano-eval`` command line."""

@@ -1,0 +1,110 @@
+"""``piano-eval run``: one experiment over every fold of a split, results written as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from piano_eval.datasets import load_labelled
+from piano_eval.errors import UsageError
+from piano_eval.experiments.base import RunContext
+from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
+from piano_eval.runner import run_cv
+from piano_data.splits import SPLITS
+
+log = logging.getLogger(__name__)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``run`` and ``demo``."""
+    p.add_argument("--data-root", type=Path, default=None,
+                   help="folder holding dataset folders named as upstream (percepiano/, asap/, ...); "
+                        "default: the embedded synthetic corpus, no download needed")
+    p.add_argument("--split", default="piece4", help=f"split strategy: {', '.join(SPLITS)} (default: piece4)")
+    p.add_argument("--size", choices=("quick", "full"), default="quick",
+                   help="quick: finishes on 2 CPU cores; full: the real size, for a GPU")
+    p.add_argument("--seed", type=int, default=0, help="seed for splits, initialisation and sampling")
+    p.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: ./results)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset key (YAML value), e.g. --set model=ridge; repeatable")
+    p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                   help="run only these folds, e.g. 0,1")
+    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
+    p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
+    p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
+    p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run one experiment with cross-validation and write results.json",
+        description="Run one experiment over every fold of a split. Prints one JSON line at the end with "
+                    "experiment, split, r2, r2_std, pairwise_accuracy and results_path.",
+        epilog="experiments: " + ", ".join(sorted(EXPERIMENTS)),
+    )
+    p.add_argument("experiment", metavar="EXPERIMENT", help="experiment id, e.g. baseline-features")
+    add_run_options(p)
+    p.set_defaults(func=_run)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def context_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "accelerator": args.accelerator,
+        "devices": args.devices,
+        "precision": args.precision,
+        "muq_weights": args.muq_weights,
+    }
+
+
+def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Validate everything cheap first, then run; returns the results document."""
+    if args.split not in SPLITS:
+        raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
+    experiment = build_experiment(name, {**(overrides or {}), "size": args.size})
+    dataset = load_labelled(args.data_root)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"
+    workdir = Path(tempfile.mkdtemp(prefix=f"piano-eval-{name}-"))
+    ctx = RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root,
+                     options=context_options(args))
+    log.info("running %s on %s, split %s", name, dataset.description, args.split)
+    return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir)
+
+
+def summary_line(doc: dict[str, Any]) -> str:
+    s = doc["summary"]
+    return json.dumps({
+        "experiment": doc["experiment"],
+        "split": doc["split"],
+        "dataset": doc["dataset"]["name"],
+        "r2": s["r2"],
+        "r2_std": s["r2_std"],
+        "r2_no_deadpan": s["r2_no_deadpan"],
+        "pairwise_accuracy": s["pairwise_accuracy"],
+        "wall_s": round(doc["compute"]["wall_s"], 2),
+        "results_path": doc.get("results_path"),
+    })
+
+
+def _run(args: argparse.Namespace) -> int:
+    doc = execute(args.experiment, args, parse_overrides(args.overrides))
+    print(summary_line(doc))
+    return 0

@@ -1,0 +1,1 @@
+"""Experiment presets of ``piano-eval run``."""

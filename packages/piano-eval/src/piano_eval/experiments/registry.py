@@ -1,0 +1,34 @@
+"""The experiment ids ``piano-eval run`` knows, each a lazily imported class (no import-time side effects)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from piano_eval.errors import UsageError
+from piano_eval.experiments.base import Experiment
+
+#: experiment id -> "module:ClassName". Static on purpose: no global mutable registry.
+EXPERIMENTS: dict[str, str] = {
+    "baseline-features": "piano_eval.experiments.features:FeatureBaseline",
+}
+
+
+class UnknownExperimentError(UsageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown experiment {name!r}; choose one of: {', '.join(sorted(EXPERIMENTS))}")
+
+
+def experiment_class(name: str) -> type[Experiment]:
+    """Import and return the class behind an experiment id."""
+    if name not in EXPERIMENTS:
+        raise UnknownExperimentError(name)
+    module_name, _, cls_name = EXPERIMENTS[name].partition(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    if not (isinstance(cls, type) and issubclass(cls, Experiment)):
+        raise TypeError(f"{EXPERIMENTS[name]} is not an Experiment")
+    return cls
+
+
+def build_experiment(name: str, config: dict[str, Any] | None = None) -> Experiment:
+    return experiment_class(name)(config)

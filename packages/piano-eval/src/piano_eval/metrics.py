@@ -1,0 +1,112 @@
+"""Every metric of the project, computed here and nowhere else.
+
+- :func:`r2`: the PercePiano paper's R^2, the equal-weight mean over dimensions of sklearn's per-dimension
+  ``r2_score`` (not the variance-weighted multi-output R^2).
+- :func:`pairwise_accuracy`: for every pair of performances of the same passage (same group) and every
+  dimension where their ratings differ by more than ``threshold``, whether the predictions order them the same
+  way; averaged per dimension, then over dimensions.
+- :func:`spearman`, :func:`kendall`: rank correlations for difficulty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+from piano_data.splits import same_group_pairs
+from sklearn.metrics import r2_score
+
+__all__ = [
+    "DEFAULT_PAIR_THRESHOLD",
+    "kendall",
+    "mse",
+    "pairwise_accuracy",
+    "pairwise_accuracy_per_dim",
+    "pearson",
+    "r2",
+    "r2_per_dim",
+    "same_group_pairs",
+    "spearman",
+]
+
+#: Pairs whose true ratings differ by no more than this (on the [0, 1] label scale) are ambiguous and skipped.
+DEFAULT_PAIR_THRESHOLD = 0.05
+
+
+def _as_2d(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    if t.ndim == 1:
+        t, p = t[:, None], p.reshape(-1, 1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} differ in shape")
+    if len(t) < 2:
+        raise ValueError("metrics need at least two samples")
+    return t, p
+
+
+def r2_per_dim(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """sklearn ``r2_score`` of each dimension (column)."""
+    t, p = _as_2d(y_true, y_pred)
+    return np.asarray(r2_score(t, p, multioutput="raw_values"), dtype=np.float64)
+
+
+def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Equal-weight mean over dimensions of the per-dimension R^2 (as the PercePiano paper computes it)."""
+    return float(np.mean(r2_per_dim(y_true, y_pred)))
+
+
+def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    t, p = _as_2d(y_true, y_pred)
+    return float(np.mean((t - p) ** 2))
+
+
+def pairwise_accuracy_per_dim(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: Sequence[str],
+    threshold: float = DEFAULT_PAIR_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension same-group pairwise accuracy and the number of unambiguous pairs behind each.
+
+    A dimension with no unambiguous pair gets ``nan``. Ties in the prediction count as half right.
+    """
+    t, p = _as_2d(y_true, y_pred)
+    if len(groups) != len(t):
+        raise ValueError(f"{len(groups)} groups for {len(t)} samples")
+    pairs = same_group_pairs(groups)
+    n_dims = t.shape[1]
+    if len(pairs) == 0:
+        return np.full(n_dims, np.nan), np.zeros(n_dims, dtype=np.int64)
+    dt = t[pairs[:, 0]] - t[pairs[:, 1]]
+    dp = p[pairs[:, 0]] - p[pairs[:, 1]]
+    valid = np.abs(dt) > threshold
+    score = np.where(np.sign(dp) == np.sign(dt), 1.0, np.where(dp == 0, 0.5, 0.0))
+    counts = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = np.where(counts > 0, (score * valid).sum(axis=0) / np.maximum(counts, 1), np.nan)
+    return acc, counts.astype(np.int64)
+
+
+def pairwise_accuracy(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: Sequence[str],
+    threshold: float = DEFAULT_PAIR_THRESHOLD,
+) -> float:
+    """Mean over dimensions of :func:`pairwise_accuracy_per_dim` (``nan`` when no dimension has a pair)."""
+    acc, _ = pairwise_accuracy_per_dim(y_true, y_pred, groups, threshold)
+    return float(np.nanmean(acc)) if np.isfinite(acc).any() else float("nan")
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def kendall(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.kendalltau(x, y).statistic)
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.pearsonr(np.ravel(x), np.ravel(y)).statistic)

@@ -1,0 +1,22 @@
+"""The shared Lightning training recipe."""
+
+from piano_eval.training.config import TrainConfig
+from piano_eval.training.fit import build_trainer, fit_module
+from piano_eval.training.modules import (
+    RecipeModule,
+    SelfSupervisedModule,
+    SupervisedModule,
+    cosine_with_warmup,
+    mse_loss,
+)
+
+__all__ = [
+    "RecipeModule",
+    "SelfSupervisedModule",
+    "SupervisedModule",
+    "TrainConfig",
+    "build_trainer",
+    "cosine_with_warmup",
+    "fit_module",
+    "mse_loss",
+]

@@ -1,0 +1,44 @@
+"""The training recipe's configuration, shared by every experiment."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+Precision = Literal["32-true", "bf16-mixed", "16-mixed"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """AdamW + cosine schedule with linear warmup, gradient clipping, early stopping, top-k checkpoints.
+
+    GPU and multi-node runs are configuration only: ``accelerator="gpu"``, ``devices=8``, ``num_nodes=2``,
+    ``strategy="ddp"``, ``precision="bf16-mixed"``. ``precision="bf16-mixed"`` also works on the CPU.
+    """
+
+    max_epochs: int = 30
+    max_steps: int = -1
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    warmup_frac: float = 0.05
+    min_lr_ratio: float = 0.0
+    grad_clip: float = 1.0
+    patience: int = 15
+    save_top_k: int = 3
+    batch_size: int = 16
+    precision: Precision = "32-true"
+    accelerator: str = "cpu"
+    devices: int | str = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    seed: int = 0
+    num_workers: int = 0
+    log_every_n_steps: int = 10
+    progress_bar: bool = True
+    check_val_every_n_epoch: int = 1
+
+    def with_(self, **changes: Any) -> TrainConfig:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
