@@ -1,0 +1,250 @@
+"""MIDI -> 24 kHz mono float32 audio with the fluidsynth CLI and several soundfonts, cached by content hash.
+
+Each render runs ``fluidsynth -ni -q -O float -T wav`` in a subprocess (the CLI writes stereo only), downmixes
+to mono, trims the silent tail and writes ``<cache_dir>/<soundfont>/<h[:2]>/<h>.wav`` atomically, where ``h``
+hashes the MIDI bytes, the soundfont fingerprint and the :class:`RenderConfig`. A second render of the same
+input is a file lookup. The soundfont is recorded on every rendered sample (``Segment.extra['soundfont']``),
+so cross-soundfont leave-one-out evaluation is possible later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from tqdm.auto import tqdm
+
+from piano_data.audio_io import to_mono, write_audio
+from piano_data.contracts import SAMPLE_RATE
+from piano_data.errors import PianoDataError
+from piano_data.midi import load_midi
+from piano_data.samples import Segment
+from piano_data.soundfonts import Soundfont, find_soundfont
+
+__all__ = [
+    "RenderConfig",
+    "RenderReport",
+    "RenderResult",
+    "render_all",
+    "render_midi",
+    "render_segments",
+    "trim_silent_tail",
+]
+
+log = logging.getLogger(__name__)
+_RENDER_VERSION = "render-v1"
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """How MIDI becomes audio. Every field is part of the cache key.
+
+    ``trim_db`` is relative to the clip's peak: the tail after the last sample above it (plus ``tail_pad_s``)
+    is cut. Reverb and chorus are off by default so that room acoustics come only from the AudioAugmentor.
+    """
+
+    sample_rate: int = SAMPLE_RATE
+    gain: float = 1.0
+    reverb: bool = False
+    chorus: bool = False
+    trim_db: float = -60.0
+    tail_pad_s: float = 0.25
+    min_seconds: float = 0.05
+    timeout_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """One rendered file: where it is, which soundfont, its duration and whether it came from the cache."""
+
+    path: Path
+    soundfont: str
+    seconds: float
+    cached: bool
+    digest: str
+
+
+@dataclass
+class RenderReport:
+    """What :func:`render_all` did: the rendered segments plus counts and timings."""
+
+    segments: list[Segment] = field(default_factory=list)
+    hits: int = 0
+    misses: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (key@soundfont, problem)
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    @property
+    def x_realtime(self) -> float:
+        """Seconds of audio produced per wall-clock second."""
+        return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else float("inf")
+
+
+def _fluidsynth() -> str:
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        raise PianoDataError(None, "the fluidsynth CLI is not installed: apt-get install fluidsynth")
+    return exe
+
+
+def trim_silent_tail(
+    audio: np.ndarray, sample_rate: int, trim_db: float = -60.0, pad_s: float = 0.25
+) -> np.ndarray:
+    """Cut everything after the last sample within ``trim_db`` of the peak, keeping ``pad_s`` of release."""
+    if len(audio) == 0:
+        return audio
+    peak = float(np.max(np.abs(audio)))
+    if peak == 0.0:
+        return audio[:0]
+    threshold = max(peak * 10 ** (trim_db / 20), 1e-6)
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    end = min(len(audio), int(loud[-1]) + 1 + int(pad_s * sample_rate))
+    return audio[:end]
+
+
+def _digest(midi_bytes: bytes, soundfont: Soundfont, config: RenderConfig) -> str:
+    h = hashlib.sha256(midi_bytes)
+    h.update(soundfont.fingerprint.encode())
+    h.update(json.dumps({**asdict(config), "v": _RENDER_VERSION, "timeout_s": None}, sort_keys=True).encode())
+    return h.hexdigest()[:32]
+
+
+def render_midi(
+    midi_path: str | PathLike[str],
+    soundfont: str | Soundfont,
+    cache_dir: str | PathLike[str],
+    config: RenderConfig | None = None,
+) -> RenderResult:
+    """Render one MIDI file (cached). Raises :class:`PianoDataError` for a bad MIDI, a missing soundfont, a
+    fluidsynth failure or silent output; never leaves a partial file in the cache."""
+    cfg = config or RenderConfig()
+    sfont = soundfont if isinstance(soundfont, Soundfont) else find_soundfont(soundfont)
+    midi = Path(midi_path)
+    if not midi.is_file():
+        raise PianoDataError(midi, "MIDI file not found")
+    digest = _digest(midi.read_bytes(), sfont, cfg)
+    out = Path(cache_dir) / sfont.name / digest[:2] / f"{digest}.wav"
+    if out.is_file():
+        try:
+            return RenderResult(out, sfont.name, sf.info(str(out)).duration, True, digest)
+        except (sf.LibsndfileError, RuntimeError):
+            log.warning("%s: unreadable cached render, rendering again", out)
+    load_midi(midi)  # a clear PianoDataError for corrupt or empty MIDI before fluidsynth sees it
+    with tempfile.TemporaryDirectory(prefix="render-") as tmp:
+        raw = Path(tmp) / "stereo.wav"
+        cmd = [
+            _fluidsynth(),
+            "-ni",
+            "-q",
+            "-g",
+            str(cfg.gain),
+            "-r",
+            str(cfg.sample_rate),
+            "-O",
+            "float",
+            "-T",
+            "wav",
+            "-R",
+            "1" if cfg.reverb else "0",
+            "-C",
+            "1" if cfg.chorus else "0",
+            "-F",
+            str(raw),
+            str(sfont.path),
+            str(midi),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg.timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise PianoDataError(midi, f"fluidsynth took longer than {cfg.timeout_s:.0f} s") from None
+        if proc.returncode != 0 or not raw.is_file():
+            msg = (proc.stderr or proc.stdout).strip().splitlines()
+            raise PianoDataError(midi, f"fluidsynth failed ({msg[-1] if msg else f'exit {proc.returncode}'})")
+        data, sr = sf.read(str(raw), dtype="float32", always_2d=True)
+    audio = trim_silent_tail(to_mono(data), sr, cfg.trim_db, cfg.tail_pad_s)
+    if len(audio) < cfg.min_seconds * sr:
+        raise PianoDataError(
+            midi, f"rendered audio is silent or shorter than {cfg.min_seconds} s with {sfont.name}"
+        )
+    write_audio(out, audio, sr)
+    return RenderResult(out, sfont.name, len(audio) / sr, False, digest)
+
+
+def render_all(
+    segments: Sequence[Segment],
+    soundfonts: Sequence[str | Soundfont],
+    cache_dir: str | PathLike[str],
+    *,
+    config: RenderConfig | None = None,
+    workers: int = 1,
+    strict: bool = False,
+    progress: bool = True,
+) -> RenderReport:
+    """Render every segment with every soundfont (soundfont-major order) and report hits, misses and skips.
+
+    Each returned segment is a copy with ``audio_path`` set and ``extra['soundfont']`` /
+    ``extra['render_digest']`` added; its ``key`` is unchanged (labels stay joinable), so select by
+    ``extra['soundfont']``. Bad inputs are logged and counted in ``skipped``; with ``strict=True`` the first
+    one raises instead. A missing soundfont always raises, before any work.
+    """
+    fonts = [s if isinstance(s, Soundfont) else find_soundfont(s) for s in soundfonts]
+    cfg = config or RenderConfig()
+    jobs = [(seg, sfont) for sfont in fonts for seg in segments]
+    report = RenderReport()
+    start = time.perf_counter()
+
+    def work(job: tuple[Segment, Soundfont]) -> RenderResult | PianoDataError:
+        try:
+            return render_midi(job[0].midi_path, job[1], cache_dir, cfg)
+        except PianoDataError as exc:
+            if strict:
+                raise
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = pool.map(work, jobs)
+        for (seg, sfont), res in tqdm(
+            zip(jobs, results, strict=True), total=len(jobs), desc="render", disable=not progress
+        ):
+            if isinstance(res, PianoDataError):
+                report.skipped.append((f"{seg.key}@{sfont.name}", str(res)))
+                log.warning("skipped %s with %s: %s", seg.key, sfont.name, res)
+                continue
+            report.hits += res.cached
+            report.misses += not res.cached
+            report.audio_seconds += res.seconds
+            extra = {**seg.extra, "soundfont": res.soundfont, "render_digest": res.digest}
+            report.segments.append(replace(seg, audio_path=res.path, extra=extra))
+    report.wall_seconds = time.perf_counter() - start
+    if report.skipped:
+        log.warning("rendering skipped %d of %d (segment, soundfont) jobs", len(report.skipped), len(jobs))
+    return report
+
+
+def render_segments(
+    segments: Sequence[Segment],
+    soundfonts: Sequence[str | Soundfont],
+    cache_dir: str | PathLike[str],
+    *,
+    config: RenderConfig | None = None,
+    workers: int = 1,
+    strict: bool = False,
+    progress: bool = True,
+) -> list[Segment]:
+    """The segments rendered with each soundfont (see :func:`render_all`, which also returns the counts)."""
+    return render_all(
+        segments, soundfonts, cache_dir, config=config, workers=workers, strict=strict, progress=progress
+    ).segments

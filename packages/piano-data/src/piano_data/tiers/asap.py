@@ -1,0 +1,71 @@
+"""ASAP / (n)ASAP (T3): performance MIDI, score MIDI, beat/downbeat annotations, note alignments, match files.
+
+Reads ``<root>/metadata.csv`` (paths relative to ``root``). Pieces are grouped by (composer, title), not by
+folder (``*_no_repeat`` folders are variants of one piece). The performer is the performance file stem
+without its take number and suffix (``Denisova06M`` -> ``denisova``, ``LEE_K05M`` -> ``lee_k``). Optional
+files (annotations, note alignments, match files, audio) are ``None`` when absent from the local copy; a
+missing performance MIDI is a logged, counted skip (or an error with ``strict=True``).
+"""
+
+from __future__ import annotations
+
+import re
+from os import PathLike
+from pathlib import Path
+
+from piano_data.errors import PianoDataError
+from piano_data.tiers._manifest import SkipCounter, optional_path, read_rows, require_columns
+from piano_data.tiers.types import Performance, piece_key
+
+__all__ = ["ASAP_COLUMNS", "asap_performer", "load_asap"]
+
+ASAP_COLUMNS: tuple[str, ...] = ("composer", "title", "folder", "midi_performance", "midi_score")
+_TAKE = re.compile(r"^(?P<name>.*?)[_-]?\d+(?:[_A-Za-z0-9-]*)$")
+
+
+def asap_performer(stem: str) -> str:
+    """Performer id from an ASAP performance file stem (take numbers and suffixes removed, lower case)."""
+    m = _TAKE.match(stem)
+    return (m.group("name") if m and m.group("name") else stem).lower()
+
+
+def load_asap(root: str | PathLike[str], *, strict: bool = False) -> list[Performance]:
+    """Every ASAP performance whose MIDI exists under ``root``, in metadata order."""
+    base = Path(root)
+    meta = base / "metadata.csv"
+    if not meta.is_file():
+        raise PianoDataError(meta, "ASAP metadata.csv not found (is this the ASAP root folder?)")
+    rows = read_rows(meta)
+    require_columns(meta, rows, ASAP_COLUMNS)
+    skips = SkipCounter(f"ASAP {meta}", strict)
+    out: list[Performance] = []
+    for row in rows:
+        midi = base / row["midi_performance"]
+        if not row["midi_performance"] or not midi.is_file():
+            skips.skip(midi, "performance MIDI named in metadata.csv not found")
+            continue
+        align = optional_path(base, row.get("note_alignments", ""))
+        extra = {"folder": row["folder"]}
+        for col in ("maestro_midi_performance", "start", "end", "robust_note_alignment"):
+            if row.get(col):
+                extra[col] = row[col]
+        out.append(
+            Performance(
+                key=f"asap:{row['midi_performance'].removesuffix('.mid')}",
+                source="asap",
+                piece=piece_key(row["composer"], row["title"]),
+                composer=row["composer"],
+                title=row["title"],
+                performer=asap_performer(midi.stem),
+                midi_path=midi,
+                audio_path=optional_path(base, row.get("audio_performance", "")),
+                score_midi_path=optional_path(base, row["midi_score"]),
+                annotations_path=optional_path(base, row.get("performance_annotations", "")),
+                score_annotations_path=optional_path(base, row.get("midi_score_annotations", "")),
+                alignment_path=align,
+                match_path=optional_path(base, row.get("match_file", "")),
+                extra=extra,
+            )
+        )
+    skips.report()
+    return out

@@ -1,0 +1,106 @@
+"""The piece index across corpora and the sampler of same-piece, different-performer pairs (T3 positives).
+
+Performances of every corpus are grouped by :attr:`Performance.piece`; a pair is two performances of one
+piece by different performers. These are the positives of cross-performer contrastive learning and the
+candidates of performance ranking.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import combinations
+from typing import Literal
+
+import numpy as np
+
+from piano_data.tiers.types import Performance
+
+__all__ = ["PieceIndex", "SamePiecePairSampler", "same_piece_pairs"]
+
+
+class PieceIndex:
+    """Performances grouped by piece, in first-seen order; pieces with fewer than two performers give no
+    pairs."""
+
+    def __init__(self, performances: Iterable[Performance]) -> None:
+        self.pieces: dict[str, list[Performance]] = defaultdict(list)
+        for p in performances:
+            self.pieces[p.piece].append(p)
+        self.pieces = dict(self.pieces)
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __getitem__(self, piece: str) -> list[Performance]:
+        return self.pieces[piece]
+
+    @property
+    def n_performances(self) -> int:
+        return sum(len(v) for v in self.pieces.values())
+
+    def pair_count(self, piece: str | None = None) -> int:
+        """Unordered same-piece, different-performer pairs (of one piece, or of all)."""
+        if piece is None:
+            return sum(self.pair_count(k) for k in self.pieces)
+        counts = Counter(p.performer for p in self.pieces[piece])
+        n = sum(counts.values())
+        return (n * (n - 1) - sum(c * (c - 1) for c in counts.values())) // 2
+
+    def paired_pieces(self) -> list[str]:
+        """Pieces with at least one pair."""
+        return [k for k in self.pieces if self.pair_count(k) > 0]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "performances": self.n_performances,
+            "pieces": len(self),
+            "pieces_with_pairs": len(self.paired_pieces()),
+            "same_piece_pairs": self.pair_count(),
+            "sources": dict(Counter(p.source for v in self.pieces.values() for p in v)),
+        }
+
+
+def same_piece_pairs(index: PieceIndex) -> list[tuple[Performance, Performance]]:
+    """Every unordered same-piece, different-performer pair, piece by piece."""
+    return [
+        (a, b)
+        for perfs in index.pieces.values()
+        for a, b in combinations(perfs, 2)
+        if a.performer != b.performer
+    ]
+
+
+class SamePiecePairSampler:
+    """Draws ``(anchor, positive)`` pairs of one piece by different performers, reproducibly per (seed,
+    epoch).
+
+    ``balance="piece"`` draws the piece uniformly (a piece with 30 performances is not 400 times as frequent
+    as one with 2); ``"pair"`` draws uniformly over all pairs.
+    """
+
+    def __init__(
+        self, index: PieceIndex, seed: int = 0, *, balance: Literal["piece", "pair"] = "piece"
+    ) -> None:
+        self.index, self.seed, self.balance = index, seed, balance
+        self.pieces = index.paired_pieces()
+        if not self.pieces:
+            raise ValueError("no piece has performances by two different performers: nothing to pair")
+        counts = np.array([index.pair_count(k) for k in self.pieces], dtype=np.float64)
+        self._weights = counts / counts.sum() if balance == "pair" else None
+
+    def sample(self, n: int, epoch: int = 0) -> list[tuple[Performance, Performance]]:
+        rng = np.random.default_rng([self.seed, epoch])
+        pairs = []
+        for _ in range(n):
+            perfs = self.index[self.pieces[int(rng.choice(len(self.pieces), p=self._weights))]]
+            a = perfs[int(rng.integers(len(perfs)))]
+            others = [p for p in perfs if p.performer != a.performer]  # never empty: >= 2 performers
+            pairs.append((a, others[int(rng.integers(len(others)))]))
+        return pairs
+
+    def __iter__(self) -> Iterator[tuple[Performance, Performance]]:
+        epoch = 0
+        while True:
+            yield from self.sample(1024, epoch)
+            epoch += 1
