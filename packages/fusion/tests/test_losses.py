@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from piano_fusion import (
+    augmentation_invariance_loss,
+    difficulty_loss,
+    group_ids,
+    info_nce_loss,
+    pairwise_ranking_loss,
+    regression_loss,
+    total_loss,
+)
+
+NAN = float("nan")
+
+
+def test_regression_known_answer_masks_nan() -> None:
+    pred = torch.tensor([[0.5, 0.2], [0.1, 0.1]], requires_grad=True)
+    target = torch.tensor([[1.0, NAN], [0.1, 0.4]])
+    loss = regression_loss(pred, target)
+    assert loss.item() == pytest.approx((0.25 + 0.0 + 0.09) / 3)
+    loss.backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad[0, 1] == 0
+
+
+def test_regression_no_labels_is_zero_with_graph() -> None:
+    pred = torch.rand(2, 3, requires_grad=True)
+    loss = regression_loss(pred, torch.full((2, 3), NAN))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert (pred.grad == 0).all()
+    with pytest.raises(ValueError, match="shapes differ"):
+        regression_loss(pred, torch.zeros(2, 4))
+
+
+def test_ranking_known_answer() -> None:
+    scores = torch.tensor([[1.0, 0.0], [0.0, 3.0], [5.0, 5.0]], requires_grad=True)
+    # dim 0: pair (0, 1) differs by 0.3 -> counted; dim 1: 0.50 vs 0.52 < margin -> ignored;
+    # sample 2 is another piece -> no pairs with it.
+    labels = torch.tensor([[0.8, 0.50], [0.5, 0.52], [0.1, 0.9]])
+    loss = pairwise_ranking_loss(scores, labels, ["a", "a", "b"], margin=0.05)
+    assert loss.item() == pytest.approx(math.log1p(math.exp(-1.0)))
+    loss.backward()
+    assert torch.isfinite(scores.grad).all() and (scores.grad[2] == 0).all()
+
+
+def test_ranking_reversed_order_and_nan() -> None:
+    scores = torch.tensor([[0.0], [2.0], [1.0]])
+    labels = torch.tensor([[0.9], [0.1], [NAN]])
+    # y0 > y1 but s0 < s1: softplus(-(0 - 2)) = softplus(2); the NaN sample forms no pair.
+    loss = pairwise_ranking_loss(scores, labels, torch.tensor([7, 7, 7]))
+    assert loss.item() == pytest.approx(math.log1p(math.exp(2.0)))
+
+
+def test_ranking_without_pairs_is_zero() -> None:
+    scores = torch.rand(3, 19, requires_grad=True)
+    labels = torch.rand(3, 19)
+    assert pairwise_ranking_loss(scores, labels, ["a", "b", "c"]).item() == 0.0
+    assert pairwise_ranking_loss(scores, labels.new_full((3, 19), 0.5), ["a", "a", "a"]).item() == 0.0
+
+
+def test_info_nce_known_answer() -> None:
+    z = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 3.0]], requires_grad=True)
+    loss = info_nce_loss(z, ["p", "p", "q", "q"], temperature=1.0)
+    # anchor 0: positive sim 1, negatives 0, 0 -> -log(e / (e + 2)), the same for every anchor
+    assert loss.item() == pytest.approx(math.log(math.e + 2) - 1.0, rel=1e-5)
+    loss.backward()
+    assert torch.isfinite(z.grad).all()
+
+
+def test_info_nce_several_positives() -> None:
+    z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    # anchor 0: two positives (sim 1) and one negative (sim 0): -log(e / (2e + 1)) for each positive
+    # anchors 1, 2 alike; anchor 3 has no positive and is skipped.
+    loss = info_nce_loss(z, [0, 0, 0, 1], temperature=1.0)
+    assert loss.item() == pytest.approx(math.log(2 * math.e + 1) - 1.0, rel=1e-5)
+
+
+def test_info_nce_one_piece_per_batch_is_zero() -> None:
+    z = torch.randn(5, 8, requires_grad=True)
+    loss = info_nce_loss(z, ["same"] * 5)
+    assert loss.item() == 0.0
+    loss.backward()
+    assert (z.grad == 0).all()
+    assert info_nce_loss(z, list("abcde")).item() == 0.0
+    assert info_nce_loss(z[:1], ["a"]).item() == 0.0
+    with pytest.raises(ValueError, match="groups for a batch"):
+        info_nce_loss(z, ["a", "b"])
+
+
+def test_invariance_known_answer() -> None:
+    assert augmentation_invariance_loss(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 4.0]])).item() == 2.0
+    clean = torch.ones(1, 2, requires_grad=True)
+    aug = torch.zeros(1, 2, requires_grad=True)
+    augmentation_invariance_loss(clean, aug, stop_gradient_clean=True).backward()
+    assert clean.grad is None and aug.grad is not None
+    with pytest.raises(ValueError, match="shapes differ"):
+        augmentation_invariance_loss(torch.zeros(2, 3), torch.zeros(3, 3))
+
+
+def test_difficulty_known_answers() -> None:
+    assert difficulty_loss(torch.tensor([1.0, 2.0]), torch.tensor([2.0, NAN])).item() == 1.0
+    logits = torch.zeros(2, 2)  # 3 levels, all probabilities 0.5 -> BCE log 2
+    assert difficulty_loss(logits, torch.tensor([1.0, NAN]), "ordinal").item() == pytest.approx(math.log(2))
+    confident = torch.tensor([[10.0, -10.0]])  # P(>0) ~ 1, P(>1) ~ 0: level 1
+    assert difficulty_loss(confident, torch.tensor([1.0]), "ordinal").item() < 1e-4
+    assert difficulty_loss(logits, torch.full((2,), NAN), "ordinal").item() == 0.0
+    with pytest.raises(ValueError, match=r"integers in 0\.\.2"):
+        difficulty_loss(logits, torch.tensor([3.0, 0.0]), "ordinal")
+
+
+def test_total_loss_weighted_sum() -> None:
+    terms = {"a": torch.tensor(1.0), "b": torch.tensor(2.0)}
+    assert total_loss(terms, {"a": 0.5, "b": 2.0, "c": 9.0}).item() == 4.5
+    with pytest.raises(KeyError, match="no weight"):
+        total_loss(terms, {"a": 1.0})
+
+
+def test_group_ids() -> None:
+    assert group_ids(["x", "y", "x"]).tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match="one id per sample"):
+        group_ids(torch.zeros(2, 2))

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from fusion_testing import insert_padding, make_output
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from piano_data.contracts import EncoderOutput
+from piano_fusion import AttentionPooling, FusionInputError, ModalityEmbedder, masked_softmax
+
+
+def test_masked_softmax_zero_on_padding() -> None:
+    scores = torch.tensor([[1.0, 2.0, 100.0]])
+    mask = torch.tensor([[True, True, False]])
+    w = masked_softmax(scores, mask)
+    assert w[0, 2] == 0
+    torch.testing.assert_close(w[0, :2], torch.softmax(torch.tensor([1.0, 2.0]), 0))
+
+
+def test_pooling_known_answer_uniform_scores() -> None:
+    pool = AttentionPooling(2, hidden=4)
+    for p in pool.parameters():
+        torch.nn.init.zeros_(p)  # all scores equal -> mean over valid frames
+    frames = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [99.0, 99.0]]])
+    mask = torch.tensor([[True, True, False]])
+    torch.testing.assert_close(pool(frames, mask), torch.tensor([[2.0, 3.0]]))
+
+
+def test_embedder_shape() -> None:
+    emb = ModalityEmbedder(24, out_dim=32, pool_hidden=8, hidden=16)
+    z = emb(make_output([3, 5], 24))
+    assert z.shape == (2, 32)
+
+
+@settings(deadline=None, max_examples=10)
+@given(n_extra=st.integers(1, 6), seed=st.integers(0, 1000), nan=st.booleans())
+def test_padding_invariance(n_extra: int, seed: int, nan: bool) -> None:
+    torch.manual_seed(1)
+    emb = ModalityEmbedder(12, out_dim=16, pool_hidden=8, hidden=16, dropout=0.0).eval()
+    out = make_output([4, 1, 7], 12)
+    padded = insert_padding(out, n_extra, torch.Generator().manual_seed(seed), float("nan") if nan else None)
+    torch.testing.assert_close(emb(padded), emb(out), atol=1e-5, rtol=1e-5)
+
+
+def test_all_padding_row_is_an_error() -> None:
+    emb = ModalityEmbedder(8, out_dim=16, hidden=16)
+    out = make_output([3, 0], 8, max_len=3)
+    with pytest.raises(FusionInputError, match="all padding"):
+        emb(out, "audio")
+
+
+def test_wrong_width_and_nan_frames_are_errors() -> None:
+    emb = ModalityEmbedder(8, out_dim=16, hidden=16)
+    with pytest.raises(FusionInputError, match="width 9"):
+        emb(make_output([3], 9))
+    bad = make_output([3], 8)
+    frames = bad.frames.clone()
+    frames[0, 1, 0] = float("nan")
+    with pytest.raises(FusionInputError, match="NaN"):
+        emb(EncoderOutput(frames=frames, mask=bad.mask))
