@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "piano_eval.cli.data",
     "piano_eval.cli.run",
     "piano_eval.cli.compare",
+    "piano_eval.cli.demo",
 )
 
 

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from piano_data.paths import find_data_root
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    root = find_data_root(Path(__file__).parent)
+    if root is None:
+        pytest.skip("shared data folder (../shared/data or $PIANO_EVAL_DATA) is absent")
+    return root
+
+
+@pytest.fixture(scope="session")
+def percepiano_root(data_root: Path) -> Path:
+    root = data_root / "percepiano"
+    if not root.is_dir():
+        pytest.skip(f"PercePiano is absent from {data_root}")
+    return root

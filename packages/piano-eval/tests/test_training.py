@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, cosine_with_warmup, fit_module
+from torch import nn
+from torch.utils.data import DataLoader
+
+
+def test_cosine_with_warmup_shape() -> None:
+    f = cosine_with_warmup(100, 0.05)
+    assert f(0) == pytest.approx(0.2)
+    assert f(4) == pytest.approx(1.0)
+    assert f(52) == pytest.approx(0.5, abs=0.02)
+    assert f(100) == pytest.approx(0.0, abs=1e-6)
+
+
+class _Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 19))
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        return torch.sigmoid(self.net(batch["x"]))
+
+    def pretraining_loss(self, batch: dict) -> dict[str, torch.Tensor]:
+        recon = self.net(batch["x"])[:, :4]
+        loss = ((recon - batch["x"]) ** 2).mean()
+        return {"loss": loss, "recon": loss}
+
+
+def _loader(n: int = 64) -> DataLoader:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 4, generator=g)
+    w = torch.randn(4, 19, generator=g)
+    y = torch.sigmoid(x @ w)
+    items = [{"x": x[i], "labels": y[i], "group": f"g{i % 8}"} for i in range(n)]
+
+    def collate(batch: list[dict]) -> dict:
+        return {"x": torch.stack([b["x"] for b in batch]), "labels": torch.stack([b["labels"] for b in batch]),
+                "group": [b["group"] for b in batch]}
+
+    return DataLoader(items, batch_size=16, collate_fn=collate)
+
+
+def test_supervised_recipe_learns_and_checkpoints(tmp_path: Path) -> None:
+    cfg = TrainConfig(max_epochs=25, lr=1e-2, progress_bar=False, patience=50)
+    model = _Tiny()
+    module = SupervisedModule(model, cfg)
+    loader = _loader()
+    before = float(((model(next(iter(loader))) - next(iter(loader))["labels"]) ** 2).mean())
+    best = fit_module(module, loader, _loader(), cfg, tmp_path, monitor="val_r2", mode="max")
+    assert best is not None and best.is_file()
+    assert len(list((tmp_path / "checkpoints").glob("*.ckpt"))) <= cfg.save_top_k
+    after = float(((model(next(iter(loader))) - next(iter(loader))["labels"]) ** 2).mean())
+    assert after < before * 0.5
+    assert (tmp_path / "csv").is_dir()
+
+
+def test_self_supervised_recipe_without_validation(tmp_path: Path) -> None:
+    cfg = TrainConfig(max_epochs=3, lr=1e-2, progress_bar=False)
+    assert fit_module(SelfSupervisedModule(_Tiny(), cfg), _loader(), None, cfg, tmp_path) is None
+
+
+def test_bf16_mixed_runs_on_cpu(tmp_path: Path) -> None:
+    cfg = TrainConfig(max_epochs=1, precision="bf16-mixed", progress_bar=False)
+    fit_module(SupervisedModule(_Tiny(), cfg), _loader(32), _loader(32), cfg, tmp_path)
