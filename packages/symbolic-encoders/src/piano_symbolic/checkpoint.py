@@ -1,0 +1,100 @@
+"""Save and load symbolic encoder checkpoints in a local directory.
+
+Layout: ``config.json`` (kind, model config, tokenizer fingerprint, free-form ``extra``), ``model.pt`` (state
+dict) and, for S1, ``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory that replaces
+the target in one rename, so a crash never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import torch
+from piano_data.errors import PianoDataError
+
+from piano_symbolic.encoders import EncoderKind, SymbolicBundle, build_encoder, config_from_dict
+from piano_symbolic.tokenizer import TOKENIZER_FILE, RemiTokenizer
+
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_checkpoint", "save_checkpoint"]
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.pt"
+
+
+def save_checkpoint(
+    directory: str | PathLike[str], bundle: SymbolicBundle, extra: dict[str, Any] | None = None
+) -> Path:
+    """Write ``bundle`` (model weights, config and tokenizer) to ``directory`` atomically; returns it."""
+    out = Path(directory)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    meta = {
+        "kind": bundle.kind,
+        "config": asdict(bundle.model.cfg),
+        "tokenizer_fingerprint": bundle.tokenizer.fingerprint() if bundle.tokenizer else None,
+        "extra": extra or {},
+    }
+    (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=1, default=str))
+    torch.save(bundle.model.state_dict(), tmp / WEIGHTS_FILE)
+    if bundle.tokenizer is not None:
+        bundle.tokenizer.save(tmp)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.replace(old)
+        tmp.replace(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.replace(out)
+    return out
+
+
+def load_checkpoint(
+    directory: str | PathLike[str], tokenizer: RemiTokenizer | None = None
+) -> tuple[SymbolicBundle, dict[str, Any]]:
+    """Load a checkpoint written by :func:`save_checkpoint` -> (bundle, its ``extra`` dict).
+
+    Passing ``tokenizer`` checks it against the tokenizer saved with the checkpoint and raises
+    :class:`PianoDataError` when they differ (token ids would mean different things).
+    """
+    d = Path(directory)
+    cfg_path = d / CONFIG_FILE
+    if not cfg_path.is_file() or not (d / WEIGHTS_FILE).is_file():
+        raise PianoDataError(d, f"not a symbolic encoder checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+    try:
+        meta = json.loads(cfg_path.read_text())
+        kind: EncoderKind = meta["kind"]
+        values = dict(meta["config"])
+    except (KeyError, ValueError) as exc:
+        raise PianoDataError(cfg_path, f"unreadable checkpoint config ({exc})") from None
+    if kind not in ("s1", "s2", "s3"):
+        raise PianoDataError(cfg_path, f"unknown encoder kind {kind!r} (expected s1, s2 or s3)")
+    saved_tok = None
+    if kind == "s1":
+        saved_tok = RemiTokenizer.load(d / TOKENIZER_FILE)
+        if tokenizer is not None and tokenizer.fingerprint() != saved_tok.fingerprint():
+            raise PianoDataError(
+                d,
+                f"checkpoint was trained with tokenizer {saved_tok.fingerprint()} ({saved_tok.spec}) but the given "
+                f"tokenizer is {tokenizer.fingerprint()} ({tokenizer.spec}); token ids would not match",
+            )
+    for key in ("pitch_range",):
+        if key in values and isinstance(values[key], list):
+            values[key] = tuple(values[key])
+    try:
+        cfg = config_from_dict(kind, values)
+    except TypeError as exc:
+        raise PianoDataError(
+            cfg_path, f"config does not match this version's {kind} config ({exc})"
+        ) from None
+    bundle = build_encoder(kind, cfg, saved_tok)
+    state = torch.load(d / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    bundle.model.load_state_dict(state)
+    return bundle, dict(meta.get("extra", {}))
