@@ -1,0 +1,124 @@
+"""Our performance-to-score aligner: onset-event DTW (multiscale, bounded memory), then note matching.
+
+1. Notes are grouped into onset events (score chords; performed onsets closer than ``perf_gap``), each described
+   by the pitches that start there plus their pitch classes. A multiscale DTW over the two event sequences
+   (memory O((N + M) * radius) for long pieces) gives a coarse monotone map; tempo changes and rubato cost
+   nothing since events, not seconds, are warped.
+2. Passes of pitch-wise note matching near the current map (thresholds ``passes``, wide then narrow) turn
+   matches into anchors, one per score event, kept monotone; each pass refines the map used by the next.
+3. The final map interpolates the anchors. Confidence is the share of score notes matched; flags mark
+   alignments that are probably wrong (different piece) or a performance much longer than its score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from piano_data.errors import PianoDataError
+from piano_data.midi import NoteArray
+
+from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows
+from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets
+from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch
+from piano_symbolic.align.types import Alignment, NoteMatches, TimeMap
+
+__all__ = ["AlignConfig", "align_notes", "check_notes", "default_config", "flag_alignment"]
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Settings of :func:`align_notes` (times in seconds)."""
+
+    score_gap: float = 0.02  # score notes closer than this form one event
+    perf_gap: float = 0.03  # performed onsets closer than this form one event
+    chroma_weight: float = 0.5  # weight of the pitch-class part of event features
+    max_cells: int = 4_000_000  # largest full DTW matrix; longer pieces go multiscale
+    radius: int = 12  # multiscale DTW band half-width (events)
+    passes: tuple[float, ...] = (1.0, 0.4, 0.25)  # note-matching thresholds, one pass each
+    skip: float = 0.5  # cost of leaving a note unmatched (a match costs |error| / threshold)
+    anchor: Literal["min", "median", "mean"] = "mean"  # performance time of a matched score event
+    cluster_gap: float = 0.15  # matched onsets of one score event further apart than this are split
+    leave_one_out: bool = True  # predict each event from its neighbours' anchors in later passes
+    min_confidence: float = 0.5  # below this share of matched score notes: "low_confidence"
+    max_length_ratio: float = 1.6  # performed notes / score notes above this: "performance_longer_than_score"
+
+
+def default_config() -> AlignConfig:
+    """The preset used by the CLI and the benchmark."""
+    return AlignConfig()
+
+
+def check_notes(notes: NoteArray, what: str) -> None:
+    """Raise :class:`PianoDataError` for note arrays an aligner cannot use."""
+    if len(notes) == 0:
+        raise PianoDataError(notes.source, f"{what} has no notes to align")
+    if not np.all(np.isfinite(notes.onset)):
+        raise PianoDataError(notes.source, f"{what} has non-finite onset times")
+
+
+def _coarse_map(
+    score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig
+) -> TimeMap:
+    fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
+    fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
+    path, _ = multiscale_dtw(fs, fp, max_cells=cfg.max_cells, radius=cfg.radius)
+    sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
+    # per score event keep the best-matching performed event of its run on the path
+    order = np.lexsort((-sim, path[:, 0]))
+    first = np.unique(path[order, 0], return_index=True)[1]
+    best = path[order][first]
+    return TimeMap.from_pairs(sev.time[best[:, 0]], pev.time[best[:, 1]])
+
+
+def leave_one_out(tmap: TimeMap, times: np.ndarray) -> np.ndarray:
+    """``tmap(times)``, except that a time sitting on an anchor is interpolated from the anchors around it, so
+    that a wrong anchor does not attract the same wrong matches again."""
+    s, p = tmap.score_time, tmap.performance_time
+    out = tmap(times)
+    k = np.searchsorted(s, times)
+    on = (k > 0) & (k < len(s) - 1)
+    on[on] &= s[k[on]] == times[on]
+    kk = k[on]
+    w = (times[on] - s[kk - 1]) / (s[kk + 1] - s[kk - 1])
+    out[on] = p[kk - 1] + w * (p[kk + 1] - p[kk - 1])
+    return out
+
+
+def flag_alignment(n_score: int, n_perf: int, confidence: float, cfg: AlignConfig) -> tuple[str, ...]:
+    """Flags shared by all aligners: ``low_confidence``, ``performance_longer_than_score``."""
+    flags = []
+    if confidence < cfg.min_confidence:
+        flags.append("low_confidence")
+    if n_perf > cfg.max_length_ratio * n_score:
+        flags.append("performance_longer_than_score")
+    return tuple(flags)
+
+
+def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
+    """Align a performance to its score; returns the time map, note matches, confidence and flags."""
+    cfg = cfg or default_config()
+    check_notes(score, "score")
+    check_notes(performance, "performance")
+    sev = group_onsets(score.onset, cfg.score_gap)
+    pev = group_onsets(performance.onset, cfg.perf_gap)
+    tmap = _coarse_map(score, performance, sev, pev, cfg)
+    event_pred = tmap(sev.time)
+    pairs = np.zeros((0, 2), dtype=np.int64)
+    for threshold in cfg.passes:
+        found = match_by_pitch(
+            event_pred[sev.event], score.pitch, performance.onset, performance.pitch, threshold, cfg.skip
+        )
+        s_anchor, p_anchor, inlier = anchors_from_matches(
+            found, sev, performance.onset, cfg.anchor, event_pred, cfg.cluster_gap
+        )
+        if len(s_anchor) < 2:
+            break
+        pairs = found[inlier]
+        tmap = TimeMap.from_pairs(s_anchor, p_anchor)
+        event_pred = leave_one_out(tmap, sev.time) if cfg.leave_one_out else tmap(sev.time)
+    matches = NoteMatches.from_pairs(pairs, len(score), len(performance))
+    confidence = matches.n_matched / len(score)
+    flags = flag_alignment(len(score), len(performance), confidence, cfg)
+    return Alignment(tmap, matches, float(confidence), "ours", flags)

@@ -1,0 +1,147 @@
+"""Dynamic time warping on feature sequences in bounded memory.
+
+:func:`dtw` runs DTW inside a per-row column window (``lo[i] <= j < hi[i]``), storing only the cells of the
+window. :func:`multiscale_dtw` finds that window FastDTW-style: it halves both sequences until the full matrix
+fits ``max_cells``, aligns there, and refines each finer level inside the coarser path widened by ``radius``.
+Memory is O((N + M) * radius) for long sequences instead of O(N * M).
+
+The local cost is the cosine distance ``1 - <x_i, y_j>`` of L2-normalised, non-negative feature rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["dtw", "full_window", "multiscale_dtw", "normalize_rows"]
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """L2-normalise rows (all-zero rows stay zero) as contiguous float32."""
+    x = np.asarray(x, dtype=np.float32)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.ascontiguousarray(x / np.maximum(norm, 1e-8), dtype=np.float32)
+
+
+def full_window(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The window covering the whole ``n x m`` matrix."""
+    return np.zeros(n, dtype=np.int64), np.full(n, m, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _accumulate(x, y, lo, hi, offs):  # pragma: no cover - compiled
+    n = x.shape[0]
+    d = x.shape[1]
+    acc = np.empty(offs[n], dtype=np.float32)
+    inf = np.float32(np.inf)
+    for i in range(n):
+        for j in range(lo[i], hi[i]):
+            dot = np.float32(0.0)
+            for k in range(d):
+                dot += x[i, k] * y[j, k]
+            c = np.float32(1.0) - dot
+            if i == 0 and j == 0:
+                acc[offs[i]] = c
+                continue
+            best = inf
+            if i > 0:
+                if lo[i - 1] <= j - 1 < hi[i - 1]:
+                    best = min(best, acc[offs[i - 1] + j - 1 - lo[i - 1]])
+                if lo[i - 1] <= j < hi[i - 1]:
+                    best = min(best, acc[offs[i - 1] + j - lo[i - 1]])
+            if j > lo[i]:
+                best = min(best, acc[offs[i] + j - 1 - lo[i]])
+            acc[offs[i] + j - lo[i]] = c + best
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _backtrack(acc, lo, hi, offs, n, m):  # pragma: no cover - compiled
+    path_i = np.empty(n + m, dtype=np.int64)
+    path_j = np.empty(n + m, dtype=np.int64)
+    i, j = n - 1, m - 1
+    k = 0
+    inf = np.float32(np.inf)
+    while True:
+        path_i[k] = i
+        path_j[k] = j
+        k += 1
+        if i == 0 and j == 0:
+            break
+        best = inf
+        bi, bj = i, j - 1
+        if i > 0:
+            if lo[i - 1] <= j - 1 < hi[i - 1]:
+                v = acc[offs[i - 1] + j - 1 - lo[i - 1]]
+                if v < best:
+                    best, bi, bj = v, i - 1, j - 1
+            if lo[i - 1] <= j < hi[i - 1]:
+                v = acc[offs[i - 1] + j - lo[i - 1]]
+                if v < best:
+                    best, bi, bj = v, i - 1, j
+        if j > lo[i]:
+            v = acc[offs[i] + j - 1 - lo[i]]
+            if v < best:
+                best, bi, bj = v, i, j - 1
+        i, j = bi, bj
+    return path_i[:k][::-1].copy(), path_j[:k][::-1].copy()
+
+
+def dtw(
+    x: np.ndarray, y: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """DTW of normalised features ``x [N, D]`` and ``y [M, D]`` inside a window.
+
+    Returns the warping path ``[L, 2]`` (monotone, from (0, 0) to (N-1, M-1)) and its total cost.
+    """
+    n, m = len(x), len(y)
+    if n == 0 or m == 0:
+        raise ValueError("dtw needs two non-empty sequences")
+    if lo is None or hi is None:
+        lo, hi = full_window(n, m)
+    offs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(hi - lo, out=offs[1:])
+    acc = _accumulate(normalize_rows(x), normalize_rows(y), lo, hi, offs)
+    pi, pj = _backtrack(acc, lo, hi, offs, n, m)
+    return np.stack([pi, pj], axis=1), float(acc[-1])
+
+
+def _pool2(x: np.ndarray) -> np.ndarray:
+    if len(x) % 2:
+        x = np.concatenate([x, x[-1:]])
+    return normalize_rows(x[0::2] + x[1::2])
+
+
+def _window_from_path(path: np.ndarray, n: int, m: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Project a coarse path to the finer level (x2) and widen it by ``radius`` cells each way."""
+    nc = int(path[:, 0].max()) + 1
+    cmin = np.full(nc, np.iinfo(np.int64).max, dtype=np.int64)
+    cmax = np.zeros(nc, dtype=np.int64)
+    np.minimum.at(cmin, path[:, 0], path[:, 1])
+    np.maximum.at(cmax, path[:, 0], path[:, 1])
+    rows = np.arange(n) // 2
+    lo = 2 * cmin[np.minimum(rows, nc - 1)] - radius
+    hi = 2 * cmax[np.minimum(rows, nc - 1)] + 2 + radius
+    if radius > 0:  # widen vertically too: a row sees the columns of its neighbours
+        pad_lo = np.pad(lo, radius, mode="edge")
+        pad_hi = np.pad(hi, radius, mode="edge")
+        lo = np.lib.stride_tricks.sliding_window_view(pad_lo, 2 * radius + 1).min(axis=1)
+        hi = np.lib.stride_tricks.sliding_window_view(pad_hi, 2 * radius + 1).max(axis=1)
+    lo = np.minimum.accumulate(np.clip(lo, 0, m)[::-1])[::-1].copy()
+    hi = np.maximum.accumulate(np.clip(hi, 1, m))
+    lo[0], hi[-1] = 0, m
+    lo[1:] = np.minimum(lo[1:], hi[:-1])
+    return lo.astype(np.int64), hi.astype(np.int64)
+
+
+def multiscale_dtw(
+    x: np.ndarray, y: np.ndarray, *, max_cells: int = 4_000_000, radius: int = 12
+) -> tuple[np.ndarray, float]:
+    """DTW in bounded memory: full DTW when ``N * M <= max_cells``, else coarse-to-fine (see module doc)."""
+    x, y = normalize_rows(x), normalize_rows(y)
+    n, m = len(x), len(y)
+    if n * m <= max_cells or min(n, m) <= 4 * radius + 4:
+        return dtw(x, y)
+    coarse, _ = multiscale_dtw(_pool2(x), _pool2(y), max_cells=max_cells, radius=radius)
+    lo, hi = _window_from_path(coarse, n, m, radius)
+    return dtw(x, y, lo, hi)

@@ -1,0 +1,63 @@
+"""Features for alignment: onset events (chords) with pitch/chroma vectors, and frame-wise piano-roll/chroma."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from piano_data.midi import NoteArray
+
+__all__ = ["OnsetEvents", "event_features", "frame_features", "group_onsets"]
+
+_LOW, _HIGH = 21, 109  # piano range A0..C8
+
+
+@dataclass(frozen=True)
+class OnsetEvents:
+    """Notes grouped into onset events. ``time`` is the first onset of each event; ``event`` maps note -> event."""
+
+    time: np.ndarray  # float64 [E]
+    event: np.ndarray  # int64 [N]
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def group_onsets(onset: np.ndarray, gap: float) -> OnsetEvents:
+    """Group sorted onsets: a new event starts when an onset is more than ``gap`` s after the previous one."""
+    onset = np.asarray(onset, dtype=np.float64)
+    if len(onset) == 0:
+        return OnsetEvents(np.zeros(0), np.zeros(0, dtype=np.int64))
+    new = np.concatenate([[True], np.diff(onset) > gap])
+    event = np.cumsum(new) - 1
+    return OnsetEvents(onset[new], event.astype(np.int64))
+
+
+def _pitch_chroma(pitch: np.ndarray, rows: np.ndarray, n_rows: int, weight: np.ndarray, chroma_w: float):
+    feat = np.zeros((n_rows, 88 + 12), dtype=np.float32)
+    p = np.clip(pitch, _LOW, _HIGH - 1) - _LOW
+    np.add.at(feat, (rows, p), weight)
+    np.add.at(feat, (rows, 88 + pitch % 12), chroma_w * weight)
+    return feat
+
+
+def event_features(notes: NoteArray, events: OnsetEvents, chroma_weight: float = 0.5) -> np.ndarray:
+    """Per event: which pitches start there (88 dims) and their pitch classes (12 dims), ``[E, 100]``."""
+    return _pitch_chroma(notes.pitch, events.event, len(events), np.ones(len(notes), np.float32), chroma_weight)
+
+
+def frame_features(
+    notes: NoteArray, hop: float, n_frames: int | None = None, chroma_weight: float = 1.0
+) -> np.ndarray:
+    """Frame-wise piano roll of sounding notes (88) plus chroma (12), ``[T, 100]``; each note counts in every
+    frame it overlaps (no pedal extension), with a doubled weight in its onset frame."""
+    end = notes.end_time if len(notes) else 0.0
+    t = int(np.ceil(end / hop)) + 1 if n_frames is None else n_frames
+    start = np.clip((notes.onset / hop).astype(np.int64), 0, t - 1)
+    stop = np.clip(np.ceil(notes.offset / hop).astype(np.int64), start + 1, t)
+    lengths = stop - start
+    rows = np.repeat(start, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    weight = np.ones(len(rows), dtype=np.float32)
+    weight[np.cumsum(lengths) - lengths] = 2.0  # onset frame
+    pitch = np.repeat(notes.pitch, lengths)
+    return _pitch_chroma(pitch, rows, t, weight, chroma_weight)

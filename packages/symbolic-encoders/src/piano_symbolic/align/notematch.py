@@ -1,0 +1,193 @@
+"""Note-level matching near a time map, and time-map anchors from note matches.
+
+:func:`match_by_pitch` matches, pitch by pitch, the score notes (at their predicted performance times) to the
+performed notes with a banded edit-distance DP: a match costs ``|predicted - performed| / threshold`` (only
+allowed under the threshold), leaving a note unmatched costs ``skip``. Missing, extra and repeated notes,
+trills and pedalled overlaps are handled because each pitch is its own monotone sequence.
+
+:func:`anchors_from_matches` turns matches into (score onset, performance time) anchors, one per score onset
+event, and keeps the heaviest monotone subset (weighted longest increasing subsequence) so that a stray match
+cannot fold the map back.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numba import njit
+
+from piano_symbolic.align.features import OnsetEvents
+
+__all__ = ["anchors_from_matches", "match_by_pitch", "monotone_subset"]
+
+
+@njit(cache=True, nogil=True)
+def _match_sequences(q, t, thr, skip):  # pragma: no cover - compiled
+    """Monotone matching of predicted times ``q [a]`` to performed times ``t [b]`` (both sorted)."""
+    a, b = q.shape[0], t.shape[0]
+    lo = np.empty(a + 1, np.int64)
+    hi = np.empty(a + 1, np.int64)
+    lo[0] = 0
+    for i in range(1, a + 1):
+        lo[i] = np.searchsorted(t, q[i - 1] - thr)
+        hi[i] = np.searchsorted(t, q[i - 1] + thr, side="right")
+    hi[0] = lo[1] if a > 0 else b
+    for i in range(1, a + 1):  # make rows overlap so that every cell stays reachable
+        lo[i] = max(lo[i], lo[i - 1])
+        lo[i] = min(lo[i], hi[i - 1])
+        hi[i] = max(hi[i], hi[i - 1])
+    hi[a] = b
+    offs = np.zeros(a + 2, np.int64)
+    for i in range(a + 1):
+        offs[i + 1] = offs[i] + hi[i] - lo[i] + 1
+    cost = np.empty(offs[a + 1], np.float64)
+    move = np.empty(offs[a + 1], np.int8)  # 0 match, 1 skip score note, 2 skip performed note
+    for i in range(a + 1):
+        for j in range(lo[i], hi[i] + 1):
+            k = offs[i] + j - lo[i]
+            if i == 0 and j == 0:
+                cost[k] = 0.0
+                move[k] = -1
+                continue
+            best = np.inf
+            mv = -1
+            if j > lo[i]:
+                best = cost[k - 1] + skip
+                mv = 2
+            if i > 0 and lo[i - 1] <= j <= hi[i - 1]:
+                v = cost[offs[i - 1] + j - lo[i - 1]] + skip
+                if v < best:
+                    best, mv = v, 1
+            if i > 0 and j > 0 and lo[i - 1] <= j - 1 <= hi[i - 1]:
+                d = abs(q[i - 1] - t[j - 1])
+                if d < thr:
+                    v = cost[offs[i - 1] + j - 1 - lo[i - 1]] + d / thr
+                    if v < best:
+                        best, mv = v, 0
+            cost[k] = best
+            move[k] = mv
+    pairs = np.empty((min(a, b), 2), np.int64)
+    n = 0
+    i, j = a, b
+    while i > 0 or j > 0:
+        mv = move[offs[i] + j - lo[i]]
+        if mv == 0:
+            pairs[n, 0] = i - 1
+            pairs[n, 1] = j - 1
+            n += 1
+            i -= 1
+            j -= 1
+        elif mv == 1:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[:n][::-1].copy()
+
+
+def match_by_pitch(
+    predicted: np.ndarray,
+    score_pitch: np.ndarray,
+    perf_onset: np.ndarray,
+    perf_pitch: np.ndarray,
+    threshold: float,
+    skip: float = 0.5,
+) -> np.ndarray:
+    """Match score notes (predicted performance onsets) to performed notes of the same pitch.
+
+    Returns ``[K, 2]`` (score index, performance index) pairs, sorted by score index.
+    """
+    out = []
+    for pitch in np.intersect1d(score_pitch, perf_pitch):
+        si = np.flatnonzero(score_pitch == pitch)
+        si = si[np.argsort(predicted[si], kind="stable")]
+        pi = np.flatnonzero(perf_pitch == pitch)
+        pi = pi[np.argsort(perf_onset[pi], kind="stable")]
+        pr = _match_sequences(
+            np.ascontiguousarray(predicted[si], dtype=np.float64),
+            np.ascontiguousarray(perf_onset[pi], dtype=np.float64),
+            float(threshold),
+            float(skip),
+        )
+        if len(pr):
+            out.append(np.stack([si[pr[:, 0]], pi[pr[:, 1]]], axis=1))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(out)
+    return pairs[np.argsort(pairs[:, 0], kind="stable")]
+
+
+@njit(cache=True, nogil=True)
+def _weighted_lis(values, weights):  # pragma: no cover - compiled
+    """Indices of the max-weight subsequence with non-decreasing ``values`` (O(n^2) worst, windowed)."""
+    n = values.shape[0]
+    best = np.zeros(n)
+    prev = np.full(n, -1, np.int64)
+    for i in range(n):
+        best[i] = weights[i]
+        lo = max(0, i - 256)  # anchors further back than 256 events cannot change the choice in practice
+        for k in range(lo, i):
+            if values[k] <= values[i] and best[k] + weights[i] > best[i]:
+                best[i] = best[k] + weights[i]
+                prev[i] = k
+    end = np.argmax(best)
+    out = np.empty(n, np.int64)
+    m = 0
+    while end >= 0:
+        out[m] = end
+        m += 1
+        end = prev[end]
+    return out[:m][::-1].copy()
+
+
+def monotone_subset(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Indices (in order) of the heaviest subsequence whose ``values`` never decrease."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _weighted_lis(np.asarray(values, np.float64), np.asarray(weights, np.float64))
+
+
+def anchors_from_matches(
+    pairs: np.ndarray,
+    score_events: OnsetEvents,
+    perf_onset: np.ndarray,
+    mode: Literal["min", "median", "mean"] = "median",
+    predicted: np.ndarray | None = None,
+    cluster_gap: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One (score time, performance time) anchor per score event holding matches, made monotone.
+
+    The matched onsets of an event are split into clusters (gaps over ``cluster_gap``); the biggest cluster
+    wins, ties going to the one nearest the event's ``predicted`` time, so that one stray match (an ornament,
+    a neighbouring repeated note) cannot move the anchor. Returns anchor score times, anchor performance times
+    and a boolean mask over ``pairs``: True for matches inside the chosen cluster of a kept anchor.
+    """
+    if len(pairs) == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    ev = score_events.event[pairs[:, 0]]
+    times = perf_onset[pairs[:, 1]]
+    order = np.lexsort((times, ev))
+    ev, times = ev[order], times[order]
+    new_cluster = np.concatenate([[True], (np.diff(ev) != 0) | (np.diff(times) > cluster_gap)])
+    cluster = np.cumsum(new_cluster) - 1
+    c_start = np.flatnonzero(new_cluster)
+    c_size = np.diff(np.append(c_start, len(times)))
+    c_event = ev[c_start]
+    c_median = np.array([np.median(times[s : s + n]) for s, n in zip(c_start, c_size, strict=True)])
+    pred = score_events.time[c_event] if predicted is None else predicted[c_event]
+    # best cluster per event: biggest, then nearest the prediction
+    pick = np.lexsort((np.abs(c_median - pred), -c_size, c_event))
+    first = np.concatenate([[True], np.diff(c_event[pick]) != 0])
+    chosen = pick[first]  # cluster ids, ordered by event
+    if mode == "min":
+        value = times[c_start[chosen]]
+    elif mode == "mean":
+        value = np.add.reduceat(times, c_start)[chosen] / c_size[chosen]
+    else:
+        value = c_median[chosen]
+    keep = monotone_subset(value, c_size[chosen].astype(np.float64))
+    kept_clusters = np.zeros(len(c_start), dtype=bool)
+    kept_clusters[chosen[keep]] = True
+    inlier = np.zeros(len(pairs), dtype=bool)
+    inlier[order] = kept_clusters[cluster]
+    return score_events.time[c_event[chosen[keep]]], value[keep], inlier
