@@ -11,6 +11,9 @@ from piano_eval.experiments.base import Experiment
 #: experiment id -> "module:ClassName". Static on purpose: no global mutable registry.
 EXPERIMENTS: dict[str, str] = {
     "baseline-features": "piano_eval.experiments.features:FeatureBaseline",
+    "s1": "piano_eval.experiments.symbolic:S1Experiment",
+    "s2": "piano_eval.experiments.symbolic:S2Experiment",
+    "s3": "piano_eval.experiments.symbolic:S3Experiment",
 }
 
 

@@ -1,0 +1,328 @@
+"""``s1``, ``s2``, ``s3``: a symbolic encoder pretrained on the MIDI corpus, fine-tuned per fold.
+
+``prepare`` (label-free) pretrains the encoder self-supervised on the corpus of
+:func:`piano_symbolic.corpus.build_corpus` (the run's PercePiano segments plus the ASAP, GiantMIDI and MAESTRO
+MIDI found under ``--data-root``) through :class:`~piano_eval.training.SelfSupervisedModule`, with the
+cross-performer contrastive term on same-piece batches. The checkpoint is cached under
+``cache_dir/<id>/<digest of the recipe>`` (default ``$PIANO_EVAL_CACHE`` or ``~/.cache/piano-eval``), so folds and
+reruns reuse it; ``checkpoint`` points at an existing one instead.
+
+``fit_predict`` starts every fold from the pretrained weights and fine-tunes encoder + attention pooling + a
+19-dim quality head (``piano_fusion``) with MSE plus a RankNet loss on same-piece pairs through
+:class:`~piano_eval.training.SupervisedModule`, early-stopping on a held-out 15% of the training groups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from piano_data.midi import read_notes
+from piano_data.samples import Segment, stack_labels
+from piano_fusion import AttentionPooling, QualityHead, pairwise_ranking_loss, regression_loss
+from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
+from piano_symbolic.corpus import CorpusSpec, build_corpus, group_batches, load_window
+from piano_symbolic.encoders import SymbolicBundle, build_encoder, preset_config
+from torch import nn
+from torch.utils.data import DataLoader, Sampler
+from tqdm import tqdm
+
+from piano_eval.experiments.base import Experiment, RunContext
+from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "preset": "quick",  # piano_symbolic preset: tiny | quick | (small) | base
+    "encoder": {},  # overrides of the preset's config fields
+    "corpus_sources": ["percepiano", "asap", "giantmidi", "maestro"],
+    "corpus_max_files": 40,  # per long-form source
+    "corpus_max_windows_per_file": 6,
+    "window_s": 15.0,
+    "pretrain_epochs": 2,
+    "pretrain_max_steps": -1,
+    "pretrain_lr": 1e-3,
+    "pretrain_batch_size": 16,
+    "finetune_epochs": 12,
+    "finetune_lr": 5e-4,
+    "encoder_lr_scale": 0.3,  # encoder lr = finetune_lr * scale (the head gets finetune_lr)
+    "batch_size": 16,
+    "patience": 4,
+    "rank_weight": 0.5,
+    "val_frac": 0.15,
+    "head_hidden": 128,
+    "cache_dir": None,
+    "checkpoint": None,  # a saved piano_symbolic checkpoint to start from instead of pretraining
+}
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class GroupPairSampler(Sampler[list[int]]):
+    """Batches with same-group pairs (see :func:`group_batches`), reshuffled every epoch."""
+
+    def __init__(self, groups: Sequence[str | None], batch_size: int, seed: int) -> None:
+        self.groups, self.batch_size, self.seed, self.epoch = list(groups), batch_size, seed, 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        self.epoch += 1
+        return iter(group_batches(self.groups, self.batch_size, self.seed * 1000 + self.epoch))
+
+    def __len__(self) -> int:
+        return (len(self.groups) + self.batch_size - 1) // self.batch_size
+
+
+class SymbolicRegressor(nn.Module):
+    """Encoder -> attention pooling -> 19 sigmoid outputs; the encoder gets ``encoder_lr_scale`` of the lr."""
+
+    def __init__(self, encoder: nn.Module, hidden: int, encoder_lr_scale: float) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.pool = AttentionPooling(encoder.output_dim)  # type: ignore[arg-type]
+        self.head = QualityHead(encoder.output_dim, hidden=hidden)  # type: ignore[arg-type]
+        self.encoder_lr_scale = encoder_lr_scale
+
+    def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
+        out = self.encoder(batch)
+        return self.head(self.pool(out.frames, out.mask))
+
+    def param_groups(self, base_lr: float) -> list[dict[str, Any]]:
+        head = [*self.pool.parameters(), *self.head.parameters()]
+        return [
+            {"params": list(self.encoder.parameters()), "lr": base_lr * self.encoder_lr_scale},
+            {"params": head, "lr": base_lr},
+        ]
+
+
+def quality_rank_loss(rank_weight: float) -> Any:
+    """MSE + ``rank_weight`` x RankNet on same-piece pairs (on the logits of the predictions)."""
+
+    def loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        labels = batch["labels"].to(pred.dtype)
+        mse = regression_loss(pred, labels)
+        rank = pairwise_ranking_loss(torch.logit(pred.clamp(1e-4, 1 - 1e-4)), labels, batch["group"])
+        return {"loss": mse + rank_weight * rank, "mse": mse, "rank": rank}
+
+    return loss
+
+
+class SymbolicExperiment(Experiment):
+    """Shared logic of ``s1``/``s2``/``s3``; subclasses set :attr:`kind`."""
+
+    group = "symbolic"
+    kind: ClassVar[str] = "s1"
+    defaults = DEFAULTS
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        self._state: dict[str, torch.Tensor] | None = None
+        self._cfg: Any = None
+        self._bundle: SymbolicBundle | None = None
+        self.pretrain_info: dict[str, Any] = {}
+
+    # -- configuration ----------------------------------------------------------------------------------------
+    def _encoder_cfg(self) -> Any:
+        cfg = preset_config(self.kind, str(self.config["preset"]))  # type: ignore[arg-type]
+        return replace(cfg, **dict(self.config["encoder"] or {}))
+
+    def _train_cfg(self, ctx: RunContext, **kw: Any) -> TrainConfig:
+        precision = ctx.option("precision") or "32-true"
+        devices = ctx.option("devices", 1)
+        return TrainConfig(
+            seed=ctx.seed,
+            accelerator=str(ctx.option("accelerator", "cpu") or "cpu"),
+            devices=int(devices) if str(devices).isdigit() else devices,
+            precision=precision,
+            progress_bar=False,
+            **kw,
+        )
+
+    def _cache_root(self) -> Path:
+        root = (
+            self.config["cache_dir"]
+            or os.environ.get("PIANO_EVAL_CACHE")
+            or Path.home() / ".cache" / "piano-eval"
+        )
+        return Path(root) / self.id
+
+    # -- pretraining ------------------------------------------------------------------------------------------
+    def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        c = self.config
+        if c["checkpoint"]:
+            bundle, extra = load_checkpoint(Path(c["checkpoint"]))
+            self._remember(bundle, {"checkpoint": str(c["checkpoint"]), **extra})
+            return
+        cfg = self._encoder_cfg()
+        spec = CorpusSpec(
+            sources=tuple(c["corpus_sources"]),
+            window_s=float(c["window_s"]),
+            max_files=c["corpus_max_files"],
+            max_windows_per_file=c["corpus_max_windows_per_file"],
+            seed=ctx.seed,
+        )
+        recipe = {
+            "kind": self.kind,
+            "encoder": asdict(cfg),
+            "corpus": asdict(spec),
+            "data_root": str(ctx.data_root),
+            "segments": _digest(sorted(s.key for s in segments)),
+            "train": {
+                k: c[k]
+                for k in ("pretrain_epochs", "pretrain_max_steps", "pretrain_lr", "pretrain_batch_size")
+            },
+            "seed": ctx.seed,
+        }
+        ckpt = self._cache_root() / _digest(recipe)
+        if (ckpt / "model.pt").is_file():
+            bundle, extra = load_checkpoint(ckpt)
+            log.info("%s: pretrained weights from cache %s", self.id, ckpt)
+            self._remember(bundle, {"cache": str(ckpt), **extra})
+            return
+        bundle = build_encoder(self.kind, cfg)  # type: ignore[arg-type]
+        windows = build_corpus(ctx.data_root, spec, segments)
+        names = sorted({w.group for w in windows if w.group is not None})
+        gid = {g: i for i, g in enumerate(names)}
+        items = [
+            (bundle.featurizer(load_window(w)), gid.get(w.group, -1) if w.group is not None else -1)
+            for w in tqdm(windows, desc=f"{self.id} corpus", mininterval=5)
+        ]
+        collate = _collate_with_groups(bundle)
+        tcfg = self._train_cfg(
+            ctx,
+            max_epochs=int(c["pretrain_epochs"]),
+            max_steps=int(c["pretrain_max_steps"]),
+            lr=float(c["pretrain_lr"]),
+            batch_size=int(c["pretrain_batch_size"]),
+        )
+        sampler = GroupPairSampler([w.group for w in windows], tcfg.batch_size, ctx.seed)
+        loader = DataLoader(items, batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
+        log.info("%s: pretraining on %d windows (%d same-piece groups)", self.id, len(items), len(names))
+        if tcfg.max_epochs > 0:
+            fit_module(
+                SelfSupervisedModule(bundle.model, tcfg),
+                loader,
+                None,
+                tcfg,
+                ctx.workdir / f"{self.id}-pretrain",
+            )
+        info = {"windows": len(items), "groups": len(names), "sources": _count(w.source for w in windows)}
+        save_checkpoint(ckpt, bundle, extra={"recipe": recipe, **info})
+        self._remember(bundle, {"cache": str(ckpt), **info})
+
+    def _remember(self, bundle: SymbolicBundle, info: dict[str, Any]) -> None:
+        self._bundle = bundle
+        self._cfg = bundle.model.cfg  # type: ignore[attr-defined]
+        self._state = {k: v.detach().clone() for k, v in bundle.model.state_dict().items()}
+        self.pretrain_info = info
+
+    # -- fine-tuning ------------------------------------------------------------------------------------------
+    def fit_predict(
+        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
+    ) -> np.ndarray:
+        if self._state is None:
+            raise RuntimeError(f"{self.id}: prepare() must run before fit_predict()")
+        c = self.config
+        bundle = build_encoder(self.kind, self._cfg, self._bundle.tokenizer if self._bundle else None)  # type: ignore[arg-type]
+        bundle.model.load_state_dict(self._state)
+        model = SymbolicRegressor(bundle.model, int(c["head_hidden"]), float(c["encoder_lr_scale"]))
+        rng = random.Random(ctx.seed * 100 + fold)
+        groups = sorted({s.group for s in train})
+        rng.shuffle(groups)
+        val_groups = set(groups[: max(1, int(round(len(groups) * float(c["val_frac"]))))])
+        tr = [s for s in train if s.group not in val_groups]
+        va = [s for s in train if s.group in val_groups]
+        feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
+        collate = _collate_labelled(bundle)
+
+        def data(segs: Sequence[Segment]) -> list[tuple[Any, np.ndarray, str]]:
+            labels = stack_labels(list(segs)).astype(np.float32)
+            return [(feats[s.key], labels[i], s.group) for i, s in enumerate(segs)]
+
+        tcfg = self._train_cfg(
+            ctx,
+            max_epochs=int(c["finetune_epochs"]),
+            lr=float(c["finetune_lr"]),
+            batch_size=int(c["batch_size"]),
+            patience=int(c["patience"]),
+            save_top_k=1,
+            warmup_frac=0.1,
+        )
+        sampler = GroupPairSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
+        train_loader = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
+        val_loader = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
+        module = SupervisedModule(model, tcfg, quality_rank_loss(float(c["rank_weight"])))
+        fit_module(
+            module, train_loader, val_loader, tcfg, ctx.workdir / f"{self.id}-fold{fold}", name=f"fold{fold}"
+        )
+        model.eval()
+        preds = []
+        with torch.no_grad():
+            for k in range(0, len(test), 32):
+                chunk = test[k : k + 32]
+                preds.append(model(bundle.featurizer.collate([feats[s.key] for s in chunk])).float().numpy())
+        return np.clip(np.concatenate(preds), 0.0, 1.0)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        if self._cfg is not None:
+            d["encoder_config"] = asdict(self._cfg)
+            d["encoder_parameters"] = int(sum(v.numel() for v in (self._state or {}).values()))
+        d["pretraining"] = {k: v for k, v in self.pretrain_info.items() if k != "recipe"}
+        return d
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def _collate_with_groups(bundle: SymbolicBundle) -> Any:
+    def collate(batch: list[tuple[Any, int]]) -> dict[str, Any]:
+        out = dict(bundle.featurizer.collate([b[0] for b in batch]))
+        out["group_ids"] = torch.tensor([b[1] for b in batch], dtype=torch.long)
+        return out
+
+    return collate
+
+
+def _collate_labelled(bundle: SymbolicBundle) -> Any:
+    def collate(batch: list[tuple[Any, np.ndarray, str]]) -> dict[str, Any]:
+        out = dict(bundle.featurizer.collate([b[0] for b in batch]))
+        out["labels"] = torch.from_numpy(np.stack([b[1] for b in batch]))
+        out["group"] = [b[2] for b in batch]
+        return out
+
+    return collate
+
+
+class S1Experiment(SymbolicExperiment):
+    id = "s1"
+    kind = "s1"
+    description = (
+        "S1: Transformer over REMI tokens, BERT masked-token + cross-performer pretraining, fine-tuned"
+    )
+
+
+class S2Experiment(SymbolicExperiment):
+    id = "s2"
+    kind = "s2"
+    description = "S2: GATv2 over the note graph, link + masked velocity/timing pretraining, fine-tuned"
+
+
+class S3Experiment(SymbolicExperiment):
+    id = "s3"
+    kind = "s3"
+    description = "S3: 1D-CNN + Transformer over MIDI curves, wav2vec 2.0-style pretraining, fine-tuned"
