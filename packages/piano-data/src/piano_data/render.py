@@ -157,6 +157,8 @@ def render_midi(
             "float",
             "-T",
             "wav",
+            "-o",
+            "synth.dynamic-sample-loading=1",  # load only the presets the MIDI uses: same audio, 2-3x faster
             "-R",
             "1" if cfg.reverb else "0",
             "-C",

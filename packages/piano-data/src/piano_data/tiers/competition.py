@@ -177,7 +177,7 @@ def ordinal_pairs(
             pairs = [
                 p
                 for p in pairs
-                if p.same_piece or (p.better.key not in has_same and p.worse.key not in has_same)
+                if p.same_piece or p.better.key not in has_same or p.worse.key not in has_same
             ]
         out.extend(pairs)
     return out

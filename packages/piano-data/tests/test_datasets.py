@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from piano_data.augment import AudioAugmentor, AugmentConfig
+from piano_data.cache import CacheKey, EmbeddingCache
+from piano_data.contracts import N_DIMS
+from piano_data.datasets import (
+    AudioFeatures,
+    CachedFeatures,
+    ClipDataset,
+    LabelledDataset,
+    PiecePairDataset,
+    RankingPairDataset,
+    TierMixer,
+    collate_tiers,
+)
+from piano_data.errors import PianoDataError
+from piano_data.samples import Segment
+from piano_data.tiers import (
+    Clip,
+    Performance,
+    PieceIndex,
+    SamePiecePairSampler,
+    load_competition_manifest,
+    ordinal_pairs,
+)
+from torch.utils.data import DataLoader
+
+DATA = Path(__file__).parent / "data"
+SR = 24000
+
+
+class LengthFeatures:
+    """[T, 4] frames whose length is encoded in the key (picklable, for workers)."""
+
+    def __call__(self, record: object) -> np.ndarray:
+        digits = "".join(ch for ch in str(getattr(record, "key", "3")) if ch.isdigit()) or "3"
+        n = int(digits[-2:]) % 7 + 2
+        return np.full((n, 4), float(n), dtype=np.float32)
+
+
+def _segments(n: int = 6) -> list[Segment]:
+    return [
+        Segment(
+            key=f"p_{i}",
+            midi_path=Path("x.mid"),
+            piece=f"piece{i % 2}",
+            segment="1",
+            player=str(i),
+            work="w",
+            labels=np.full(N_DIMS, i / 10),
+        )
+        for i in range(n)
+    ]
+
+
+def _perf(i: int, piece: str, audio: Path | None = None) -> Performance:
+    return Performance(
+        key=f"perf_{i}",
+        source="t",
+        piece=piece,
+        composer="",
+        title=piece,
+        performer=f"m{i}",
+        audio_path=audio,
+    )
+
+
+def test_collate_pads_and_masks_known_answer() -> None:
+    items = [
+        {"tier": 1, "x": torch.ones(2, 3), "labels": torch.zeros(N_DIMS), "key": "a", "flag": True},
+        {"tier": 1, "x": torch.ones(4, 3) * 2, "labels": torch.ones(N_DIMS), "key": "b", "flag": False},
+    ]
+    batch = collate_tiers(items)
+    assert batch["x"].shape == (2, 4, 3)
+    assert batch["mask"].tolist() == [[True, True, False, False], [True, True, True, True]]
+    assert batch["length"].tolist() == [2, 4] and batch["x"][0, 2:].abs().sum() == 0
+    assert batch["labels"].shape == (2, N_DIMS) and batch["key"] == ["a", "b"]
+    assert batch["flag"].tolist() == [True, False] and batch["tier"].tolist() == [1, 1]
+    tokens = collate_tiers([{"tier": 4, "x": torch.tensor([5, 6, 7])}, {"tier": 4, "x": torch.tensor([8])}])
+    assert tokens["x"].dtype == torch.long and tokens["x"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    with pytest.raises(ValueError, match=r"several tiers"):
+        collate_tiers([{"tier": 1, "x": torch.ones(1)}, {"tier": 4, "x": torch.ones(1)}])
+
+
+def test_t1_labelled_batches_with_workers() -> None:
+    ds = LabelledDataset(_segments(), LengthFeatures())
+    loader = DataLoader(ds, batch_size=3, collate_fn=collate_tiers, num_workers=2)
+    batches = list(loader)
+    assert [b["x"].shape[0] for b in batches] == [3, 3]
+    b = batches[0]
+    assert b["labels"].shape == (3, N_DIMS) and b["mask"].sum(1).tolist() == b["length"].tolist()
+    assert b["group"] == ["piece0_1", "piece1_1", "piece0_1"]
+    unlabelled = Segment(key="u", midi_path=Path("x.mid"), piece="p", segment="1", player="a", work="w")
+    with pytest.raises(ValueError, match=r"needs labels"):
+        LabelledDataset([unlabelled], LengthFeatures())
+
+
+@pytest.fixture
+def competition(tmp_path: Path) -> list:
+    shutil.copy(DATA / "competition_example.csv", tmp_path / "m.csv")
+    (tmp_path / "audio").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(1, 10):
+        audio = 0.1 * rng.standard_normal((SR * (1 + i % 3), 2)).astype(np.float32)  # stereo 44.1k: converted
+        sf.write(tmp_path / "audio" / f"r{i:02d}.wav", audio, 44100)
+    return ordinal_pairs(load_competition_manifest(tmp_path / "m.csv"))
+
+
+def test_t2_ranking_pairs_from_audio(competition: list) -> None:
+    feats = AudioFeatures(
+        max_seconds=1.5, random_crop=True, augmentor=AudioAugmentor(AugmentConfig(p_noise=1.0))
+    )
+    ds = RankingPairDataset(competition, feats)
+    batch = collate_tiers([ds[i] for i in range(4)])
+    assert batch["x_a"].ndim == 2 and batch["x_a"].shape[1] <= int(1.5 * SR)
+    assert batch["mask_a"].shape == batch["x_a"].shape and batch["target"].tolist() == [1.0] * 4
+    assert batch["tier"].tolist() == [2] * 4 and isinstance(batch["same_piece"], torch.Tensor)
+    again = collate_tiers([ds[i] for i in range(4)])
+    assert torch.equal(batch["x_a"], again["x_a"])  # same epoch: same crop and augmentation
+    feats.set_epoch(1)
+    assert not torch.equal(batch["x_a"], collate_tiers([ds[i] for i in range(4)])["x_a"])
+
+
+def test_t3_piece_pairs(tmp_path: Path) -> None:
+    for i in range(4):
+        sf.write(tmp_path / f"{i}.wav", 0.1 * np.ones(SR // (i + 1), np.float32), SR)
+    perfs = [_perf(i, "p" if i < 2 else "q", tmp_path / f"{i}.wav") for i in range(4)]
+    pairs = SamePiecePairSampler(PieceIndex(perfs), seed=0).sample(6)
+    batch = collate_tiers([PiecePairDataset(pairs, AudioFeatures())[i] for i in range(6)])
+    assert batch["x_a"].shape[0] == 6 and batch["tier"].tolist() == [3] * 6
+    assert all(a != b for a, b in zip(batch["key_a"], batch["key_b"], strict=True))
+    assert batch["piece"] == [p[0].piece for p in pairs]
+
+
+def test_t4_clips_from_cache_with_workers(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "cache")
+    clips = [Clip(f"c_{i}", tmp_path / "x.mid", "midi", 0.0, 20.0, "t", f"h{i}") for i in range(8)]
+    for i, c in enumerate(clips[:7]):
+        cache.put(_clip_key(c), np.full((i + 1, 8), i, np.float32))
+    loader = DataLoader(
+        ClipDataset(clips, CachedFeatures(cache, _clip_key)),
+        batch_size=4,
+        num_workers=2,
+        collate_fn=collate_tiers,
+    )
+    batches = list(loader)
+    assert [b["x"].shape for b in batches] == [(4, 4, 8), (3, 7, 8)]  # c_7 has no entry: dropped, said once
+    assert set(batches[0]) == {"tier", "x", "mask", "length", "key"}  # no label of any kind in T4
+
+
+def _clip_key(c: Clip) -> CacheKey:
+    return CacheKey(c.content_hash, "enc")
+
+
+def test_t4_audio_clip_span(tmp_path: Path) -> None:
+    sr_audio = np.arange(3 * SR, dtype=np.float32) / (3 * SR)
+    sf.write(tmp_path / "a.wav", sr_audio, SR, subtype="FLOAT")
+    clip = Clip("a@1", tmp_path / "a.wav", "audio", 1.0, 2.0, "t", "h")
+    x = AudioFeatures()(clip)
+    assert len(x) == SR and abs(x[0] - 1 / 3) < 1e-4
+
+
+def test_missing_audio_is_skipped_not_a_worker_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sf.write(tmp_path / "ok.wav", 0.1 * np.ones(SR // 2, np.float32), SR)
+    perfs = [_perf(0, "p", tmp_path / "ok.wav"), _perf(1, "p", tmp_path / "gone.wav"), _perf(2, "p", None)]
+    ds = PiecePairDataset([(perfs[0], perfs[0]), (perfs[0], perfs[1]), (perfs[2], perfs[0])], AudioFeatures())
+    batch = collate_tiers([ds[i] for i in range(3)])
+    assert batch["x_a"].shape[0] == 1
+    assert "audio file not found" in caplog.text and "no audio_path" in caplog.text
+    with pytest.raises(PianoDataError, match=r"every item of a batch"):
+        collate_tiers([ds[1], ds[2]])
+
+
+def test_tier_mixer_one_loop_over_all_tiers(competition: list) -> None:
+    feats = LengthFeatures()
+    perfs = [_perf(i, "p" if i < 3 else "q") for i in range(6)]
+    clips = [Clip(f"c_{i}", Path("x"), "midi", 0.0, 20.0, "t", "h") for i in range(5)]
+    loaders = {
+        "t1": DataLoader(LabelledDataset(_segments(), feats), batch_size=2, collate_fn=collate_tiers),
+        "t2": DataLoader(RankingPairDataset(competition, feats), batch_size=2, collate_fn=collate_tiers),
+        "t3": DataLoader(
+            PiecePairDataset(SamePiecePairSampler(PieceIndex(perfs)).sample(4), feats),
+            batch_size=2,
+            collate_fn=collate_tiers,
+        ),
+        "t4": DataLoader(ClipDataset(clips, feats), batch_size=2, collate_fn=collate_tiers),
+    }
+    mixer = TierMixer(loaders, {"t1": 2.0, "t2": 1.0, "t3": 1.0, "t4": 1.0}, steps=40, seed=1)
+    seen = {name: 0 for name in loaders}
+    for name, batch in mixer:
+        seen[name] += 1
+        assert int(batch["tier"][0]) == int(name[1])
+        assert ("labels" in batch) == (name == "t1")
+    assert len(mixer) == 40 and all(v > 0 for v in seen.values()) and seen["t1"] > seen["t4"]
+    assert [n for n, _ in TierMixer(loaders, steps=10, seed=1)] == [
+        n for n, _ in TierMixer(loaders, steps=10, seed=1)
+    ]
+    with pytest.raises(ValueError, match=r"non-negative"):
+        TierMixer(loaders, {"t1": -1.0})
