@@ -18,6 +18,8 @@ COMMANDS: tuple[str, ...] = (
     "piano_eval.cli.run",
     "piano_eval.cli.compare",
     "piano_eval.cli.demo",
+    "piano_eval.cli.train",
+    "piano_eval.cli.score",
 )
 
 

@@ -39,6 +39,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
     p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
     p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
+    p.add_argument("--preset", default=None, metavar="FILE",
+                   help="a preset YAML file to use instead of the shipped one (same keys)")
     p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
 
 
@@ -78,7 +80,7 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
     """Validate everything cheap first, then run; returns the results document."""
     if args.split not in SPLITS:
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
-    experiment = build_experiment(name, {**(overrides or {}), "size": args.size})
+    experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))
     dataset = load_labelled(args.data_root)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"

@@ -34,6 +34,15 @@ class RunContext:
         return self.options.get(name, default)
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """Predictions ``[N, 19]`` in [0, 1] with a per-value confidence in [0, 1] (``None`` when unknown)."""
+
+    values: np.ndarray
+    confidence: np.ndarray | None = None
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+
 class Experiment(ABC):
     """One row of the experiment matrix.
 
@@ -70,6 +79,19 @@ class Experiment(ABC):
         self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
     ) -> np.ndarray:
         """Train on ``train`` (fresh weights for every fold) and predict ``test``."""
+
+    # Optional: experiments that can be trained once into a checkpoint for ``piano-eval train`` / ``score``.
+    def fit(self, train: Sequence[Segment], ctx: RunContext) -> None:
+        raise NotImplementedError(f"experiment {self.id!r} cannot be trained into a checkpoint yet")
+
+    def predict(self, segments: Sequence[Segment], ctx: RunContext) -> Prediction:
+        raise NotImplementedError(f"experiment {self.id!r} cannot predict from a checkpoint yet")
+
+    def save(self, directory: Path) -> None:
+        raise NotImplementedError(f"experiment {self.id!r} cannot save a checkpoint yet")
+
+    def load(self, directory: Path) -> None:
+        raise NotImplementedError(f"experiment {self.id!r} cannot load a checkpoint yet")
 
     def describe(self) -> dict[str, Any]:
         """Provenance written into the results file."""

@@ -11,6 +11,9 @@ from piano_eval.experiments.base import Experiment
 #: experiment id -> "module:ClassName". Static on purpose: no global mutable registry.
 EXPERIMENTS: dict[str, str] = {
     "baseline-features": "piano_eval.experiments.features:FeatureBaseline",
+    "f1": "piano_eval.experiments.fusion:F1CrossAttention",
+    "f2": "piano_eval.experiments.fusion:F2Concat",
+    "f3": "piano_eval.experiments.fusion:F3Gated",
     "s1": "piano_eval.experiments.symbolic:S1Experiment",
     "s2": "piano_eval.experiments.symbolic:S2Experiment",
     "s3": "piano_eval.experiments.symbolic:S3Experiment",
@@ -33,5 +36,17 @@ def experiment_class(name: str) -> type[Experiment]:
     return cls
 
 
-def build_experiment(name: str, config: dict[str, Any] | None = None) -> Experiment:
-    return experiment_class(name)(config)
+def build_experiment(
+    name: str,
+    overrides: dict[str, Any] | None = None,
+    *,
+    size: str = "quick",
+    preset_file: str | None = None,
+) -> Experiment:
+    """An experiment configured by its preset at ``size`` (or ``preset_file``), then ``overrides``."""
+    from piano_eval.presets import resolve_config
+
+    cls = experiment_class(name)
+    known = None if cls.defaults is None else set(cls.defaults)
+    config = resolve_config(name, size, overrides, preset_file, known)
+    return cls({**config, "size": size})

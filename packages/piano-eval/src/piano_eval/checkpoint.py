@@ -1,0 +1,84 @@
+"""Trained-experiment checkpoints: a folder with ``checkpoint.json`` plus whatever the experiment saves."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from piano_data.contracts import DIMENSIONS
+from piano_data.errors import PianoDataError
+from piano_data.samples import Segment
+
+from piano_eval.datasets import LabelledDataset
+from piano_eval.experiments.base import Experiment, RunContext
+from piano_eval.experiments.registry import EXPERIMENTS, experiment_class
+from piano_eval.provenance import git_commit, machine, write_json_atomic
+
+MANIFEST = "checkpoint.json"
+CHECKPOINT_FORMAT = 1
+
+
+def train_checkpoint(
+    experiment: Experiment, dataset: LabelledDataset, ctx: RunContext, out_dir: Path
+) -> Path:
+    """Fit ``experiment`` on every segment of ``dataset`` and write the checkpoint folder atomically."""
+    segments: Sequence[Segment] = dataset.segments
+    experiment.prepare(segments, ctx)
+    experiment.fit(segments, ctx)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    try:
+        experiment.save(tmp)
+        write_json_atomic(
+            tmp / MANIFEST,
+            {
+                "format": CHECKPOINT_FORMAT,
+                "experiment": experiment.id,
+                "config": experiment.config,
+                "dimensions": list(DIMENSIONS),
+                "dataset": {"name": dataset.name, "version": dataset.version, "n_segments": len(segments)},
+                "provenance": {
+                    "git_commit": git_commit(),
+                    "machine": machine(),
+                    "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+                },
+            },
+        )
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> tuple[Experiment, dict[str, Any]]:
+    """Rebuild the experiment saved in ``directory``; errors name the folder and the problem."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise PianoDataError(directory, f"not a piano-eval checkpoint (no {MANIFEST})")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise PianoDataError(manifest_path, f"not valid JSON ({exc})") from None
+    name = manifest.get("experiment")
+    if manifest.get("format") != CHECKPOINT_FORMAT or name not in EXPERIMENTS:
+        raise PianoDataError(manifest_path, f"unsupported checkpoint (format {manifest.get('format')}, experiment {name!r})")
+    if expected_experiment is not None and name != expected_experiment:
+        raise PianoDataError(directory, f"checkpoint is from experiment {name!r}, not {expected_experiment!r}")
+    if manifest.get("dimensions") != list(DIMENSIONS):
+        raise PianoDataError(manifest_path, "checkpoint was trained on other quality dimensions")
+    experiment = experiment_class(name)(manifest.get("config"))
+    try:
+        experiment.load(directory)
+    except FileNotFoundError as exc:
+        raise PianoDataError(directory, f"checkpoint is incomplete ({exc.filename} missing)") from None
+    return experiment, manifest

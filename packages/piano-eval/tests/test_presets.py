@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from piano_eval.errors import UsageError
+from piano_eval.experiments.registry import EXPERIMENTS, build_experiment, experiment_class
+from piano_eval.presets import load_preset, preset_path, resolve_config
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_every_experiment_has_a_valid_preset(name: str) -> None:
+    path = preset_path(name)
+    assert path is not None, f"no preset YAML for {name}"
+    preset = load_preset(name)
+    assert preset.id == name and {"quick", "full"} <= set(preset.sizes)
+    cls = experiment_class(name)
+    assert preset.group == cls.group
+    for size in ("quick", "full"):
+        if cls.defaults is not None:
+            assert set(preset.config(size)) <= set(cls.defaults), f"{name}/{size} has keys the experiment lacks"
+        exp = build_experiment(name, size=size)
+        assert exp.config["size"] == size
+
+
+def test_preset_round_trip(tmp_path: Path) -> None:
+    shipped = load_preset("baseline-features")
+    doc = {"id": shipped.id, "group": shipped.group, "description": shipped.description, **shipped.sizes}
+    path = tmp_path / "custom.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    again = load_preset(path)
+    assert again.sizes == shipped.sizes and again.id == shipped.id
+    exp = build_experiment("baseline-features", {"model": "ridge"}, preset_file=str(path))
+    assert exp.config["model"] == "ridge" and exp.config["hidden"] == shipped.sizes["quick"]["hidden"]
+
+
+def test_unknown_keys_name_key_and_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: baseline-features\nquick:\n  hiden: 3\nfull: {}\n")
+    with pytest.raises(UsageError, match=r"bad\.yaml: unknown preset key\(s\) hiden"):
+        resolve_config("baseline-features", "quick", None, bad, set(experiment_class("baseline-features").defaults))
+    top = tmp_path / "top.yaml"
+    top.write_text("id: baseline-features\nquik: {}\n")
+    with pytest.raises(UsageError, match=r"top\.yaml: unknown preset key\(s\) quik"):
+        load_preset(top)
+    other = tmp_path / "other.yaml"
+    other.write_text("id: s9\nquick: {}\nfull: {}\n")
+    with pytest.raises(UsageError, match="preset is for experiment 's9'"):
+        build_experiment("baseline-features", preset_file=str(other))
