@@ -58,7 +58,7 @@ class MuQBackbone(nn.Module):
         if depth != config.encoder_depth:
             raise ValueError(f"MuQ model has {depth} Conformer layers but the config says {config.encoder_depth}")
         self.output_dim: int = config.output_dim
-        self.muq.eval()
+        self.eval()  # a backbone starts in inference mode; training code calls .train()
 
     # ------------------------------------------------------------------ structure
     @property

@@ -106,6 +106,7 @@ def apply_lora(backbone: MuQBackbone, cfg: MuQLoRAConfig | None = None) -> MuQBa
         )
     backbone.freeze()
     inject_adapter_in_model(cfg.peft_config(), backbone)
+    backbone.train(backbone.training)  # new adapter modules (dropout) follow the backbone's mode
     backbone.lora_config = cfg  # type: ignore[assignment]
     return backbone
 

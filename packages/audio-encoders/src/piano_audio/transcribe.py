@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, write_notes
 
@@ -61,9 +62,10 @@ def transcribe(
     Clipped audio is accepted by default (transcription is robust to it); empty, silent, non-finite, too short
     or unreadable audio raises :class:`PianoDataError`.
     """
+    is_file = isinstance(audio, str | os.PathLike)
     wave = load_audio(
         audio,
-        sample_rate=sample_rate,
+        sample_rate=sample_rate if is_file or sample_rate is not None else SAMPLE_RATE,
         target_rate=TRANSKUN_RATE,
         min_seconds=0.5,
         allow_clipped=allow_clipped,
@@ -74,7 +76,7 @@ def transcribe(
         events = model.transcribe(x, stepInSecond=hop_seconds, segmentSizeInSecond=segment_seconds)
     notes = [e for e in events if e.pitch > 0]
     pedal = [(float(e.start), float(e.end)) for e in events if e.pitch == -_SUSTAIN]
-    source = str(audio) if isinstance(audio, str | os.PathLike) else None
+    source = str(audio) if is_file else None
     return NoteArray.from_arrays(
         np.array([float(n.start) for n in notes]),
         np.array([float(n.end) for n in notes]),
