@@ -11,6 +11,10 @@ whole works or performers together.
   D960 mv3). The honest test of generalising to unseen music.
 - ``performer``: 4 folds over performers, dealt out like ``piece4`` (``Score``/``Score2`` count as performers).
   The same passage by other performers stays in training: this measures generalisation to new players.
+- ``soundfont``: for rendered audio, whose segments carry ``extra['soundfont']``. One fold per soundfont ``s``:
+  test on the segments rendered with ``s`` whose passage lies in ``piece4`` fold ``i % 4``; train on the segments
+  rendered with every other soundfont whose passage lies outside that fold. Both the timbre and the music of the
+  test set are unseen (cross-soundfont leave-one-out).
 - ``paper``: the PercePiano paper's protocol (seed 42): shuffle the (piece, segment) groups, draw groups of
   more than one performance into a fixed test set until it holds >= 15% of the data, give the remaining groups
   fold ``i % 4``. Fold ``k`` trains on the non-test groups outside fold ``k`` and tests on the fixed test set.
@@ -126,11 +130,35 @@ def _paper(segments: Sequence[Segment], seed: int) -> list[Fold]:
     return out
 
 
+def _soundfont(segments: Sequence[Segment], seed: int) -> list[Fold]:
+    fonts = sorted({s.extra.get("soundfont", "") for s in segments})
+    if "" in fonts or len(fonts) < 2:
+        raise ValueError("split 'soundfont' needs rendered segments from at least two soundfonts (extra['soundfont'])")
+    groups = sorted({s.group for s in segments})
+    first = {}
+    for i, s in enumerate(segments):  # one representative per passage group decides its piece4 fold
+        first.setdefault(s.group, i)
+    reps = [segments[first[g]] for g in groups]
+    fold_of_group = {}
+    for fold in _piece4(reps, seed):
+        for i in fold.test:
+            fold_of_group[reps[i].group] = fold.index
+    out = []
+    for k, font in enumerate(fonts):
+        held = k % 4
+        test = [i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of_group[s.group] == held]
+        train = [i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of_group[s.group] != held]
+        out.append(Fold(k, np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64),
+                        f"unseen soundfont {font}, unseen passages (piece fold {held})"))
+    return out
+
+
 SPLITS: dict[str, Callable[[Sequence[Segment], int], list[Fold]]] = {
     "piece4": _piece4,
     "work": _work,
     "performer": _performer,
     "paper": _paper,
+    "soundfont": _soundfont,
 }
 
 

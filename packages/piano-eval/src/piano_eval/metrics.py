@@ -26,6 +26,7 @@ __all__ = [
     "pearson",
     "r2",
     "r2_per_dim",
+    "robustness",
     "same_group_pairs",
     "spearman",
 ]
@@ -110,3 +111,34 @@ def kendall(x: np.ndarray, y: np.ndarray) -> float:
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.pearsonr(np.ravel(x), np.ravel(y)).statistic)
+
+
+def robustness(
+    y_true: np.ndarray,
+    pred_clean: np.ndarray,
+    pred_augmented: dict[str, np.ndarray],
+    groups: Sequence[str],
+    threshold: float = DEFAULT_PAIR_THRESHOLD,
+) -> dict[str, object]:
+    """Pairwise accuracy on clean vs augmented inputs, per augmentation.
+
+    For each augmentation: its pairwise accuracy, the relative ``drop`` ((clean - augmented) / clean), and the
+    Pearson r between clean and augmented predictions (all values flattened). ``mean_drop`` averages the drops
+    over augmentations (the winner-selection veto reads it); ``max_drop`` is the worst one.
+    """
+    clean = pairwise_accuracy(y_true, pred_clean, groups, threshold)
+    per_aug: dict[str, dict[str, float]] = {}
+    for name, pred in sorted(pred_augmented.items()):
+        acc = pairwise_accuracy(y_true, pred, groups, threshold)
+        per_aug[name] = {
+            "pairwise_accuracy": acc,
+            "drop": (clean - acc) / clean if clean and np.isfinite(clean) and np.isfinite(acc) else float("nan"),
+            "pearson_clean_vs_augmented": pearson(pred_clean, pred),
+        }
+    drops = [v["drop"] for v in per_aug.values() if np.isfinite(v["drop"])]
+    return {
+        "pairwise_clean": clean,
+        "per_augmentation": per_aug,
+        "mean_drop": float(np.mean(drops)) if drops else None,
+        "max_drop": float(np.max(drops)) if drops else None,
+    }

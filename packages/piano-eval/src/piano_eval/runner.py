@@ -43,6 +43,7 @@ class FoldResult:
     wall_s: float
     keys: list[str] = field(default_factory=list)
     predictions: list[list[float]] = field(default_factory=list)
+    robustness: dict[str, Any] | None = None
 
 
 def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int) -> FoldResult:
@@ -87,7 +88,23 @@ def summarize(folds: list[FoldResult]) -> dict[str, Any]:
     per_dim_r2 = np.mean([f.r2_per_dim for f in folds], axis=0)
     with np.errstate(all="ignore"):
         per_dim_pw = np.nanmean(np.array([f.pairwise_per_dim for f in folds], dtype=np.float64), axis=0)
+    robust = [f.robustness for f in folds if f.robustness]
+    robustness = None
+    if robust:
+        names = sorted({n for r in robust for n in r["per_augmentation"]})
+        per_aug = {
+            n: {k: _mean_std([r["per_augmentation"][n][k] for r in robust if n in r["per_augmentation"]])[0]
+                for k in ("pairwise_accuracy", "drop", "pearson_clean_vs_augmented")}
+            for n in names
+        }
+        robustness = {
+            "pairwise_clean": _mean_std([r["pairwise_clean"] for r in robust])[0],
+            "per_augmentation": per_aug,
+            "mean_drop": _mean_std([r["mean_drop"] for r in robust])[0],
+            "max_drop": _mean_std([r["max_drop"] for r in robust])[0],
+        }
     return {
+        "robustness": robustness,
         "r2": r2,
         "r2_std": r2_std,
         "pairwise_accuracy": pw,
@@ -131,7 +148,12 @@ def run_cv(
         test = [segments[i] for i in fold.test]
         t0 = time.perf_counter()
         pred = np.asarray(experiment.fit_predict(train, test, ctx, fold.index), dtype=np.float64)
-        results.append(score_fold(fold, test, pred, time.perf_counter() - t0, len(train)))
+        result = score_fold(fold, test, pred, time.perf_counter() - t0, len(train))
+        augmented = _augmented_predictions(experiment, test, ctx, fold.index)
+        if augmented:
+            y = stack_labels(list(test))
+            result.robustness = metrics.robustness(y, pred, augmented, [s.group for s in test])
+        results.append(result)
     wall = time.perf_counter() - start_wall
     cpu_children = os.times().children_user + os.times().children_system
     cpu_s = time.process_time() - start_cpu + cpu_children
@@ -170,6 +192,16 @@ def run_cv(
     if out_dir is not None:
         doc["results_path"] = str(write_json_atomic(Path(out_dir) / "results.json", doc))
     return doc
+
+
+def _augmented_predictions(
+    experiment: Experiment, test: Sequence[Segment], ctx: RunContext, fold: int
+) -> dict[str, np.ndarray]:
+    """Predictions on augmented test inputs, for experiments that define ``predict_augmented`` (audio)."""
+    hook = getattr(experiment, "predict_augmented", None)
+    if hook is None or not ctx.option("robustness", True):
+        return {}
+    return {name: np.asarray(p, dtype=np.float64) for name, p in hook(test, ctx, fold).items()}
 
 
 def _uses_gpu(ctx: RunContext) -> bool:

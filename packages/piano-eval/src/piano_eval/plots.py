@@ -1,0 +1,104 @@
+"""Figures people would rather look at than read: per-dimension R^2, predicted vs rated, fusion gates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from piano_data.contracts import DIMENSIONS
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=110)
+    tmp.replace(path)
+    _plt().close(fig)
+    return path
+
+
+def _label(doc: dict[str, Any]) -> str:
+    return doc["experiment"] + (f" ({doc['variant']})" if doc.get("variant") else "") + f" [{doc['split']}]"
+
+
+def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Grouped horizontal bars: each experiment's mean R^2 per dimension."""
+    plt = _plt()
+    n = len(docs)
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(DIMENSIONS) * max(1, n / 2) + 1))
+    y = np.arange(len(DIMENSIONS))[::-1]
+    height = 0.8 / max(n, 1)
+    for k, doc in enumerate(docs):
+        vals = [doc["summary"]["per_dimension"][d]["r2"] for d in DIMENSIONS]
+        ax.barh(y - k * height, vals, height=height, label=_label(doc))
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y - 0.4 + height / 2, [d.replace("_", " ") for d in DIMENSIONS], fontsize=7)
+    ax.set_xlabel("R^2 (mean over folds)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def predicted_vs_rated(doc: dict[str, Any], labels: dict[str, np.ndarray], path: Path) -> Path:
+    """One scatter per dimension of out-of-fold predictions against the ratings."""
+    plt = _plt()
+    keys = [k for f in doc["folds"] for k in f["keys"]]
+    pred = np.array([p for f in doc["folds"] for p in f["predictions"]])
+    true = np.stack([labels[k] for k in keys])
+    fig, axes = plt.subplots(4, 5, figsize=(14, 11))
+    for d, ax in enumerate(axes.flat):
+        if d >= len(DIMENSIONS):
+            ax.axis("off")
+            continue
+        ax.scatter(true[:, d], pred[:, d], s=4, alpha=0.4)
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(DIMENSIONS[d].replace("_", " ")[:38], fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.suptitle(f"{_label(doc)}: predicted (y) vs rated (x)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def gate_weights(gates: np.ndarray, path: Path, title: str = "F3 gate per dimension") -> Path:
+    """Mean audio gate per dimension (1 = leans on audio, 0 = on the symbolic track), with its spread."""
+    plt = _plt()
+    g = np.asarray(gates, dtype=np.float64).reshape(-1, len(DIMENSIONS))
+    fig, ax = plt.subplots(figsize=(8, 6))
+    y = np.arange(len(DIMENSIONS))[::-1]
+    ax.barh(y, g.mean(axis=0), xerr=g.std(axis=0), color="tab:purple", alpha=0.8)
+    ax.axvline(0.5, color="grey", ls="--", lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_yticks(y, [d.replace("_", " ") for d in DIMENSIONS], fontsize=7)
+    ax.set_xlabel("gate (0 = symbolic, 1 = audio)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def robustness_curves(doc: dict[str, Any], path: Path) -> Path:
+    """Pairwise accuracy clean vs under each augmentation."""
+    plt = _plt()
+    rob = doc["summary"].get("robustness") or {}
+    names = sorted(rob.get("per_augmentation", {}))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    vals = [rob["pairwise_clean"]] + [rob["per_augmentation"][n]["pairwise_accuracy"] for n in names]
+    ax.bar(["clean", *names], vals, color=["tab:green"] + ["tab:orange"] * len(names))
+    ax.set_ylabel("pairwise accuracy")
+    ax.set_ylim(0.4, 1.0)
+    ax.set_title(f"{_label(doc)}: robustness")
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
