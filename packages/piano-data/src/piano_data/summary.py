@@ -11,6 +11,7 @@ from piano_data.contracts import N_DIMS
 from piano_data.errors import PianoDataError
 from piano_data.percepiano import load_percepiano
 from piano_data.splits import same_group_pairs
+from piano_data.tiers.summary import summarize_tiers
 
 __all__ = ["summarize", "summarize_percepiano"]
 
@@ -41,6 +42,9 @@ def summarize(data_root: str | PathLike[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"data_root": str(root)}
     if (root / "percepiano").is_dir():
         out["percepiano"] = summarize_percepiano(root / "percepiano")
+    tiers = summarize_tiers(root)  # T2-T4 sources (absent ones omitted) and the installed soundfonts
+    out.update({k: v for k, v in tiers.items() if k != "soundfonts" and v.get("present")})
     if len(out) == 1:
         raise PianoDataError(root, "no known dataset folder here (expected percepiano/, asap/, ...)")
+    out["soundfonts"] = tiers["soundfonts"]
     return out
