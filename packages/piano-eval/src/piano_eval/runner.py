@@ -127,6 +127,7 @@ def run_cv(
     *,
     folds: Sequence[int] | None = None,
     out_dir: Path | None = None,
+    variant: str | None = None,
 ) -> dict[str, Any]:
     """Run ``experiment`` over ``split`` and write ``results.json`` into ``out_dir`` (atomically, at the end)."""
     segments = dataset.segments
@@ -160,6 +161,7 @@ def run_cv(
     doc: dict[str, Any] = {
         "format": RESULTS_FORMAT,
         "experiment": experiment.id,
+        "variant": variant,
         "group": experiment.group,
         "description": experiment.description,
         "config": experiment.describe(),

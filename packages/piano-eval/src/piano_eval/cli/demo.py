@@ -39,8 +39,6 @@ def _demo(args: argparse.Namespace) -> int:
     docs = []
     for name, overrides in runs:
         doc = execute(name, args, {**base, **overrides})
-        if overrides:
-            doc["variant"] = ",".join(f"{k}={v}" for k, v in overrides.items())
         print(summary_line(doc), flush=True)
         docs.append(doc)
     print()

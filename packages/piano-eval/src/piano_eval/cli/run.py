@@ -88,7 +88,8 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
     ctx = RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root,
                      options=context_options(args))
     log.info("running %s on %s, split %s", name, dataset.description, args.split)
-    return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir)
+    variant = ",".join(f"{k}={v}" for k, v in (overrides or {}).items()) or None
+    return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
 
 
 def summary_line(doc: dict[str, Any]) -> str:
