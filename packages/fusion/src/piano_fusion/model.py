@@ -122,7 +122,8 @@ class PianoModel(nn.Module):
         self._frozen = True
         for p in self.encoders.parameters():
             p.requires_grad_(False)
-        self.encoders.eval()
+        if len(self.encoders):
+            self.encoders.eval()
 
     def unfreeze_encoders(self) -> None:
         """Let gradients reach the encoders (tuned at ``cfg.encoder_lr``, see :meth:`param_groups`)."""
@@ -133,7 +134,7 @@ class PianoModel(nn.Module):
 
     def train(self, mode: bool = True) -> PianoModel:
         super().train(mode)
-        if self._frozen:
+        if self._frozen and len(self.encoders):
             self.encoders.eval()
         return self
 

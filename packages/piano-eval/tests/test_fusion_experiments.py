@@ -1,0 +1,87 @@
+"""f1/f2/f3 end to end on a tiny synthetic corpus (fluidsynth rendering, cached tracks, one short fold)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from piano_data.soundfonts import available_soundfonts
+from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
+from piano_eval.experiments.base import RunContext
+from piano_eval.experiments.registry import build_experiment
+
+TINY = {
+    "s1": {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "max_len": 64, "max_tokens": 128},
+    "s1_pretrain_epochs": 1,
+    "z_dim": 16,
+    "hidden": 16,
+    "d_model": 16,
+    "n_heads": 2,
+    "max_epochs": 2,
+    "patience": 2,
+    "batch_size": 4,
+}
+
+
+def _needs_rendering() -> None:
+    if shutil.which("fluidsynth") is None or "fluidr3" not in available_soundfonts():
+        pytest.skip("fluidsynth or the FluidR3 soundfont is not installed")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fusion-cache")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list:
+    return make_synthetic_corpus(SyntheticConfig(works=2, pieces_per_work=1, segments_per_piece=2, players=3))
+
+
+@pytest.mark.parametrize(
+    ("exp_id", "tracks"),
+    [
+        ("f1", {"symbolic_track": "features", "audio_track": "mel"}),
+        ("f2", {}),
+        ("f3", {"audio_track": "mel"}),
+    ],
+)
+def test_fusion_experiment_runs_a_fold(
+    exp_id: str, tracks: dict, corpus: list, cache_dir: Path, tmp_path: Path
+) -> None:
+    _needs_rendering()
+    exp = build_experiment(exp_id, {**TINY, **tracks, "cache_dir": str(cache_dir)})
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    exp.prepare(corpus, ctx)
+    test_groups = {corpus[0].group}
+    train = [s for s in corpus if s.group not in test_groups]
+    test = [s for s in corpus if s.group in test_groups]
+    pred = exp.fit_predict(train, test, ctx, fold=0)
+    assert pred.shape == (len(test), 19)
+    assert np.isfinite(pred).all() and (pred >= 0).all() and (pred <= 1).all()
+    doc = exp.describe()
+    assert set(doc["tracks"]) == {"audio", "perf_midi"}
+    if tracks.get("symbolic_track") == "features" or tracks.get("audio_track") == "mel":
+        assert "stand-in" in " ".join(doc["tracks"].values())
+    assert ("audio_gate_per_dimension" in doc) == (exp_id == "f3")
+    if exp_id == "f3":
+        assert all(0.0 <= g <= 1.0 for g in doc["audio_gate_per_dimension"].values())
+    # a second experiment on the same cache reuses every extracted track (no re-encoding)
+    cache_files = sorted(cache_dir.rglob("*.npy"))
+    again = build_experiment(exp_id, {**TINY, **tracks, "cache_dir": str(cache_dir)})
+    again.prepare(corpus, ctx)
+    assert sorted(cache_dir.rglob("*.npy")) == cache_files
+
+
+def test_fit_before_prepare_is_an_error(corpus: list, tmp_path: Path) -> None:
+    exp = build_experiment("f2", {**TINY})
+    with pytest.raises(RuntimeError, match="prepare"):
+        exp.fit_predict(corpus[:4], corpus[4:6], RunContext(workdir=tmp_path), fold=0)
+
+
+def test_unknown_track_is_an_error(corpus: list, tmp_path: Path) -> None:
+    exp = build_experiment("f2", {**TINY, "symbolic_track": "nope", "cache_dir": str(tmp_path)})
+    with pytest.raises(ValueError, match="symbolic_track"):
+        exp.prepare(corpus[:2], RunContext(workdir=tmp_path))
