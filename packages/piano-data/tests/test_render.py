@@ -9,7 +9,14 @@ import soundfile as sf
 from piano_data import soundfonts as sfmod
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, write_notes
-from piano_data.render import RenderConfig, render_all, render_midi, render_segments, trim_silent_tail
+from piano_data.render import (
+    RenderConfig,
+    render_all,
+    render_clips,
+    render_midi,
+    render_segments,
+    trim_silent_tail,
+)
 from piano_data.samples import Segment
 from piano_data.soundfonts import Soundfont, available_soundfonts, find_soundfont
 
@@ -20,6 +27,7 @@ needs_fluidsynth = pytest.mark.skipif(
 
 
 def _midi(path: Path, n: int = 6, gap: float = 0.25) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     onset = np.arange(n) * gap
     return write_notes(NoteArray.from_arrays(onset, onset + 0.2, 60 + np.arange(n), np.full(n, 80)), path)
 
@@ -82,7 +90,9 @@ def test_render_segments_records_soundfont_and_skips_bad_midi(
     bad_path.write_bytes(b"not midi")
     bad = _segment(bad_path, "bad")
     report = render_all([good, bad], ["timgm6mb"], tmp_path / "cache", progress=False)
-    assert [s.key for s in report.segments] == ["good"]
+    assert [s.key for s in report.segments] == ["good@timgm6mb"] and report.segments[0].extra[
+        "base_key"
+    ] == "good"
     assert report.segments[0].extra["soundfont"] == "timgm6mb" and report.segments[0].audio_path is not None
     assert len(report.skipped) == 1 and "not a readable MIDI" in report.skipped[0][1]
     assert "skipped 1 of 2" in caplog.text
@@ -120,3 +130,35 @@ def test_render_real_percepiano_segment(data_root: Path, tmp_path: Path, name: s
     assert sr == 24000 and audio.ndim == 1 and np.isfinite(audio).all()
     assert 0.01 < np.abs(audio).max() < 1.0
     assert 3.0 < res.seconds < 20.0
+
+
+@needs_fluidsynth
+def test_render_clips_turns_midi_clips_into_audio_spans(tmp_path: Path) -> None:
+    from piano_data.audio_io import load_audio
+    from piano_data.tiers import ClipConfig, segment_unlabelled
+
+    _midi(tmp_path / "m" / "a.mid", n=24, gap=0.5)  # 12 s of notes
+    (tmp_path / "m" / "b.mid").write_bytes(b"junk")
+    clips = segment_unlabelled(
+        [tmp_path / "m"], ClipConfig(clip_s=6, hop_s=4, min_s=3, max_s=30), progress=False
+    )
+    audio_clips = render_clips(clips, ["timgm6mb"], tmp_path / "cache", progress=False)
+    assert len(audio_clips) == len(clips) == 3
+    assert all(
+        c.kind == "audio" and c.key.endswith("@timgm6mb") and c.path.suffix == ".wav" for c in audio_clips
+    )
+    assert len({c.path for c in audio_clips}) == 1  # rendered once, cut three times
+    assert (
+        len(load_audio(audio_clips[0].path, start_s=0.0, duration_s=audio_clips[0].duration_s)) == 6 * 24000
+    )
+
+
+@needs_fluidsynth
+def test_render_real_asap_performance(data_root: Path, tmp_path: Path) -> None:
+    from piano_data.tiers import load_asap
+
+    if not (data_root / "asap" / "metadata.csv").is_file():
+        pytest.skip("ASAP is absent")
+    perf = min(load_asap(data_root / "asap"), key=lambda p: p.midi_path.stat().st_size)  # type: ignore[union-attr]
+    [seg] = render_segments([perf.to_segment()], ["timgm6mb"], tmp_path, progress=False)
+    assert seg.extra["soundfont"] == "timgm6mb" and seg.source == "asap" and seg.audio_path.is_file()  # type: ignore[union-attr]

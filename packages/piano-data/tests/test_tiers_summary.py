@@ -28,3 +28,12 @@ def test_summary_of_real_data(data_root: Path) -> None:
 def test_summary_of_empty_root(tmp_path: Path) -> None:
     s = summarize_tiers(tmp_path)
     assert s["asap"] == {"present": False} and s["atepp"] == {"present": False}
+
+
+def test_data_summary_includes_tiers(data_root: Path) -> None:
+    from piano_data.summary import summarize
+
+    s = summarize(data_root)
+    assert "soundfonts" in s
+    if (data_root / "asap" / "metadata.csv").is_file():
+        assert (s["asap"]["performances"], s["asap"]["pieces"]) == (902, 193)

@@ -4,7 +4,7 @@ Each render runs ``fluidsynth -ni -q -O float -T wav`` in a subprocess (the CLI 
 to mono, trims the silent tail and writes ``<cache_dir>/<soundfont>/<h[:2]>/<h>.wav`` atomically, where ``h``
 hashes the MIDI bytes, the soundfont fingerprint and the :class:`RenderConfig`. A second render of the same
 input is a file lookup. The soundfont is recorded on every rendered sample (``Segment.extra['soundfont']``),
-so cross-soundfont leave-one-out evaluation is possible later.
+so cross-soundfont leave-one-out evaluation (``make_folds(..., "soundfont")``) is possible.
 """
 
 from __future__ import annotations
@@ -32,12 +32,14 @@ from piano_data.errors import PianoDataError
 from piano_data.midi import load_midi
 from piano_data.samples import Segment
 from piano_data.soundfonts import Soundfont, find_soundfont
+from piano_data.tiers.unlabelled import Clip
 
 __all__ = [
     "RenderConfig",
     "RenderReport",
     "RenderResult",
     "render_all",
+    "render_clips",
     "render_midi",
     "render_segments",
     "trim_silent_tail",
@@ -197,10 +199,10 @@ def render_all(
 ) -> RenderReport:
     """Render every segment with every soundfont (soundfont-major order) and report hits, misses and skips.
 
-    Each returned segment is a copy with ``audio_path`` set and ``extra['soundfont']`` /
-    ``extra['render_digest']`` added; its ``key`` is unchanged (labels stay joinable), so select by
-    ``extra['soundfont']``. Bad inputs are logged and counted in ``skipped``; with ``strict=True`` the first
-    one raises instead. A missing soundfont always raises, before any work.
+    Each returned segment is a copy with key ``<key>@<soundfont>`` (unique across soundfonts), ``audio_path``
+    set, the same labels, and ``extra['soundfont']``, ``extra['base_key']`` (the original key) and
+    ``extra['render_digest']`` added. Bad inputs are logged and counted in ``skipped``; with ``strict=True``
+    the first one raises instead. A missing soundfont always raises, before any work.
     """
     fonts = [s if isinstance(s, Soundfont) else find_soundfont(s) for s in soundfonts]
     cfg = config or RenderConfig()
@@ -228,8 +230,15 @@ def render_all(
             report.hits += res.cached
             report.misses += not res.cached
             report.audio_seconds += res.seconds
-            extra = {**seg.extra, "soundfont": res.soundfont, "render_digest": res.digest}
-            report.segments.append(replace(seg, audio_path=res.path, extra=extra))
+            extra = {
+                **seg.extra,
+                "soundfont": res.soundfont,
+                "base_key": seg.key,
+                "render_digest": res.digest,
+            }
+            report.segments.append(
+                replace(seg, key=f"{seg.key}@{res.soundfont}", audio_path=res.path, extra=extra)
+            )
     report.wall_seconds = time.perf_counter() - start
     if report.skipped:
         log.warning("rendering skipped %d of %d (segment, soundfont) jobs", len(report.skipped), len(jobs))
@@ -250,3 +259,52 @@ def render_segments(
     return render_all(
         segments, soundfonts, cache_dir, config=config, workers=workers, strict=strict, progress=progress
     ).segments
+
+
+def render_clips(
+    clips: Sequence[Clip],
+    soundfonts: Sequence[str | Soundfont],
+    cache_dir: str | PathLike[str],
+    *,
+    config: RenderConfig | None = None,
+    strict: bool = False,
+    progress: bool = True,
+) -> list[Clip]:
+    """Audio clips for MIDI clips (T4): each MIDI file is rendered once per soundfont (cached) and every clip
+    becomes the same span of the rendered audio (key ``<key>@<soundfont>``, ``content_hash`` the render
+    digest). Audio clips pass through unchanged. Bad MIDI files are logged, counted skips (errors with
+    ``strict=True``)."""
+    fonts = [s if isinstance(s, Soundfont) else find_soundfont(s) for s in soundfonts]
+    cfg = config or RenderConfig()
+    out: list[Clip] = [c for c in clips if c.kind == "audio"]
+    midi_clips = [c for c in clips if c.kind == "midi"]
+    rendered: dict[tuple[Path, str], RenderResult | None] = {}
+    failed = 0
+    for sfont in fonts:
+        for c in tqdm(midi_clips, desc=f"render clips ({sfont.name})", disable=not progress):
+            job = (c.path, sfont.name)
+            if job not in rendered:
+                try:
+                    rendered[job] = render_midi(c.path, sfont, cache_dir, cfg)
+                except PianoDataError as exc:
+                    if strict:
+                        raise
+                    log.warning("skipped %s with %s: %s", c.path, sfont.name, exc)
+                    rendered[job], failed = None, failed + 1
+            res = rendered[job]
+            if res is None or c.start_s >= res.seconds:
+                continue
+            end = min(c.end_s, res.seconds)
+            out.append(
+                replace(
+                    c,
+                    key=f"{c.key}@{sfont.name}",
+                    path=res.path,
+                    kind="audio",
+                    end_s=end,
+                    content_hash=res.digest,
+                )
+            )
+    if failed:
+        log.warning("render_clips skipped %d (MIDI file, soundfont) renders", failed)
+    return out
