@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
 from piano_data.samples import Segment, stack_labels
 from piano_fusion import AttentionPooling, QualityHead, pairwise_ranking_loss, regression_loss
@@ -55,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "finetune_epochs": 12,
     "finetune_lr": 5e-4,
     "encoder_lr_scale": 0.3,  # encoder lr = finetune_lr * scale (the head gets finetune_lr)
+    "finetune": "full",  # "full": the whole encoder; "top": frozen body (states cached once), output projection + head
     "batch_size": 16,
     "patience": 4,
     "rank_weight": 0.5,
@@ -105,6 +107,29 @@ class SymbolicRegressor(nn.Module):
         ]
 
 
+class ProjectedStates(nn.Module):
+    """The encoder's output projection over cached body states: ``{"h", "mask"}`` -> :class:`EncoderOutput`."""
+
+    def __init__(self, out: nn.Linear) -> None:
+        super().__init__()
+        self.out = out
+        self.output_dim = out.out_features
+
+    def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
+        mask = batch["mask"]
+        return EncoderOutput(self.out(batch["h"]) * mask.unsqueeze(-1), mask)
+
+
+def _collate_states(items: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+    length = max(len(x) for x in items)
+    h = torch.zeros(len(items), length, items[0].shape[1])
+    mask = torch.zeros(len(items), length, dtype=torch.bool)
+    for i, x in enumerate(items):
+        h[i, : len(x)] = x.float()
+        mask[i, : len(x)] = True
+    return {"h": h, "mask": mask}
+
+
 def quality_rank_loss(rank_weight: float) -> Any:
     """MSE + ``rank_weight`` x RankNet on same-piece pairs (on the logits of the predictions)."""
 
@@ -130,6 +155,7 @@ class SymbolicExperiment(Experiment):
         self._cfg: Any = None
         self._bundle: SymbolicBundle | None = None
         self.pretrain_info: dict[str, Any] = {}
+        self._states: dict[str, torch.Tensor] = {}
 
     # -- configuration ----------------------------------------------------------------------------------------
     def _encoder_cfg(self) -> Any:
@@ -225,6 +251,22 @@ class SymbolicExperiment(Experiment):
         self._cfg = bundle.model.cfg  # type: ignore[attr-defined]
         self._state = {k: v.detach().clone() for k, v in bundle.model.state_dict().items()}
         self.pretrain_info = info
+        self._states = {}
+
+    def _body_states(self, segments: Sequence[Segment]) -> None:
+        """Frozen-body states ``[T, d]`` (float16) of every segment not cached yet (``finetune: top``)."""
+        todo = sorted({s.key: s for s in segments if s.key not in self._states}.values(), key=lambda s: s.key)
+        if not todo:
+            return
+        assert self._bundle is not None
+        model, fz = self._bundle.model, self._bundle.featurizer
+        model.eval()
+        feats = [fz(read_notes(s.midi_path)) for s in todo]
+        with torch.no_grad():
+            for k in tqdm(range(0, len(todo), 16), desc=f"{self.id} encode", mininterval=10):
+                h, mask = model.body(fz.collate(feats[k : k + 16]))  # type: ignore[operator]
+                for i, s in enumerate(todo[k : k + 16]):
+                    self._states[s.key] = h[i, mask[i]].to(torch.float16)
 
     # -- fine-tuning ------------------------------------------------------------------------------------------
     def fit_predict(
@@ -235,15 +277,27 @@ class SymbolicExperiment(Experiment):
         c = self.config
         bundle = build_encoder(self.kind, self._cfg, self._bundle.tokenizer if self._bundle else None)  # type: ignore[arg-type]
         bundle.model.load_state_dict(self._state)
-        model = SymbolicRegressor(bundle.model, int(c["head_hidden"]), float(c["encoder_lr_scale"]))
+        top = c["finetune"] == "top"
+        if c["finetune"] not in ("top", "full"):
+            raise ValueError(f"{self.id}: finetune must be 'top' or 'full', got {c['finetune']!r}")
+        if top:
+            self._body_states([*train, *test])
+            encoder: nn.Module = ProjectedStates(bundle.model.out)  # type: ignore[arg-type]
+            feats = {s.key: self._states[s.key] for s in [*train, *test]}
+            collate_items: Any = _collate_states
+        else:
+            encoder = bundle.model
+            feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
+            collate_items = bundle.featurizer.collate
+        scale = 1.0 if top else float(c["encoder_lr_scale"])
+        model = SymbolicRegressor(encoder, int(c["head_hidden"]), scale)
         rng = random.Random(ctx.seed * 100 + fold)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
         val_groups = set(groups[: max(1, int(round(len(groups) * float(c["val_frac"]))))])
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
-        feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
-        collate = _collate_labelled(bundle)
+        collate = _collate_labelled(collate_items)
 
         def data(segs: Sequence[Segment]) -> list[tuple[Any, np.ndarray, str]]:
             labels = stack_labels(list(segs)).astype(np.float32)
@@ -270,7 +324,7 @@ class SymbolicExperiment(Experiment):
         with torch.no_grad():
             for k in range(0, len(test), 32):
                 chunk = test[k : k + 32]
-                preds.append(model(bundle.featurizer.collate([feats[s.key] for s in chunk])).float().numpy())
+                preds.append(model(collate_items([feats[s.key] for s in chunk])).float().numpy())
         return np.clip(np.concatenate(preds), 0.0, 1.0)
 
     def describe(self) -> dict[str, Any]:
@@ -298,9 +352,9 @@ def _collate_with_groups(bundle: SymbolicBundle) -> Any:
     return collate
 
 
-def _collate_labelled(bundle: SymbolicBundle) -> Any:
+def _collate_labelled(collate_items: Any) -> Any:
     def collate(batch: list[tuple[Any, np.ndarray, str]]) -> dict[str, Any]:
-        out = dict(bundle.featurizer.collate([b[0] for b in batch]))
+        out = dict(collate_items([b[0] for b in batch]))
         out["labels"] = torch.from_numpy(np.stack([b[1] for b in batch]))
         out["group"] = [b[2] for b in batch]
         return out

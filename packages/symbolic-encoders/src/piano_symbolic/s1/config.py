@@ -40,8 +40,8 @@ def s1_tiny(vocab_size: int = 455) -> S1Config:
 
 
 def s1_quick(vocab_size: int = 455) -> S1Config:
-    """2-CPU preset for `piano-eval run --size quick`: 2 layers of width 96."""
-    return S1Config(vocab_size, d_model=96, n_layers=2, n_heads=4, d_ff=192, max_len=384, max_tokens=768)
+    """2-CPU preset for `piano-eval run --size quick`: 2 layers of width 64, 128-token attention windows."""
+    return S1Config(vocab_size, d_model=64, n_layers=2, n_heads=4, d_ff=128, max_len=128, max_tokens=512)
 
 
 def s1_small(vocab_size: int = 455) -> S1Config:

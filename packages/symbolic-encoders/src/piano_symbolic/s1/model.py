@@ -95,9 +95,13 @@ class S1Transformer(nn.Module):
         """``[B, L, d_model]`` hidden states, long inputs encoded in windows of ``max_len`` tokens."""
         return chunked(self._encode_window, ids, mask, self.cfg.max_len)
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> EncoderOutput:
+    def body(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden states before the output projection ``[B, L, d_model]`` and their mask."""
         mask = batch["mask"].bool()
-        h = self.hidden(batch["ids"], mask)
+        return self.hidden(batch["ids"], mask), mask
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> EncoderOutput:
+        h, mask = self.body(batch)
         return EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
 
     def pretraining_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -119,7 +123,7 @@ class S1Transformer(nn.Module):
         loss = mlm
         groups = batch.get("group_ids")
         if groups is not None and self.cfg.contrastive_weight > 0:
-            pooled = masked_mean(self.out(h), mask)
+            pooled = self.out(masked_mean(h, mask))  # == mean of out(h): out is affine
             con = group_info_nce(self.contrast(pooled), groups, self.cfg.temperature)
             out["contrastive"] = con
             loss = loss + self.cfg.contrastive_weight * con

@@ -38,8 +38,8 @@ def s2_tiny() -> S2Config:
 
 
 def s2_quick() -> S2Config:
-    """2-CPU preset: 3 layers of width 96."""
-    return S2Config(hidden=96, n_layers=3, n_heads=4, max_nodes=400)
+    """2-CPU preset: 3 layers of width 64."""
+    return S2Config(hidden=64, n_layers=3, n_heads=4, max_nodes=320)
 
 
 def s2_base() -> S2Config:

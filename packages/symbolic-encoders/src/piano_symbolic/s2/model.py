@@ -72,13 +72,19 @@ class S2GraphEncoder(nn.Module):
             h = block(h, ei, ea)
         return self.norm(h)
 
-    def _dense(self, h: torch.Tensor, graph: object) -> EncoderOutput:
-        frames, mask = to_dense_batch(self.out(h), graph.batch, batch_size=graph.num_graphs)  # type: ignore[attr-defined]
-        return EncoderOutput(frames, mask.bool())
+    @staticmethod
+    def _to_sequence(h: torch.Tensor, graph: object) -> tuple[torch.Tensor, torch.Tensor]:
+        dense, mask = to_dense_batch(h, graph.batch, batch_size=graph.num_graphs)  # type: ignore[attr-defined]
+        return dense, mask.bool()
+
+    def body(self, batch: dict[str, object]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Node states as a time-ordered sequence ``[B, N_max, hidden]`` and its mask."""
+        graph = batch["graph"]
+        return self._to_sequence(self.node_states(graph), graph)
 
     def forward(self, batch: dict[str, object]) -> EncoderOutput:
-        graph = batch["graph"]
-        return self._dense(self.node_states(graph), graph)
+        h, mask = self.body(batch)
+        return EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
 
     def pretraining_loss(self, batch: dict[str, object]) -> dict[str, torch.Tensor]:
         """Masked velocity/timing MSE + link-prediction BCE (+ cross-performer InfoNCE where groups are known)."""
@@ -116,10 +122,9 @@ class S2GraphEncoder(nn.Module):
             loss = loss + self.cfg.link_weight * link
         groups = batch.get("group_ids")
         if groups is not None and self.cfg.contrastive_weight > 0:
-            enc = self._dense(h, graph)
-            con = group_info_nce(
-                self.contrast(masked_mean(enc.frames, enc.mask)), groups, self.cfg.temperature
-            )
+            dense, mask = self._to_sequence(h, graph)
+            pooled = self.out(masked_mean(dense, mask))  # == mean of out(h): out is affine
+            con = group_info_nce(self.contrast(pooled), groups, self.cfg.temperature)
             out["contrastive"] = con
             loss = loss + self.cfg.contrastive_weight * con
         out["loss"] = loss

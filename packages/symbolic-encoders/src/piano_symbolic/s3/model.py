@@ -81,11 +81,10 @@ class S3CurveEncoder(nn.Module):
         self.cfg = cfg
         self.output_dim = cfg.output_dim
         d = cfg.d_model
-        convs: list[nn.Module] = [nn.Conv1d(N_CHANNELS, d, 5, padding=2), nn.GELU()]
-        for i in range(cfg.n_conv - 1):
-            convs += [nn.Conv1d(d, d, 3, stride=cfg.stride if i == 0 else 1, padding=1), nn.GELU()]
-        if cfg.n_conv == 1:
-            convs += [nn.Conv1d(d, d, cfg.stride, stride=cfg.stride), nn.GELU()]
+        # the first conv patchifies: non-overlapping windows of ``stride`` frames (input padded to a multiple)
+        convs: list[nn.Module] = [nn.Conv1d(N_CHANNELS, d, cfg.stride, stride=cfg.stride), nn.GELU()]
+        for _ in range(cfg.n_conv - 1):
+            convs += [nn.Conv1d(d, d, 3, padding=1), nn.GELU()]
         self.cnn = nn.Sequential(*convs)
         self.feat_norm = nn.LayerNorm(d)
         self.mask_emb = nn.Parameter(torch.randn(d) * 0.02)
@@ -102,7 +101,9 @@ class S3CurveEncoder(nn.Module):
 
     def features(self, curves: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """CNN frames ``[B, T', d]`` and their validity ``[B, T']`` (a frame is valid if its first input is)."""
-        z = self.cnn((curves * mask.unsqueeze(-1)).transpose(1, 2)).transpose(1, 2)
+        pad = -curves.shape[1] % self.cfg.stride
+        x = F.pad(curves * mask.unsqueeze(-1), (0, 0, 0, pad))
+        z = self.cnn(x.transpose(1, 2)).transpose(1, 2)
         valid = mask[:, :: self.cfg.stride][:, : z.shape[1]]
         if valid.shape[1] < z.shape[1]:
             valid = F.pad(valid, (0, z.shape[1] - valid.shape[1]), value=False)
@@ -115,9 +116,13 @@ class S3CurveEncoder(nn.Module):
     def contextualize(self, z: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         return chunked(self._context_window, z, valid, self.cfg.max_frames)
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> EncoderOutput:
+    def body(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Context states before the output projection ``[B, T', d_model]`` and their mask."""
         z, valid = self.features(batch["curves"], batch["mask"].bool())
-        c = self.contextualize(z, valid)
+        return self.contextualize(z, valid), valid
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> EncoderOutput:
+        c, valid = self.body(batch)
         return EncoderOutput(self.out(c) * valid.unsqueeze(-1), valid)
 
     def pretraining_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -147,7 +152,7 @@ class S3CurveEncoder(nn.Module):
         out = {"wav2vec_contrastive": contrastive, "diversity": diversity}
         groups = batch.get("group_ids")
         if groups is not None and cfg.contrastive_weight > 0:
-            con = group_info_nce(self.contrast(masked_mean(self.out(c), valid)), groups, cfg.temperature)
+            con = group_info_nce(self.contrast(self.out(masked_mean(c, valid))), groups, cfg.temperature)
             out["contrastive"] = con
             loss = loss + cfg.contrastive_weight * con
         out["loss"] = loss
