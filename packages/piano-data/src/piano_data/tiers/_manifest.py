@@ -53,7 +53,9 @@ class SkipCounter:
     """Counts skipped rows by reason; logs one summary line per reason (and raises instead when strict)."""
 
     def __init__(self, what: str, strict: bool = False) -> None:
-        self.what, self.strict, self.counts, self.examples = what, strict, Counter(), {}
+        self.what, self.strict = what, strict
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
 
     def skip(self, path: Path | str | None, reason: str) -> None:
         if self.strict:

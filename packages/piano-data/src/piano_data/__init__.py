@@ -1,0 +1,87 @@
+"""piano_data."""
+
+# Tiers T2-T4, rendering, augmentation, embedding cache, datasets (issue 3)
+from piano_data.audio_io import check_clip, content_hash, load_audio
+from piano_data.augment import AUGMENTATIONS, Applied, AudioAugmentor, AugmentConfig, augmentation_id
+from piano_data.cache import CacheKey, EmbeddingCache
+from piano_data.datasets import (
+    AudioFeatures,
+    CachedFeatures,
+    ClipDataset,
+    LabelledDataset,
+    PiecePairDataset,
+    RankingPairDataset,
+    TierMixer,
+    collate_tiers,
+)
+from piano_data.render import (
+    RenderConfig,
+    RenderReport,
+    render_all,
+    render_clips,
+    render_midi,
+    render_segments,
+)
+from piano_data.soundfonts import Soundfont, available_soundfonts, find_soundfont
+from piano_data.tiers import (
+    Clip,
+    ClipConfig,
+    CompetitionRecording,
+    OrdinalPair,
+    Performance,
+    PieceIndex,
+    SamePiecePairSampler,
+    load_asap,
+    load_atepp,
+    load_competition_manifest,
+    load_folder,
+    load_maestro,
+    ordinal_pairs,
+    segment_unlabelled,
+    summarize_tiers,
+)
+
+__all__ = [
+    "AUGMENTATIONS",
+    "Applied",
+    "AudioAugmentor",
+    "AudioFeatures",
+    "AugmentConfig",
+    "CacheKey",
+    "CachedFeatures",
+    "Clip",
+    "ClipConfig",
+    "ClipDataset",
+    "CompetitionRecording",
+    "EmbeddingCache",
+    "LabelledDataset",
+    "OrdinalPair",
+    "Performance",
+    "PieceIndex",
+    "PiecePairDataset",
+    "RankingPairDataset",
+    "RenderConfig",
+    "RenderReport",
+    "SamePiecePairSampler",
+    "Soundfont",
+    "TierMixer",
+    "augmentation_id",
+    "available_soundfonts",
+    "check_clip",
+    "collate_tiers",
+    "content_hash",
+    "find_soundfont",
+    "load_asap",
+    "load_atepp",
+    "load_audio",
+    "load_competition_manifest",
+    "load_folder",
+    "load_maestro",
+    "ordinal_pairs",
+    "render_all",
+    "render_clips",
+    "render_midi",
+    "render_segments",
+    "segment_unlabelled",
+    "summarize_tiers",
+]
