@@ -1,7 +1,8 @@
 """Save and load symbolic encoder checkpoints in a local directory.
 
 Layout: ``config.json`` (kind, model config, tokenizer fingerprint, free-form ``extra``), ``model.pt`` (state
-dict) and, for S1, ``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory that replaces
+dict) and, for S1, ``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory that
+replaces
 the target in one rename, so a crash never leaves a half-written checkpoint.
 """
 
@@ -82,8 +83,9 @@ def load_checkpoint(
         if tokenizer is not None and tokenizer.fingerprint() != saved_tok.fingerprint():
             raise PianoDataError(
                 d,
-                f"checkpoint was trained with tokenizer {saved_tok.fingerprint()} ({saved_tok.spec}) but the given "
-                f"tokenizer is {tokenizer.fingerprint()} ({tokenizer.spec}); token ids would not match",
+                f"checkpoint was trained with tokenizer {saved_tok.fingerprint()} ({saved_tok.spec}) "
+                f"but the given tokenizer is {tokenizer.fingerprint()} ({tokenizer.spec}); "
+                "token ids would not match",
             )
     for key in ("pitch_range",):
         if key in values and isinstance(values[key], list):

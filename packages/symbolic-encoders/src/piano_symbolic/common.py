@@ -1,4 +1,6 @@
-"""Pieces shared by the three symbolic encoders: pooling, cross-performer contrastive loss, chunking, positions."""
+"""Pieces shared by the three symbolic encoders: pooling, cross-performer contrastive loss, chunking,
+positions.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ def masked_mean(frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def group_info_nce(z: torch.Tensor, groups: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
     """Supervised InfoNCE over a batch: rows with the same non-negative ``groups`` id are positives.
 
-    ``z`` is ``[B, D]`` (normalised here), ``groups`` ``[B]`` long with ``-1`` for an unknown piece. Each anchor
-    with at least one positive contributes ``-mean_p log softmax(sim / t)[p]`` (self excluded from the softmax).
+    ``z`` is ``[B, D]`` (normalised here), ``groups`` ``[B]`` long with ``-1`` for an unknown piece.
+    Each anchor with at least one positive contributes ``-mean_p log softmax(sim / t)[p]`` (self excluded
+    from the softmax).
     Returns a zero that keeps the graph when no anchor has a positive.
     """
     if z.shape[0] < 2:
@@ -68,7 +71,8 @@ def chunked(
     """Apply a sequence model ``fn(x [B, L, ...], mask [B, L]) -> [B, L, D]`` in non-overlapping chunks.
 
     Sequences longer than ``chunk`` steps are cut into ``ceil(L / chunk)`` windows that are encoded
-    independently (no attention across windows) and concatenated back in time order, so outputs keep every step.
+    independently (no attention across windows) and concatenated back in time order, so outputs keep
+    every step.
     """
     b, length = mask.shape
     if length <= chunk:

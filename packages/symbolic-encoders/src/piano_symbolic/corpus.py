@@ -56,7 +56,9 @@ class CorpusSpec:
 
 @dataclass(frozen=True)
 class CorpusWindow:
-    """``[start, end)`` seconds of ``path``; ``group`` names the same-piece passage (``None`` when unknown)."""
+    """``[start, end)`` seconds of ``path``; ``group`` names the same-piece passage (``None`` when
+    unknown).
+    """
 
     path: Path
     start: float

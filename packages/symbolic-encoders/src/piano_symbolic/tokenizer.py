@@ -1,8 +1,10 @@
 """REMI tokenization of piano performances through miditok.
 
-Every performance goes through :func:`piano_data.midi.read_notes` (one merged piano track, seconds) and is laid on
+Every performance goes through :func:`piano_data.midi.read_notes` (one merged piano track, seconds) and is
+laid on
 a fixed grid before tokenization: 120 quarter notes per minute in 4/4, so one beat is 0.5 s and one bar 2 s.
-Performance MIDI has no meaningful bar lines, so this makes tokens comparable across sources (PercePiano, ASAP,
+Performance MIDI has no meaningful bar lines, so this makes tokens comparable across sources (PercePiano,
+ASAP,
 MAESTRO and GiantMIDI all share one time base). With the default ``positions_per_beat=12`` the onset grid is
 1/24 s (about 42 ms); velocities are quantized into 32 bins; sustain pedal on/off events are tokens.
 
@@ -85,7 +87,7 @@ class RemiTokenizer:
         self.spec = spec or TokenizerSpec()
         self._tok = REMI(self.spec.to_miditok())
 
-    # -- vocabulary -------------------------------------------------------------------------------------------
+    # -- vocabulary ----------
     @property
     def vocab_size(self) -> int:
         return len(self._tok)
@@ -118,7 +120,7 @@ class RemiTokenizer:
         inv = {v: k for k, v in self._tok.vocab.items()}
         return [inv[int(i)] for i in ids]
 
-    # -- encoding ---------------------------------------------------------------------------------------------
+    # -- encoding ----------
     def encode_notes(self, notes: NoteArray, *, add_bos_eos: bool = True) -> list[int]:
         """Token ids of one performance (``BOS ... EOS`` by default). Empty notes give only ``BOS EOS``."""
         ids: list[int] = []
@@ -136,14 +138,16 @@ class RemiTokenizer:
         """Token ids of several performances (note arrays or MIDI paths)."""
         return [self.encode_notes(x) if isinstance(x, NoteArray) else self.encode_file(x) for x in items]
 
-    # -- decoding ---------------------------------------------------------------------------------------------
+    # -- decoding ----------
     def decode(self, ids: Sequence[int]) -> symusic.Score:
         """Tick score of token ids (special tokens are dropped)."""
         keep = [int(i) for i in ids if int(i) not in self.special_ids]
         return self._tok.decode([keep])
 
     def decode_notes(self, ids: Sequence[int]) -> NoteArray:
-        """Decode token ids back into a :class:`NoteArray` in seconds (the inverse of :meth:`encode_notes`)."""
+        """Decode token ids back into a :class:`NoteArray` in seconds (the inverse of
+        :meth:`encode_notes`).
+        """
         score = self.decode(ids)
         score.tempos = [symusic.Tempo(0, 120.0)]
         sec = score.to("second")
@@ -159,7 +163,7 @@ class RemiTokenizer:
             np.array(on), np.array(off), np.array(pitch), np.array(vel), np.array(ped).reshape(-1, 2)
         )
 
-    # -- persistence ------------------------------------------------------------------------------------------
+    # -- persistence ----------
     def fingerprint(self) -> str:
         """Short hash of the vocabulary and the spec: two tokenizers agree iff their fingerprints do."""
         payload = json.dumps(

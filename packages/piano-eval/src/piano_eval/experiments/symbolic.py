@@ -4,8 +4,8 @@
 :func:`piano_symbolic.corpus.build_corpus` (the run's PercePiano segments plus the ASAP, GiantMIDI and MAESTRO
 MIDI found under ``--data-root``) through :class:`~piano_eval.training.SelfSupervisedModule`, with the
 cross-performer contrastive term on same-piece batches. The checkpoint is cached under
-``cache_dir/<id>/<digest of the recipe>`` (default ``$PIANO_EVAL_CACHE`` or ``~/.cache/piano-eval``), so folds and
-reruns reuse it; ``checkpoint`` points at an existing one instead.
+``cache_dir/<id>/<digest of the recipe>`` (default ``$PIANO_EVAL_CACHE`` or ``~/.cache/piano-eval``),
+so folds and reruns reuse it; ``checkpoint`` points at an existing one instead.
 
 ``fit_predict`` starts every fold from the pretrained weights and fine-tunes encoder + attention pooling + a
 19-dim quality head (``piano_fusion``) with MSE plus a RankNet loss on same-piece pairs through
@@ -56,7 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "finetune_epochs": 12,
     "finetune_lr": 5e-4,
     "encoder_lr_scale": 0.3,  # encoder lr = finetune_lr * scale (the head gets finetune_lr)
-    "finetune": "full",  # "full": the whole encoder; "top": frozen body (states cached once), output projection + head
+    # "full": the whole encoder; "top": frozen body (states cached once), output projection + head
+    "finetune": "full",
     "batch_size": 16,
     "patience": 4,
     "rank_weight": 0.5,
@@ -108,7 +109,9 @@ class SymbolicRegressor(nn.Module):
 
 
 class ProjectedStates(nn.Module):
-    """The encoder's output projection over cached body states: ``{"h", "mask"}`` -> :class:`EncoderOutput`."""
+    """The encoder's output projection over cached body states: ``{"h", "mask"}`` ->
+    :class:`EncoderOutput`.
+    """
 
     def __init__(self, out: nn.Linear) -> None:
         super().__init__()
@@ -157,7 +160,7 @@ class SymbolicExperiment(Experiment):
         self.pretrain_info: dict[str, Any] = {}
         self._states: dict[str, torch.Tensor] = {}
 
-    # -- configuration ----------------------------------------------------------------------------------------
+    # -- configuration ----------
     def _encoder_cfg(self) -> Any:
         cfg = preset_config(self.kind, str(self.config["preset"]))  # type: ignore[arg-type]
         return replace(cfg, **dict(self.config["encoder"] or {}))
@@ -182,7 +185,7 @@ class SymbolicExperiment(Experiment):
         )
         return Path(root) / self.id
 
-    # -- pretraining ------------------------------------------------------------------------------------------
+    # -- pretraining ----------
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         c = self.config
         if c["checkpoint"]:
@@ -268,7 +271,7 @@ class SymbolicExperiment(Experiment):
                 for i, s in enumerate(todo[k : k + 16]):
                     self._states[s.key] = h[i, mask[i]].to(torch.float16)
 
-    # -- fine-tuning ------------------------------------------------------------------------------------------
+    # -- fine-tuning ----------
     def fit_predict(
         self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
     ) -> np.ndarray:
@@ -294,7 +297,7 @@ class SymbolicExperiment(Experiment):
         rng = random.Random(ctx.seed * 100 + fold)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
-        val_groups = set(groups[: max(1, int(round(len(groups) * float(c["val_frac"]))))])
+        val_groups = set(groups[: max(1, round(len(groups) * float(c["val_frac"])))])
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
         collate = _collate_labelled(collate_items)

@@ -14,7 +14,8 @@ class S1Config:
     """Transformer over REMI tokens with a BERT masked-token head.
 
     ``max_len`` is the attention window: longer token sequences are encoded in non-overlapping windows of
-    ``max_len`` tokens (see :func:`piano_symbolic.common.chunked`); ``max_tokens`` truncates what the featurizer
+    ``max_len`` tokens (see :func:`piano_symbolic.common.chunked`); ``max_tokens`` truncates what the
+    featurizer
     keeps of one performance (the tail is dropped).
     """
 

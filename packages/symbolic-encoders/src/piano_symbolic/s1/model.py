@@ -25,7 +25,8 @@ def mask_tokens(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT corruption: pick ``prob`` of the real tokens; 80% -> MASK, 10% -> random token, 10% kept.
 
-    Returns ``(corrupted_ids, targets)`` with targets ``-100`` where nothing is predicted. At least one token of
+    Returns ``(corrupted_ids, targets)`` with targets ``-100`` where nothing is predicted. At least one token
+    of
     the batch is always picked.
     """
     maskable = valid.clone()
@@ -51,7 +52,8 @@ class S1Transformer(nn.Module):
     """Token embedding + learned positions + pre-norm Transformer encoder, projected to ``output_dim``.
 
     ``forward(batch)`` with ``batch = {"ids": [B, L] long, "mask": [B, L] bool}`` returns an
-    :class:`EncoderOutput` ``[B, L, output_dim]``. ``pretraining_loss(batch)`` adds ``group_ids [B]`` (optional,
+    :class:`EncoderOutput` ``[B, L, output_dim]``. ``pretraining_loss(batch)`` adds ``group_ids [B]``
+    (optional,
     ``-1`` = unknown piece) for the cross-performer contrastive term.
     """
 

@@ -1,7 +1,8 @@
 """The note graph of a performance: one node per note, five typed edge families.
 
 Nodes (in canonical order: onset, pitch, offset, velocity) carry the pitch and five continuous features
-``[velocity/127, log1p(10 * duration)/3, log1p(10 * IOI)/3, pedal down at onset, pedal down at offset]`` where IOI is
+``[velocity/127, log1p(10 * duration)/3, log1p(10 * IOI)/3, pedal down at onset, pedal down at offset]``
+where IOI is
 the gap to the previous onset group. Edges are stored in both directions, with types:
 
 0. temporal adjacency: every note of an onset group to every note of the next group;
@@ -12,7 +13,8 @@ the gap to the previous onset group. Edges are stored in both directions, with t
 4. voice membership: consecutive notes of one estimated voice (a greedy nearest-pitch voice tracker, since
    performance MIDI has no voices).
 
-Edge attributes are the one-hot type and the pitch difference / 12. Onset times are deliberately left out of the
+Edge attributes are the one-hot type and the pitch difference / 12. Onset times are deliberately left out of
+the
 edges so that masked timing prediction cannot read them from neighbours.
 """
 

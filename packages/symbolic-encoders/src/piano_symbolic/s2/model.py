@@ -87,7 +87,9 @@ class S2GraphEncoder(nn.Module):
         return EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
 
     def pretraining_loss(self, batch: dict[str, object]) -> dict[str, torch.Tensor]:
-        """Masked velocity/timing MSE + link-prediction BCE (+ cross-performer InfoNCE where groups are known)."""
+        """Masked velocity/timing MSE + link-prediction BCE (+ cross-performer InfoNCE where groups are
+        known).
+        """
         graph = batch["graph"]
         n = graph.num_nodes  # type: ignore[attr-defined]
         dev = graph.x.device  # type: ignore[attr-defined]

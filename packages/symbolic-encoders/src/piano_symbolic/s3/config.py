@@ -13,7 +13,8 @@ __all__ = ["S3Config", "s3_base", "s3_quick", "s3_tiny"]
 class S3Config:
     """1D-CNN feature encoder + Transformer context network over curves, wav2vec 2.0-style pretraining.
 
-    The CNN downsamples ``fps`` by ``stride`` (output frame rate ``fps / stride``). ``max_seconds`` truncates a
+    The CNN downsamples ``fps`` by ``stride`` (output frame rate ``fps / stride``). ``max_seconds`` truncates
+    a
     performance (tail dropped); the Transformer attends within windows of ``max_frames`` output frames.
     Masking: each frame starts a span of ``mask_span`` frames with probability ``mask_start_prob``.
     Quantizer: ``groups`` codebooks of ``codes`` entries (Gumbel-softmax, temperature ``gumbel_tau``).

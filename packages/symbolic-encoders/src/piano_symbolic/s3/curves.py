@@ -1,7 +1,8 @@
 """MIDI performance -> continuous curves at a fixed frame rate (the input of S3).
 
 Channels (``N_CHANNELS = 265``): 88 key activity (1 while a note sounds), 88 velocity (velocity/127 while it
-sounds), 88 onsets (velocity/127 on the onset frame) and 1 sustain pedal. The pedal curve is the down/up state of
+sounds), 88 onsets (velocity/127 on the onset frame) and 1 sustain pedal. The pedal curve is the down/up
+state of
 :class:`piano_data.midi.NoteArray` (CC64 >= 64), so half-pedalling depth is not represented.
 """
 
@@ -36,6 +37,6 @@ def notes_to_curves(notes: NoteArray, fps: float, max_seconds: float | None = No
         out[a:b, _KEYS + k] = np.maximum(out[a:b, _KEYS + k], v)
         out[a, 2 * _KEYS + k] = max(out[a, 2 * _KEYS + k], v)
     for s, e in notes.pedal:
-        a, b = int(math.floor(s * fps)), int(math.ceil(e * fps))
+        a, b = math.floor(s * fps), math.ceil(e * fps)
         out[max(a, 0) : max(b, 0), -1] = 1.0
     return out

@@ -100,7 +100,9 @@ class S3CurveEncoder(nn.Module):
         self.contrast = ContrastiveProjection(cfg.output_dim)
 
     def features(self, curves: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """CNN frames ``[B, T', d]`` and their validity ``[B, T']`` (a frame is valid if its first input is)."""
+        """CNN frames ``[B, T', d]`` and their validity ``[B, T']`` (a frame is valid if its first input
+        is).
+        """
         pad = -curves.shape[1] % self.cfg.stride
         x = F.pad(curves * mask.unsqueeze(-1), (0, 0, 0, pad))
         z = self.cnn(x.transpose(1, 2)).transpose(1, 2)
