@@ -10,7 +10,11 @@ from piano_eval.experiments.base import Experiment
 
 #: experiment id -> "module:ClassName". Static on purpose: no global mutable registry.
 EXPERIMENTS: dict[str, str] = {
+    "a1": "piano_eval.experiments.audio:A1LoRA",
+    "a2": "piano_eval.experiments.audio:A2Staged",
+    "a3": "piano_eval.experiments.audio:A3GradualUnfreeze",
     "baseline-features": "piano_eval.experiments.features:FeatureBaseline",
+    "baseline-paper": "piano_eval.experiments.audio:PaperBaseline",
     "f1": "piano_eval.experiments.fusion:F1CrossAttention",
     "f2": "piano_eval.experiments.fusion:F2Concat",
     "f3": "piano_eval.experiments.fusion:F3Gated",

@@ -1,0 +1,349 @@
+"""Audio experiments on rendered PercePiano audio: ``baseline-paper``, ``a1`` (LoRA), ``a2`` (staged), ``a3``.
+
+Audio is rendered from each segment's MIDI with fluidsynth (``soundfont``, cached under ``render_cache``, default
+``$PIANO_EVAL_CACHE/render`` or ``~/.cache/piano-eval/render``). The MuQ backbone is the real model when the run
+gets ``--muq-weights DIR`` (a local folder in the hub layout, or a cached hub id), else a random one built from a
+preset (``muq``: ``tiny`` for quick runs, ``large``). Quick size trains on a subset of each fold's training
+segments (``max_train``) with short crops and few epochs; every test segment is predicted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from piano_audio import MuQBackbone, load_audio, muq_backbone, muq_large, muq_tiny
+from piano_audio.adaptation import AudioContrastiveModel, AudioRegressor, masked_mean
+from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
+from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
+from piano_data.samples import Segment, stack_labels
+from piano_fusion import pairwise_ranking_loss, regression_loss
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from piano_eval.errors import UsageError
+from piano_eval.experiments.base import Experiment, RunContext
+from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "muq": "auto",  # auto (weights if given, else tiny) | tiny | large (random 329M: slow on CPU)
+    "soundfont": "fluidr3",
+    "render_cache": None,
+    "crop_seconds": 10.0,  # training crop; prediction uses eval_seconds (None: whole segment)
+    "eval_seconds": None,
+    "max_train": None,  # subset of each fold's training segments (None: all)
+    "val_frac": 0.15,
+    "epochs": 20,
+    "patience": 5,
+    "batch_size": 8,
+    "lr": 1e-3,
+    "hidden": 256,
+    "dropout": 0.1,
+    "rank_weight": 0.5,
+    "lora_rank": 16,
+    "lora_dropout": 0.05,
+    "pretrain_epochs": 5,
+    "pretrain_lr": 3e-4,
+    "max_pretrain": None,
+    "invariance_weight": 1.0,
+    "unfreeze_every": 1,  # A3: one more layer every N epochs, the top one after N (head alone first)
+    "top_lr": 2e-5,
+    "lr_decay": 0.5,
+    "mlp_alpha": 1.0,  # baseline-paper: L2 of the sklearn MLP
+}
+QUICK: dict[str, Any] = {
+    "crop_seconds": 4.0, "eval_seconds": 4.0, "max_train": 48, "epochs": 3, "patience": 2,
+    "pretrain_epochs": 1, "max_pretrain": 32, "batch_size": 8, "lr": 3e-3, "top_lr": 1e-3,
+}
+
+
+def _render_cache(cfg: Mapping[str, Any]) -> Path:
+    if cfg.get("render_cache"):
+        return Path(cfg["render_cache"])
+    root = os.environ.get("PIANO_EVAL_CACHE") or str(Path.home() / ".cache" / "piano-eval")
+    return Path(root) / "render"
+
+
+def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Segment]:
+    """Segments with ``audio_path`` set (rendered once, then cache lookups); already-rendered ones pass."""
+    from piano_data.render import render_segments
+
+    todo = [s for s in segments if s.audio_path is None]
+    rendered = render_segments(todo, [cfg["soundfont"]], _render_cache(cfg), progress=False)
+    done = {r.extra.get("base_key", r.key): r.audio_path for r in rendered}  # keys may carry '@soundfont'
+    missing = [s.key for s in todo if s.key not in done]
+    if missing:
+        raise UsageError(f"{len(missing)} segments could not be rendered, e.g. {missing[0]}")
+    return [s if s.audio_path is not None else replace(s, audio_path=done[s.key]) for s in segments]
+
+
+class AudioSet(Dataset):
+    """Rendered segments as fixed-length crops (random in training, centred otherwise) with ids and labels."""
+
+    def __init__(self, segs: Sequence[Segment], seconds: float | None, train: bool, seed: int,
+                 augment: bool = False) -> None:
+        self.segs, self.seconds, self.train, self.seed = list(segs), seconds, train, seed
+        self.pieces = {g: i for i, g in enumerate(sorted({s.group for s in self.segs}))}
+        self.players = {p: i for i, p in enumerate(sorted({s.player for s in self.segs}))}
+        self.augmentor = None
+        if augment:
+            from piano_data.augment import AudioAugmentor
+
+            self.augmentor = AudioAugmentor()
+        self.calls = 0
+
+    def __len__(self) -> int:
+        return len(self.segs)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        s = self.segs[i]
+        wave = load_audio(s.audio_path, min_seconds=0.2)  # type: ignore[arg-type]
+        self.calls += 1
+        if self.seconds is not None:
+            n = int(self.seconds * 24_000)
+            if len(wave) > n:
+                rng = random.Random(self.seed * 100_003 + i * 7 + self.calls) if self.train else None
+                start = rng.randrange(len(wave) - n) if rng else (len(wave) - n) // 2
+                wave = wave[start : start + n]
+        item: dict[str, Any] = {
+            "audio": torch.from_numpy(np.ascontiguousarray(wave)),
+            "labels": torch.as_tensor(s.labels if s.labels is not None else np.full(19, np.nan), dtype=torch.float32),
+            "piece": self.pieces[s.group], "performer": self.players[s.player], "group": s.group,
+        }
+        if self.augmentor is not None:
+            aug, _ = self.augmentor(wave, seed=self.seed * 1_000_003 + self.calls)
+            item["augmented"] = torch.from_numpy(np.ascontiguousarray(aug, dtype=np.float32))
+        return item
+
+
+def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pad the waveforms (zeros) and keep their lengths; stack the rest."""
+    n = max(len(it["audio"]) for it in items)
+    out: dict[str, Any] = {"lengths": torch.tensor([len(it["audio"]) for it in items])}
+    for key in ("audio", "augmented"):
+        if key in items[0]:
+            out[key] = torch.stack([torch.nn.functional.pad(it[key], (0, n - len(it[key]))) for it in items])
+    out["labels"] = torch.stack([it["labels"] for it in items])
+    out["piece"] = torch.tensor([it["piece"] for it in items])
+    out["performer"] = torch.tensor([it["performer"] for it in items])
+    out["group"] = [it["group"] for it in items]
+    return out
+
+
+class PairBatches(Sampler[list[int]]):
+    """Batches made of same-group pairs (contrastive and ranking losses need them), reshuffled every epoch."""
+
+    def __init__(self, groups: Sequence[str], batch_size: int, seed: int) -> None:
+        self.groups, self.batch_size, self.seed, self.epoch = list(groups), max(2, batch_size), seed, 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        self.epoch += 1
+        rng = random.Random(self.seed * 1000 + self.epoch)
+        by_group: dict[str, list[int]] = {}
+        for i, g in enumerate(self.groups):
+            by_group.setdefault(g, []).append(i)
+        chunks = []
+        for idx in by_group.values():
+            rng.shuffle(idx)
+            chunks += [idx[k : k + 2] for k in range(0, len(idx), 2)]
+        rng.shuffle(chunks)
+        flat = [i for c in chunks for i in c]
+        return iter([flat[k : k + self.batch_size] for k in range(0, len(flat), self.batch_size)])
+
+    def __len__(self) -> int:
+        return (len(self.groups) + self.batch_size - 1) // self.batch_size
+
+
+def quality_rank_loss(rank_weight: float) -> Any:
+    """Multi-task loss: MSE on the 19 dimensions + ``rank_weight`` x same-piece RankNet on the logits."""
+
+    def loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        labels = batch["labels"].to(pred.dtype)
+        mse = regression_loss(pred, labels)
+        rank = pairwise_ranking_loss(torch.logit(pred.clamp(1e-4, 1 - 1e-4)), labels, batch["group"])
+        return {"loss": mse + rank_weight * rank, "mse": mse, "rank": rank}
+
+    return loss
+
+
+class _UnfreezingModule(SupervisedModule):
+    """The recipe's supervised module plus A3's callback (Lightning adds ``configure_callbacks`` to the Trainer)."""
+
+    def configure_callbacks(self) -> list[Any]:
+        return [GradualUnfreezing(self.model.schedule, attr="model.backbone")]  # type: ignore[union-attr]
+
+
+class AudioExperiment(Experiment):
+    """Shared logic: rendering, backbone construction, training and prediction of an :class:`AudioRegressor`."""
+
+    group = "audio"
+    defaults = DEFAULTS
+    uses_lora: ClassVar[bool] = False
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        given = dict(config or {})
+        if given.get("size", "quick") == "quick":
+            given = {**{k: v for k, v in QUICK.items() if k not in given}, **given}
+        super().__init__(given)
+        if self.config["muq"] not in ("auto", "tiny", "large"):
+            raise UsageError(f"{self.id}: muq must be auto, tiny or large, got {self.config['muq']!r}")
+
+    # -- pieces ---------------------------------------------------------------------------------------------
+    def backbone(self, ctx: RunContext) -> MuQBackbone:
+        weights = ctx.option("muq_weights")
+        if weights:
+            return muq_backbone(weights=str(weights))
+        return muq_backbone(muq_large() if self.config["muq"] == "large" else muq_tiny())
+
+    def top_layers(self, backbone: MuQBackbone) -> tuple[int, ...]:
+        depth = backbone.config.encoder_depth
+        return tuple(range(max(1, depth - 3), depth + 1))  # 9-12 on the large model, 1-2 on the tiny one
+
+    def train_config(self, ctx: RunContext, fold: int, **changes: Any) -> TrainConfig:
+        c = self.config
+        base = TrainConfig(
+            max_epochs=int(c["epochs"]), lr=float(c["lr"]), patience=int(c["patience"]),
+            batch_size=int(c["batch_size"]), seed=ctx.seed + fold, progress_bar=False,
+            accelerator=str(ctx.option("accelerator") or "cpu"), devices=ctx.option("devices") or 1,
+            precision=ctx.option("precision") or "32-true", log_every_n_steps=5,
+        )
+        return base.with_(**changes)
+
+    def subset(self, segs: Sequence[Segment], limit: int | None, seed: int) -> list[Segment]:
+        segs = list(segs)
+        if limit is None or len(segs) <= limit:
+            return segs
+        return random.Random(seed).sample(segs, int(limit))
+
+    def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
+        return AudioRegressor(backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"]))
+
+    def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
+        return SupervisedModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
+
+    # -- the experiment interface -----------------------------------------------------------------------------
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+        c = self.config
+        train = render_audio(self.subset(train, c["max_train"], ctx.seed + fold), c)
+        test = render_audio(test, c)
+        groups = sorted({s.group for s in train})
+        n_val = int(round(len(groups) * float(c["val_frac"]))) if len(groups) >= 4 else 0
+        val_groups = set(random.Random(ctx.seed + fold).sample(groups, n_val))
+        tr = [s for s in train if s.group not in val_groups]
+        va = [s for s in train if s.group in val_groups]
+        model = self.build_model(self.backbone(ctx), ctx, fold)
+        cfg = self.train_config(ctx, fold)
+        data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)
+        loader = DataLoader(data, batch_sampler=PairBatches([s.group for s in tr], cfg.batch_size, ctx.seed),
+                            collate_fn=collate)
+        val = DataLoader(AudioSet(va, c["crop_seconds"], False, 0), batch_size=cfg.batch_size,
+                         collate_fn=collate) if va else None
+        workdir = ctx.workdir / f"{self.id}-fold{fold}"
+        fit_module(self.module(model, cfg), loader, val, cfg, workdir, name=self.id)
+        self.after_fit(model, workdir)
+        return self.predict_segments(model, test, cfg.batch_size)
+
+    def after_fit(self, model: AudioRegressor, workdir: Path) -> None:
+        """Hook: save what this experiment hands on (adapters)."""
+
+    @torch.no_grad()
+    def predict_segments(self, model: AudioRegressor, segs: Sequence[Segment], batch_size: int) -> np.ndarray:
+        model.eval()
+        loader = DataLoader(AudioSet(segs, self.config["eval_seconds"], False, 0), batch_size=batch_size,
+                            collate_fn=collate)
+        return torch.cat([model(b).float() for b in loader]).clamp(0, 1).numpy()
+
+
+class A1LoRA(AudioExperiment):
+    id = "a1"
+    description = "A1: MuQ + LoRA on the self-attention of layers 9-12, mean pooling, MLP head (MSE + ranking)"
+    uses_lora = True
+
+    def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
+        lora = MuQLoRAConfig(rank=int(self.config["lora_rank"]), dropout=float(self.config["lora_dropout"]),
+                             layers=self.top_layers(backbone))
+        return super().build_model(apply_lora(backbone, lora), ctx, fold)
+
+    def after_fit(self, model: AudioRegressor, workdir: Path) -> None:
+        save_lora(model.backbone, workdir / "adapter")
+
+
+class A2Staged(A1LoRA):
+    id = "a2"
+    description = ("A2: stage 1 LoRA self-supervised (cross-performer contrastive + clean/augmented invariance), "
+                   "stage 2 multi-task supervised from the saved stage-1 adapter")
+
+    def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        c = self.config
+        segs = render_audio(self.subset(segments, c["max_pretrain"], ctx.seed), c)
+        backbone = self.backbone(ctx)
+        lora = MuQLoRAConfig(rank=int(c["lora_rank"]), dropout=float(c["lora_dropout"]),
+                             layers=self.top_layers(backbone))
+        model = AudioContrastiveModel(apply_lora(backbone, lora), invariance_weight=float(c["invariance_weight"]))
+        cfg = self.train_config(ctx, 0, max_epochs=int(c["pretrain_epochs"]), lr=float(c["pretrain_lr"]))
+        data = AudioSet(segs, c["crop_seconds"], train=True, seed=ctx.seed, augment=True)
+        loader = DataLoader(data, batch_sampler=PairBatches([s.group for s in segs], cfg.batch_size, ctx.seed),
+                            collate_fn=collate)
+        fit_module(SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1")
+        self.stage1 = save_lora(backbone, ctx.workdir / "a2-stage1" / "adapter")  # the hand-off checkpoint
+        log.info("a2: stage-1 adapter saved to %s", self.stage1)
+
+    def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
+        stage1 = getattr(self, "stage1", None)
+        if stage1 is None:
+            raise UsageError("a2: stage 1 has not run (prepare() saves the adapter stage 2 starts from)")
+        return AudioExperiment.build_model(self, load_lora(backbone, stage1), ctx, fold)
+
+
+class A3GradualUnfreeze(AudioExperiment):
+    id = "a3"
+    description = "A3: gradual unfreezing of MuQ layers 12->11->10->9 with discriminative learning rates"
+
+    def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
+        c = self.config
+        layers = tuple(reversed(self.top_layers(backbone)))
+        every = int(c["unfreeze_every"])
+        schedule = UnfreezeSchedule(layers=layers, at=tuple(every * (i + 1) for i in range(len(layers))),
+                                    unit="epoch", top_lr=float(c["top_lr"]), decay=float(c["lr_decay"]))
+        backbone.freeze()
+        return AudioRegressor(backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule)
+
+    def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
+        return _UnfreezingModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
+
+
+class PaperBaseline(AudioExperiment):
+    id = "baseline-paper"
+    group = "baseline"
+    description = "Frozen MuQ layers 9-12, mean pooled, 2-layer MLP (the project's earlier best audio result)"
+
+    def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        segs = render_audio(segments, self.config)
+        backbone = self.backbone(ctx).eval()
+        self.features: dict[str, np.ndarray] = {}
+        with torch.no_grad():
+            for s in segs:
+                wave = load_audio(s.audio_path, min_seconds=0.2)  # type: ignore[arg-type]
+                if self.config["eval_seconds"]:
+                    wave = wave[: int(self.config["eval_seconds"] * 24_000)]
+                self.features[s.key] = masked_mean(backbone.encode(wave))[0].numpy()
+
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+        from sklearn.neural_network import MLPRegressor
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        x = np.stack([self.features[s.key] for s in train])
+        mlp = make_pipeline(StandardScaler(), MLPRegressor(
+            hidden_layer_sizes=(int(self.config["hidden"]),), alpha=float(self.config["mlp_alpha"]),
+            max_iter=300, early_stopping=True, random_state=ctx.seed + fold))
+        mlp.fit(x, stack_labels(list(train)))
+        return np.clip(mlp.predict(np.stack([self.features[s.key] for s in test])), 0.0, 1.0)
