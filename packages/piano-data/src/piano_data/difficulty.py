@@ -4,16 +4,17 @@
   ``splits.json``): 147 pieces with a 3-class label (0 beginner, 1 moderate, 2 professional; from
   ``books_mikrokosmos.json``) and a Henle grade 1-8 (``henle_mikrokosmos.json``). Item keys are the piece
   numbers as strings (``"1"`` .. ``"153"``; the four-hands pieces are absent upstream).
-- :func:`mikrokosmos_splits` returns the 50 fixed train/test splits of ``splits.json`` unchanged (117/30 each),
-  after checking that their labels agree with the metadata.
+- :func:`mikrokosmos_splits` returns the 50 fixed train/test splits of ``splits.json`` unchanged
+  (117/30 each), after checking that their labels agree with the metadata.
 - :func:`load_psyllabus` matches a folder of MIDI files to the PSyllabus ``piece_key`` column
   (``"Composer I.Title"``): a file matches a key when its stem equals the key up to case, accents and
-  punctuation (both are reduced to lowercase ASCII words). PSyllabus ships no splits; use :func:`random_splits`.
+  punctuation (both are reduced to lowercase ASCII words). PSyllabus ships no splits: use
+  :func:`random_splits`.
 - :func:`musicxml_notes` turns a MusicXML score into a :class:`~piano_data.midi.NoteArray` through partitura:
   written notes (ties merged, repeats not unfolded, grace notes kept with a short duration), onsets in quarter
   notes converted to seconds at a fixed tempo (default 120 quarter notes per minute, i.e. 0.5 s per quarter,
-  whatever the time signature or tempo marking says), velocity 64, no pedal. The score is the piece: difficulty
-  is read from what is written, not from how someone played it.
+  whatever the time signature or tempo marking says), velocity 64, no pedal. The score is the piece:
+  difficulty is read from what is written, not from how someone played it.
 """
 
 from __future__ import annotations
@@ -65,10 +66,10 @@ Split = tuple[list[str], list[str]]  # (train keys, test keys)
 class DifficultyItem:
     """One piece with a difficulty label.
 
-    ``score_path`` is the MusicXML score (Mikrokosmos) and ``notes_path`` a MIDI file (PSyllabus, user supplied);
-    :func:`item_notes` reads the MIDI when there is one, else the score. ``label_3class`` is 0/1/2
-    (beginner/moderate/professional), ``henle`` the Henle grade 1-8, ``grade`` the PSyllabus grade 0-10; a label
-    the source lacks is ``None``.
+    ``score_path`` is the MusicXML score (Mikrokosmos) and ``notes_path`` a MIDI file (PSyllabus, user
+    supplied); :func:`item_notes` reads the MIDI when there is one, else the score. ``label_3class`` is 0/1/2
+    (beginner/moderate/professional), ``henle`` the Henle grade 1-8, ``grade`` the PSyllabus grade 0-10; a
+    label the source lacks is ``None``.
     """
 
     key: str
@@ -91,9 +92,9 @@ class DifficultyItem:
         return float(value)
 
 
-# --- MusicXML -> NoteArray -----------------------------------------------------------------------------------
+# --- MusicXML -> NoteArray ----------------------------------------------------------------------------------
 def musicxml_notes(path: str | PathLike[str], qpm: float = DEFAULT_QPM, velocity: int = 64) -> NoteArray:
-    """The written notes of a MusicXML score in seconds at ``qpm`` quarter notes per minute (see module doc)."""
+    """The written notes of a MusicXML score, in seconds at ``qpm`` quarter notes per minute (module doc)."""
     p = Path(path)
     if not p.is_file():
         raise PianoDataError(p, "MusicXML file not found")
@@ -115,9 +116,7 @@ def musicxml_notes(path: str | PathLike[str], qpm: float = DEFAULT_QPM, velocity
     onset = na["onset_quarter"].astype(np.float64) * sec_per_quarter
     dur = np.maximum(na["duration_quarter"].astype(np.float64) * sec_per_quarter, GRACE_DURATION_S)
     onset -= onset.min()  # pickup bars have negative onsets
-    return NoteArray.from_arrays(
-        onset, onset + dur, na["pitch"], np.full(len(na), velocity), source=str(p)
-    )
+    return NoteArray.from_arrays(onset, onset + dur, na["pitch"], np.full(len(na), velocity), source=str(p))
 
 
 def item_notes(item: DifficultyItem, qpm: float = DEFAULT_QPM) -> NoteArray:
@@ -129,7 +128,7 @@ def item_notes(item: DifficultyItem, qpm: float = DEFAULT_QPM) -> NoteArray:
     return musicxml_notes(item.score_path, qpm=qpm)
 
 
-# --- Mikrokosmos ---------------------------------------------------------------------------------------------
+# --- Mikrokosmos --------------------------------------------------------------------------------------------
 def _read_json(path: Path) -> object:
     if not path.is_file():
         raise PianoDataError(path, "file not found (is this the mikrokosmos_difficulty folder?)")
@@ -184,7 +183,9 @@ def load_mikrokosmos(root: str | PathLike[str]) -> list[DifficultyItem]:
         if not xml.is_file():
             raise PianoDataError(xml, "MusicXML score of a labelled piece not found")
         if classes[key] not in (0, 1, 2) or not 1 <= henle[key] <= 8:
-            raise PianoDataError(meta, f"piece {key}: labels out of range ({classes[key]}, henle {henle[key]})")
+            raise PianoDataError(
+                meta, f"piece {key}: labels out of range ({classes[key]}, henle {henle[key]})"
+            )
         row = rows.get(key, {})
         extra = {k: row[c].strip() for k, c in (("work", "work"), ("book", "book")) if row.get(c)}
         items.append(DifficultyItem(key, xml, None, classes[key], henle[key], None, "mikrokosmos", extra))
@@ -196,7 +197,7 @@ def _num(key: str) -> int:
 
 
 def mikrokosmos_splits(root: str | PathLike[str]) -> list[Split]:
-    """The 50 fixed ``(train_keys, test_keys)`` splits of ``splits.json``, in their order, keys as items use."""
+    """The 50 fixed ``(train_keys, test_keys)`` splits of ``splits.json`` in their order, with item keys."""
     root = Path(root)
     path = root / "splits.json"
     data = _read_json(path)
@@ -210,7 +211,9 @@ def mikrokosmos_splits(root: str | PathLike[str]) -> list[Split]:
             train, test = [_piece_key(k) for k in s["ids_train"]], [_piece_key(k) for k in s["ids_test"]]
             labels = list(s["y_train"]) + list(s["y_test"])
         except (KeyError, TypeError):
-            raise PianoDataError(path, f"split {name}: needs ids_train, ids_test, y_train and y_test") from None
+            raise PianoDataError(
+                path, f"split {name}: needs ids_train, ids_test, y_train and y_test"
+            ) from None
         if set(train) & set(test):
             raise PianoDataError(path, f"split {name}: train and test share pieces")
         unknown = [k for k in train + test if k not in classes]
@@ -222,7 +225,7 @@ def mikrokosmos_splits(root: str | PathLike[str]) -> list[Split]:
     return splits
 
 
-# --- PSyllabus -----------------------------------------------------------------------------------------------
+# --- PSyllabus ----------------------------------------------------------------------------------------------
 def normalise_key(name: str) -> str:
     """Lowercase ASCII words: ``"Bartók B.Allegro, no. 3"`` -> ``"bartok b allegro no 3"``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -244,7 +247,9 @@ def load_psyllabus_grades(grades_csv: str | PathLike[str]) -> dict[str, float]:
             try:
                 grades[row["piece_key"]] = float(row["grade_0_10"])
             except (TypeError, ValueError):
-                raise PianoDataError(path, f"line {line}: grade {row['grade_0_10']!r} is not a number") from None
+                raise PianoDataError(
+                    path, f"line {line}: grade {row['grade_0_10']!r} is not a number"
+                ) from None
     if not grades:
         raise PianoDataError(path, "no grades in the CSV")
     return grades
@@ -267,23 +272,29 @@ def load_psyllabus(grades_csv: str | PathLike[str], midi_folder: str | PathLike[
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() not in MIDI_SUFFIXES or not path.is_file():
             continue
-        key = by_norm.get(normalise_key(path.stem))
-        if key is None:
+        match = by_norm.get(normalise_key(path.stem))
+        if match is None:
             continue
-        if key in found:
-            raise PianoDataError(path, f"matches PSyllabus key {key!r} already matched by {found[key]}")
-        found[key] = path
+        if match in found:
+            raise PianoDataError(path, f"matches PSyllabus key {match!r} already matched by {found[match]}")
+        found[match] = path
     if not found:
-        raise PianoDataError(folder, f"no MIDI file named after a PSyllabus piece_key of {Path(grades_csv).name}")
+        raise PianoDataError(
+            folder, f"no MIDI file named after a PSyllabus piece_key of {Path(grades_csv).name}"
+        )
     return [
-        DifficultyItem(key, None, found[key], None, None, grades[key], "psyllabus", {"file_stem": found[key].stem})
+        DifficultyItem(
+            key, None, found[key], None, None, grades[key], "psyllabus", {"file_stem": found[key].stem}
+        )
         for key in sorted(found)
     ]
 
 
-# --- splits --------------------------------------------------------------------------------------------------
-def random_splits(keys: Sequence[str], n_splits: int = 50, test_fraction: float = 0.2, seed: int = 0) -> list[Split]:
-    """``n_splits`` random train/test splits (test share ``test_fraction``, at least 2 test and 2 train keys)."""
+# --- splits -------------------------------------------------------------------------------------------------
+def random_splits(
+    keys: Sequence[str], n_splits: int = 50, test_fraction: float = 0.2, seed: int = 0
+) -> list[Split]:
+    """``n_splits`` random train/test splits (test share ``test_fraction``; at least 2 test, 2 train keys)."""
     keys = list(keys)
     if len(keys) < 4:
         raise ValueError(f"random splits need at least 4 items, got {len(keys)}")
@@ -298,7 +309,7 @@ def random_splits(keys: Sequence[str], n_splits: int = 50, test_fraction: float 
 
 
 def restrict_splits(splits: Sequence[Split], keys: Sequence[str], min_size: int = 2) -> list[Split]:
-    """The splits limited to ``keys``; splits left with fewer than ``min_size`` train or test keys are dropped."""
+    """The splits limited to ``keys``; those left with under ``min_size`` train or test keys are dropped."""
     have = set(keys)
     out = []
     for train, test in splits:

@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "piano_eval.cli.demo",
     "piano_eval.cli.train",
     "piano_eval.cli.score",
+    "piano_eval.cli.difficulty",
 )
 
 
