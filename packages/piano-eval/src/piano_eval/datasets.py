@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +36,29 @@ def _version(segments: list[Segment]) -> str:
     return h.hexdigest()[:16]
 
 
-def load_labelled(data_root: Path | None) -> LabelledDataset:
-    """PercePiano from ``<data_root>/percepiano`` (or ``data_root`` itself), else the embedded default."""
+def load_labelled(data_root: Path | None, soundfonts: Sequence[str] | None = None) -> LabelledDataset:
+    """PercePiano from ``<data_root>/percepiano`` (or ``data_root`` itself), else the embedded default.
+
+    With ``soundfonts``, every segment is rendered with each of them (cached by content hash under
+    ``$PIANO_EVAL_CACHE/render``) and the dataset holds one segment per (segment, soundfont), keyed
+    ``<key>@<soundfont>`` with ``extra['soundfont']``: the input of the ``soundfont`` split.
+    """
+    dataset = _load(data_root)
+    if not soundfonts:
+        return dataset
+    from piano_data.render import render_segments
+
+    rendered = render_segments(dataset.segments, list(soundfonts), cache_root() / "render")
+    name = f"{dataset.name}+audio({','.join(soundfonts)})"
+    return LabelledDataset(name, rendered, _version(rendered), dataset.root)
+
+
+def cache_root() -> Path:
+    """``$PIANO_EVAL_CACHE`` or ``~/.cache/piano-eval``."""
+    return Path(os.environ.get("PIANO_EVAL_CACHE") or Path.home() / ".cache" / "piano-eval")
+
+
+def _load(data_root: Path | None) -> LabelledDataset:
     if data_root is None:
         segments = make_synthetic_corpus(SyntheticConfig())
         return LabelledDataset("synthetic", segments, _version(segments), None)

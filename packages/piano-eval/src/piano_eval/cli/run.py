@@ -39,6 +39,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
     p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
     p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
+    p.add_argument("--soundfonts", type=lambda s: [x for x in s.split(",") if x], default=None,
+                   metavar="SF1,SF2", help="render every segment with these soundfonts first (fluidr3, timgm6mb, "
+                   "musescore_lite); needed by --split soundfont")
     p.add_argument("--preset", default=None, metavar="FILE",
                    help="a preset YAML file to use instead of the shipped one (same keys)")
     p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
@@ -81,7 +84,9 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
     if args.split not in SPLITS:
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
     experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))
-    dataset = load_labelled(args.data_root)
+    if args.split == "soundfont" and not getattr(args, "soundfonts", None):
+        raise UsageError("--split soundfont needs --soundfonts with at least two soundfonts, e.g. fluidr3,timgm6mb")
+    dataset = load_labelled(args.data_root, getattr(args, "soundfonts", None))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"
     workdir = Path(tempfile.mkdtemp(prefix=f"piano-eval-{name}-"))
