@@ -130,7 +130,7 @@ def test_t2_ranking_pairs_from_audio(competition: list) -> None:
 
 def test_t3_piece_pairs(tmp_path: Path) -> None:
     for i in range(4):
-        sf.write(tmp_path / f"{i}.wav", 0.1 * np.ones(SR // (i + 1), np.float32), SR)
+        sf.write(tmp_path / f"{i}.wav", 0.1 * np.ones(SR * (i + 2) // 2, np.float32), SR)
     perfs = [_perf(i, "p" if i < 2 else "q", tmp_path / f"{i}.wav") for i in range(4)]
     pairs = SamePiecePairSampler(PieceIndex(perfs), seed=0).sample(6)
     batch = collate_tiers([PiecePairDataset(pairs, AudioFeatures())[i] for i in range(6)])
@@ -178,6 +178,16 @@ def test_missing_audio_is_skipped_not_a_worker_crash(
     assert "audio file not found" in caplog.text and "no audio_path" in caplog.text
     with pytest.raises(PianoDataError, match=r"every item of a batch"):
         collate_tiers([ds[1], ds[2]])
+
+
+def test_silent_and_too_short_clips_are_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sf.write(tmp_path / "ok.wav", 0.1 * np.ones(SR, np.float32), SR)
+    sf.write(tmp_path / "silent.wav", np.zeros(SR, np.float32), SR)
+    sf.write(tmp_path / "short.wav", 0.1 * np.ones(SR // 10, np.float32), SR)
+    clips = [Clip(n, tmp_path / f"{n}.wav", "audio", 0.0, 1.0, "t", n) for n in ("ok", "silent", "short")]
+    batch = collate_tiers([ClipDataset(clips, AudioFeatures())[i] for i in range(3)])
+    assert batch["key"] == ["ok"]
+    assert "clip is silent" in caplog.text and "clip too short" in caplog.text
 
 
 def test_tier_mixer_one_loop_over_all_tiers(competition: list) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, write_notes
-from piano_data.tiers import PieceIndex, load_asap
+from piano_data.tiers import PieceIndex, load_asap, read_beat_annotations
 from piano_data.tiers.asap import asap_performer
 
 
@@ -100,3 +100,23 @@ def test_missing_columns_and_missing_metadata(tmp_path: Path) -> None:
         load_asap(root)
     with pytest.raises(PianoDataError, match=r"metadata.csv not found"):
         load_asap(tmp_path / "nothing")
+
+
+def test_real_beat_annotations_align_performance_and_score(data_root: Path) -> None:
+    root = _asap_root(data_root)
+    perf = next(p for p in load_asap(root) if p.annotations_path is not None)
+    a = read_beat_annotations(perf.annotations_path)  # type: ignore[arg-type]
+    b = read_beat_annotations(perf.score_annotations_path)  # type: ignore[arg-type]
+    assert len(a.times) == len(b.times) > 10 and np.all(np.diff(a.times) > 0)
+    assert a.downbeat.tolist() == b.downbeat.tolist() and a.downbeat.any()
+
+
+def test_bad_beat_annotations(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("0.5\t0.5\tdb,4/4\n1.0\t1.0\tb\n")
+    ann = read_beat_annotations(tmp_path / "a.txt")
+    assert ann.times.tolist() == [0.5, 1.0] and ann.downbeat.tolist() == [True, False]
+    (tmp_path / "b.txt").write_text("0.5 db\n")
+    with pytest.raises(PianoDataError, match=r"b.txt \(line 1\)"):
+        read_beat_annotations(tmp_path / "b.txt")
+    with pytest.raises(PianoDataError, match=r"not found"):
+        read_beat_annotations(tmp_path / "none.txt")

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from piano_data.audio_io import load_audio
+from piano_data.audio_io import check_clip, load_audio
 from piano_data.augment import AudioAugmentor, augmentation_id
 from piano_data.cache import CacheKey, EmbeddingCache
 from piano_data.contracts import SAMPLE_RATE
@@ -69,6 +69,8 @@ class AudioFeatures:
     ``max_seconds`` crops (a random window per (seed, key, epoch) when ``random_crop``, else the start).
     With an ``augmentor`` each read draws augmentations from ``(seed, key, epoch)``: reproducible and
     different every epoch (call :meth:`set_epoch`). The records of the last call are in ``last_applied``.
+    Clips shorter than ``min_seconds`` or silent (RMS <= ``silence_dbfs``) raise :class:`PianoDataError`,
+    which the datasets turn into logged skips.
     """
 
     def __init__(
@@ -79,8 +81,11 @@ class AudioFeatures:
         random_crop: bool = False,
         augmentor: AudioAugmentor | None = None,
         seed: int = 0,
+        min_seconds: float = 0.5,
+        silence_dbfs: float = -70.0,
     ) -> None:
         self.sample_rate, self.max_seconds, self.random_crop = sample_rate, max_seconds, random_crop
+        self.min_seconds, self.silence_dbfs = min_seconds, silence_dbfs
         self.augmentor, self.seed, self.epoch = augmentor, seed, 0
         self.last_applied: list[Any] = []
 
@@ -100,6 +105,14 @@ class AudioFeatures:
                     None, f"{key}: no audio_path (render MIDI first: piano_data.render_segments)"
                 )
             audio = load_audio(path, self.sample_rate)
+        where = getattr(record, "path", None) or getattr(record, "audio_path", None)
+        check_clip(
+            audio,
+            path=where,
+            sample_rate=self.sample_rate,
+            min_seconds=self.min_seconds,
+            silence_dbfs=self.silence_dbfs,
+        )
         rng = np.random.default_rng([self.seed, _stable(key), self.epoch])
         if self.max_seconds is not None and len(audio) > (n := int(self.max_seconds * self.sample_rate)):
             start = int(rng.integers(len(audio) - n + 1)) if self.random_crop else 0

@@ -1,7 +1,7 @@
 """Data tiers T2-T4: paired corpora (ASAP, MAESTRO, ATEPP, folders), competition manifests, unlabelled
 clips."""
 
-from piano_data.tiers.asap import load_asap
+from piano_data.tiers.asap import BeatAnnotations, load_asap, read_beat_annotations
 from piano_data.tiers.atepp import load_atepp
 from piano_data.tiers.competition import (
     CompetitionRecording,
@@ -24,6 +24,7 @@ from piano_data.tiers.unlabelled import (
 )
 
 __all__ = [
+    "BeatAnnotations",
     "Clip",
     "ClipConfig",
     "CompetitionRecording",
@@ -39,6 +40,7 @@ __all__ = [
     "ordinal_pairs",
     "piece_key",
     "placement_rank",
+    "read_beat_annotations",
     "read_clip_manifest",
     "same_piece_pairs",
     "segment_unlabelled",

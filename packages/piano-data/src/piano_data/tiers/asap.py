@@ -10,14 +10,17 @@ missing performance MIDI is a logged, counted skip (or an error with ``strict=Tr
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+
+import numpy as np
 
 from piano_data.errors import PianoDataError
 from piano_data.tiers._manifest import SkipCounter, optional_path, read_rows, require_columns
 from piano_data.tiers.types import Performance, piece_key
 
-__all__ = ["ASAP_COLUMNS", "asap_performer", "load_asap"]
+__all__ = ["ASAP_COLUMNS", "BeatAnnotations", "asap_performer", "load_asap", "read_beat_annotations"]
 
 ASAP_COLUMNS: tuple[str, ...] = ("composer", "title", "folder", "midi_performance", "midi_score")
 _TAKE = re.compile(r"^(?P<name>.*?)[_-]?\d+(?:[_A-Za-z0-9-]*)$")
@@ -69,3 +72,35 @@ def load_asap(root: str | PathLike[str], *, strict: bool = False) -> list[Perfor
         )
     skips.report()
     return out
+
+
+@dataclass(frozen=True)
+class BeatAnnotations:
+    """Beats of one ASAP annotation file: ``times`` [N] seconds, ``downbeat`` [N] bool, and the raw labels
+    (``b``, ``db``, ``bR``, optionally with ``,<timesig>`` and ``,<key>``)."""
+
+    times: np.ndarray
+    downbeat: np.ndarray
+    labels: tuple[str, ...]
+
+
+def read_beat_annotations(path: str | PathLike[str]) -> BeatAnnotations:
+    """Read an ASAP ``*_annotations.txt`` (tab-separated: time, time, label). Performance and score files list
+    the same beats in the same order, so zipping the two gives a beat-level performance-to-score alignment."""
+    p = Path(path)
+    if not p.is_file():
+        raise PianoDataError(p, "annotation file not found")
+    times, labels = [], []
+    for i, line in enumerate(p.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        try:
+            times.append(float(fields[0]))
+            labels.append(fields[2].strip())
+        except (IndexError, ValueError):
+            raise PianoDataError(f"{p} (line {i})", "expected 'time<TAB>time<TAB>label'") from None
+    if not times:
+        raise PianoDataError(p, "annotation file has no beats")
+    down = np.array([lab.split(",")[0] == "db" for lab in labels])
+    return BeatAnnotations(np.asarray(times, dtype=np.float64), down, tuple(labels))
