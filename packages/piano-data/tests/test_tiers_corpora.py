@@ -17,6 +17,7 @@ from piano_data.tiers import (
     SamePiecePairSampler,
     load_atepp,
     load_folder,
+    load_giantmidi_eval,
     load_maestro,
     piece_key,
     same_piece_pairs,
@@ -189,3 +190,19 @@ def test_performance_to_segment() -> None:
     assert seg.labels is None and seg.piece == "bach|fugue" and seg.player == "a" and seg.source == "asap"
     with pytest.raises(PianoDataError, match=r"no MIDI"):
         _perf("x", "p", "a").to_segment()
+
+
+def test_real_giantmidi_eval_triplets(data_root: Path) -> None:
+    root = data_root / "giantmidi_subset" / "midis_for_evaluation"
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent")
+    perfs = load_giantmidi_eval(root)
+    index = PieceIndex(perfs)
+    assert len(perfs) == 104 and len(index) == 52 and index.pair_count() == 52
+    assert all(p.score_midi_path is not None for p in perfs)
+    assert {p.source for p in perfs} == {"maestro", "giantmidi"}
+
+
+def test_giantmidi_eval_missing_table(tmp_path: Path) -> None:
+    with pytest.raises(PianoDataError, match=r"evaluation table not found"):
+        load_giantmidi_eval(tmp_path)

@@ -20,6 +20,7 @@ def test_summary_of_real_data(data_root: Path) -> None:
         }
     if s["giantmidi_subset"]["present"]:  # type: ignore[index]
         assert s["giantmidi_subset"]["midi_files"] == 160  # type: ignore[index]
+        assert s["giantmidi_subset"]["same_piece_pairs"] == 52  # type: ignore[index]
     if s["maestro_subset"]["present"]:  # type: ignore[index]
         assert s["maestro_subset"]["midi_files"] == 10  # type: ignore[index]
     assert isinstance(s["soundfonts"], dict)

@@ -39,7 +39,7 @@ from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 from piano_data.samples import Segment
 from piano_data.tiers.competition import OrdinalPair
-from piano_data.tiers.types import Performance
+from piano_data.tiers.performance import Performance
 from piano_data.tiers.unlabelled import Clip
 
 __all__ = [

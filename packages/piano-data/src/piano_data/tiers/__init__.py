@@ -11,10 +11,11 @@ from piano_data.tiers.competition import (
     placement_rank,
 )
 from piano_data.tiers.folder import load_folder
+from piano_data.tiers.giantmidi import load_giantmidi_eval
 from piano_data.tiers.maestro import load_maestro
+from piano_data.tiers.performance import Performance, piece_key
 from piano_data.tiers.pieces import PieceIndex, SamePiecePairSampler, same_piece_pairs
 from piano_data.tiers.summary import summarize_tiers
-from piano_data.tiers.types import Performance, piece_key
 from piano_data.tiers.unlabelled import (
     Clip,
     ClipConfig,
@@ -36,6 +37,7 @@ __all__ = [
     "load_atepp",
     "load_competition_manifest",
     "load_folder",
+    "load_giantmidi_eval",
     "load_maestro",
     "ordinal_pairs",
     "piece_key",

@@ -18,7 +18,7 @@ import numpy as np
 
 from piano_data.errors import PianoDataError
 from piano_data.tiers._manifest import SkipCounter, optional_path, read_rows, require_columns
-from piano_data.tiers.types import Performance, piece_key
+from piano_data.tiers.performance import Performance, piece_key
 
 __all__ = ["ASAP_COLUMNS", "BeatAnnotations", "asap_performer", "load_asap", "read_beat_annotations"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from piano_data.errors import PianoDataError
 from piano_data.tiers._manifest import SkipCounter, read_rows, require_columns
-from piano_data.tiers.types import Performance
+from piano_data.tiers.performance import Performance
 
 __all__ = ["ATEPP_COLUMNS", "load_atepp"]
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from piano_data.audio_io import AUDIO_EXTENSIONS
 from piano_data.errors import PianoDataError
-from piano_data.tiers.types import Performance, piece_key
+from piano_data.tiers.performance import Performance, piece_key
 
 __all__ = ["MIDI_EXTENSIONS", "load_folder"]
 

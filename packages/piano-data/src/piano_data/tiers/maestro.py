@@ -15,7 +15,7 @@ from typing import Literal
 
 from piano_data.errors import PianoDataError
 from piano_data.tiers._manifest import SkipCounter, optional_path, read_rows, require_columns
-from piano_data.tiers.types import Performance, piece_key
+from piano_data.tiers.performance import Performance, piece_key
 
 __all__ = ["MAESTRO_COLUMNS", "find_maestro_metadata", "load_maestro"]
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from piano_data.tiers.types import Performance
+from piano_data.tiers.performance import Performance
 
 __all__ = ["PieceIndex", "SamePiecePairSampler", "same_piece_pairs"]
 

@@ -9,6 +9,7 @@ from piano_data.errors import PianoDataError
 from piano_data.soundfonts import available_soundfonts
 from piano_data.tiers.asap import load_asap
 from piano_data.tiers.atepp import load_atepp
+from piano_data.tiers.giantmidi import load_giantmidi_eval
 from piano_data.tiers.pieces import PieceIndex
 
 __all__ = ["summarize_tiers"]
@@ -50,6 +51,11 @@ def summarize_tiers(data_root: str | PathLike[str]) -> dict[str, object]:
             "maestro_performances": _count(ev / "maestro"),
             "score_midis": _count(ev / "ground_truth"),
         }
+        try:
+            idx = PieceIndex(load_giantmidi_eval(ev))
+            out["giantmidi_subset"].update({"eval_pieces": len(idx), "same_piece_pairs": idx.pair_count()})  # type: ignore[union-attr]
+        except PianoDataError:
+            pass
     else:
         out["giantmidi_subset"] = {"present": False}
     ms = root / "maestro_subset"
