@@ -21,6 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "piano_eval.cli.train",
     "piano_eval.cli.score",
     "piano_eval.cli.difficulty",
+    "piano_eval.cli.embed",
+    "piano_eval.cli.transcribe",
 )
 
 
