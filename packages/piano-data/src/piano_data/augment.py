@@ -118,6 +118,7 @@ class AudioAugmentor:
         self.config = config or AugmentConfig()
         self._irs: dict[str, np.ndarray] | None = None
         self._noise_files: list[Path] | None = None
+        self._noise_clips: dict[str, np.ndarray] = {}
         for folder in (self.config.ir_dir, self.config.noise_dir):
             if folder is not None and not Path(folder).is_dir():
                 raise PianoDataError(folder, "augmentation folder not found")
@@ -238,7 +239,12 @@ class AudioAugmentor:
         if source in ("white", "pink", "brown"):
             noise = coloured_noise(len(x), source, rng)
         else:
-            clip = load_audio(source, self.config.sample_rate)
+            clip = self._noise_clips.get(source)
+            if clip is None:
+                clip = load_audio(source, self.config.sample_rate)
+                if len(self._noise_clips) >= 64:  # bounded: folders may hold thousands of clips
+                    self._noise_clips.pop(next(iter(self._noise_clips)))
+                self._noise_clips[source] = clip
             reps = int(np.ceil(len(x) / len(clip))) + 1
             looped = np.tile(clip, reps)
             start = int(rng.integers(len(looped) - len(x) + 1))
@@ -306,4 +312,4 @@ class AudioAugmentor:
         return self._noise_files
 
     def __getstate__(self) -> dict[str, object]:
-        return {"config": self.config, "_irs": None, "_noise_files": None}
+        return {"config": self.config, "_irs": None, "_noise_files": None, "_noise_clips": {}}
