@@ -44,7 +44,7 @@ def summarize_tiers(data_root: str | PathLike[str]) -> dict[str, object]:
     gm = root / "giantmidi_subset"
     if gm.is_dir():
         ev = gm / "midis_for_evaluation"
-        out["giantmidi_subset"] = {
+        gm_info: dict[str, object] = {
             "present": True,
             "midi_files": _count(gm),
             "giantmidi_transcriptions": _count(ev / "giantmidi-piano") + _count(gm / "midis_preview"),
@@ -53,9 +53,10 @@ def summarize_tiers(data_root: str | PathLike[str]) -> dict[str, object]:
         }
         try:
             idx = PieceIndex(load_giantmidi_eval(ev))
-            out["giantmidi_subset"].update({"eval_pieces": len(idx), "same_piece_pairs": idx.pair_count()})  # type: ignore[union-attr]
+            gm_info.update({"eval_pieces": len(idx), "same_piece_pairs": idx.pair_count()})
         except PianoDataError:
             pass
+        out["giantmidi_subset"] = gm_info
     else:
         out["giantmidi_subset"] = {"present": False}
     ms = root / "maestro_subset"
