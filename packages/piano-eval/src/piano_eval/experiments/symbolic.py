@@ -9,7 +9,8 @@ so folds and reruns reuse it; ``checkpoint`` points at an existing one instead.
 
 ``fit_predict`` starts every fold from the pretrained weights and fine-tunes encoder + attention pooling + a
 19-dim quality head (``piano_fusion``) with MSE plus a RankNet loss on same-piece pairs through
-:class:`~piano_eval.training.SupervisedModule`, early-stopping on a held-out 15% of the training groups.
+:class:`~piano_eval.training.SupervisedModule`, early-stopping on the MSE of a held-out 15% of the training
+groups.
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "finetune": "full",
     "batch_size": 16,
     "patience": 4,
-    "rank_weight": 0.5,
+    "rank_weight": 0.1,
+    # RankNet scores are predictions / rank_temperature: a 0.05 rating gap then costs about as much as MSE
+    "rank_temperature": 0.02,
+    "monitor": "val_mse",  # early stopping / best checkpoint: val_mse (min) or val_r2 (max)
     "val_frac": 0.15,
     "head_hidden": 128,
     "cache_dir": None,
@@ -133,13 +137,17 @@ def _collate_states(items: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
     return {"h": h, "mask": mask}
 
 
-def quality_rank_loss(rank_weight: float) -> Any:
-    """MSE + ``rank_weight`` x RankNet on same-piece pairs (on the logits of the predictions)."""
+def quality_rank_loss(rank_weight: float, temperature: float) -> Any:
+    """MSE + ``rank_weight`` x RankNet on same-piece pairs, with scores ``pred / temperature``.
+
+    Scaling the predictions (rather than taking their logits) keeps the two terms compatible: ranking a pair
+    correctly needs prediction gaps of the size of the rating gaps, not ever wider spreads that ruin the MSE.
+    """
 
     def loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         labels = batch["labels"].to(pred.dtype)
         mse = regression_loss(pred, labels)
-        rank = pairwise_ranking_loss(torch.logit(pred.clamp(1e-4, 1 - 1e-4)), labels, batch["group"])
+        rank = pairwise_ranking_loss(pred / temperature, labels, batch["group"])
         return {"loss": mse + rank_weight * rank, "mse": mse, "rank": rank}
 
     return loss
@@ -318,10 +326,15 @@ class SymbolicExperiment(Experiment):
         sampler = GroupPairSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
         train_loader = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         val_loader = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
-        module = SupervisedModule(model, tcfg, quality_rank_loss(float(c["rank_weight"])))
-        fit_module(
-            module, train_loader, val_loader, tcfg, ctx.workdir / f"{self.id}-fold{fold}", name=f"fold{fold}"
-        )
+        loss_fn = quality_rank_loss(float(c["rank_weight"]), float(c["rank_temperature"]))
+        module = SupervisedModule(model, tcfg, loss_fn)
+        monitor = str(c["monitor"])
+        if monitor not in ("val_mse", "val_r2"):
+            raise ValueError(f"{self.id}: monitor must be 'val_mse' or 'val_r2', got {monitor!r}")
+        workdir = ctx.workdir / f"{self.id}-fold{fold}"
+        mode = "min" if monitor == "val_mse" else "max"
+        name = f"fold{fold}"
+        fit_module(module, train_loader, val_loader, tcfg, workdir, monitor=monitor, mode=mode, name=name)
         model.eval()
         preds = []
         with torch.no_grad():
