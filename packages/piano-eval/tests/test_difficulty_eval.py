@@ -21,6 +21,7 @@ from piano_data.midi import NoteArray, read_notes, write_notes
 from piano_data.samples import Segment
 from piano_eval.cli.main import main
 from piano_eval.difficulty import (
+    ClipToTrainRange,
     difficulty_for_experiment,
     evaluate_difficulty,
     evaluate_embeddings,
@@ -80,6 +81,17 @@ def test_three_class_accuracy_and_ordinal_model() -> None:
     noise = np.random.default_rng(0).normal(size=(30, 4))
     res = evaluate_embeddings(noise, items, splits, "3class")
     assert abs(res["spearman"]) < 0.6  # no signal, no correlation (pinned loosely: 9 test items per split)
+
+
+def test_test_embeddings_are_clipped_to_the_train_range() -> None:
+    items = [DifficultyItem(str(i), None, None, None, 1 + i % 8) for i in range(24)]
+    x = np.array([[float(i.henle)] for i in items])
+    x[-1, 0] = 1000.0  # far outside anything seen in training
+    keys = [i.key for i in items]
+    res = evaluate_embeddings(x, items, [(keys[:20], keys[20:])], "henle")
+    assert res["spearman"] == pytest.approx(1.0)  # ranks survive; the outlier is predicted as the top grade
+    fitted = ClipToTrainRange().fit(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    assert fitted.transform(np.array([[-5.0, 9.0]])).tolist() == [[0.0, 3.0]]
 
 
 def test_bad_inputs(psyllabus: Any) -> None:

@@ -2,7 +2,9 @@
 
 Every item is embedded once (``embed_fn``: the items' notes -> ``[N, D]``; default: the hand-crafted
 features of :func:`piano_symbolic.features.extract_features` with no score, since the score *is* the piece).
-Then, for each train/test split, a regressor is fitted on the train keys and predicts the test keys:
+Then, for each train/test split, a regressor is fitted on the train keys and predicts the test keys. Test
+embeddings are first clipped to the range each dimension spans on the train keys (unclipped, one piece's
+``chord_spread`` 11 std above the rest made ridge predict Henle grade -39 for it); then:
 
 - ``ridge``: standardised features -> ``RidgeCV`` (alpha chosen by efficient leave-one-out on the train keys);
 - ``ordinal``: standardised features -> one logistic regression per threshold ``y > c`` between successive
@@ -26,6 +28,7 @@ import numpy as np
 from piano_data.difficulty import DEFAULT_QPM, DifficultyItem, Split, Target, item_notes
 from piano_data.midi import NoteArray, write_notes
 from piano_data.samples import Segment
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -35,6 +38,7 @@ from piano_eval.experiments.base import Experiment, RunContext
 from piano_eval.metrics import kendall, spearman
 
 __all__ = [
+    "ClipToTrainRange",
     "EmbedFn",
     "Model",
     "difficulty_for_experiment",
@@ -67,12 +71,23 @@ def load_notes(items: Sequence[DifficultyItem], qpm: float = DEFAULT_QPM) -> lis
     return [item_notes(i, qpm) for i in tqdm(items, desc="scores", unit="piece", leave=False)]
 
 
+class ClipToTrainRange(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Clip every dimension to the [min, max] it spans on the data ``fit`` saw (no extrapolation)."""
+
+    def fit(self, x: np.ndarray, y: np.ndarray | None = None) -> ClipToTrainRange:
+        self.low_, self.high_ = np.min(x, axis=0), np.max(x, axis=0)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(x, self.low_, self.high_)
+
+
 class _OrdinalLogistic:
     """Frank & Hall ordinal classifier: P(y > c) per threshold c; expected label as the prediction."""
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> _OrdinalLogistic:
         self.classes_ = np.unique(y)
-        self.scaler_ = StandardScaler().fit(x)
+        self.scaler_ = make_pipeline(ClipToTrainRange(), StandardScaler()).fit(x)
         xs = self.scaler_.transform(x)
         self.models_ = [
             LogisticRegression(C=1.0, max_iter=2000).fit(xs, (y > c).astype(int)) for c in self.classes_[:-1]
@@ -93,7 +108,7 @@ class _OrdinalLogistic:
 
 def _fit(model: Model, x: np.ndarray, y: np.ndarray) -> Any:
     if model == "ridge":
-        return make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS)).fit(x, y)
+        return make_pipeline(ClipToTrainRange(), StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS)).fit(x, y)
     if model == "ordinal":
         return _OrdinalLogistic().fit(x, y)
     raise UsageError(f"unknown difficulty model {model!r}; choose ridge or ordinal")
