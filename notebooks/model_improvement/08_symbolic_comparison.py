@@ -1,0 +1,90 @@
+# ruff: noqa: E402
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Symbolic comparison: S1, S2, S3 and the hand-crafted feature baseline
+#
+# The three symbolic encoders (notebooks 04-06, whose results files are reused when they ran with the same
+# dataset, size, split and folds) against `baseline-features` (38 hand-crafted MIDI features with a small MLP
+# ensemble), in the design's comparison table with the winner selection of `piano_eval.selection`. Symbolic
+# experiments take no audio, so the robustness veto does not apply to them.
+
+# %% tags=["parameters"]
+import os
+
+SIZE = os.environ.get("PIANO_NB_SIZE", "quick")  # quick: 2 CPU cores, minutes; full: GPU
+DATA_ROOT = os.environ.get("PIANO_NB_DATA_ROOT", "auto")  # auto: find_data_root(); synthetic; or a folder
+SPLIT = "piece4"
+FOLDS = [0] if SIZE == "quick" else None  # None: every fold of the split
+OUT = os.environ.get("PIANO_NB_OUT", "../outputs/08_symbolic_comparison")
+
+# %%
+import tempfile
+from pathlib import Path
+
+from IPython.display import Image, Markdown, display
+from piano_data.paths import find_data_root
+from piano_eval import plots
+from piano_eval.compare import comparison_table
+from piano_eval.datasets import load_labelled
+from piano_eval.experiments.base import RunContext
+from piano_eval.experiments.registry import build_experiment
+from piano_eval.outputs import per_dimension_rows, write_csv, write_markdown
+from piano_eval.runner import run_cv
+
+out = Path(OUT)
+out.mkdir(parents=True, exist_ok=True)
+data_root = {"auto": find_data_root(), "synthetic": None}.get(DATA_ROOT, DATA_ROOT)
+data_root = Path(data_root) if data_root else None  # None: the embedded synthetic corpus
+dataset = load_labelled(data_root)
+workdir = Path(tempfile.mkdtemp(prefix="symbolic-nb-"))
+options = {"accelerator": "cpu" if SIZE == "quick" else "auto", "devices": 1}
+ctx = RunContext(workdir=workdir, seed=0, size=SIZE, data_root=data_root, options=options)
+print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or "all")
+
+# %%
+from piano_eval.outputs import comparison_rows, matching_results
+from piano_eval.selection import group_tables, rows_from_results
+
+REUSE = True  # take an earlier notebook's results when it ran the same dataset, size, split and folds
+
+
+def result_of(experiment_id: str, notebook: str | None) -> dict:
+    """An earlier notebook's results for ``experiment_id`` if they match this run, else a fresh run."""
+    if REUSE and notebook:
+        doc = matching_results(out.parent / notebook / experiment_id, dataset.version, SIZE, SPLIT, FOLDS)
+        if doc is not None:
+            print(f"{experiment_id}: reusing {doc['results_path']}")
+            return doc
+    experiment = build_experiment(experiment_id, {}, size=SIZE)
+    return run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id)
+
+
+# %%
+runs = [
+    ("s1", "04_symbolic_S1_transformer"),
+    ("s2", "05_symbolic_S2_gnn"),
+    ("s3", "06_symbolic_S3_continuous"),
+    ("baseline-features", None),
+]
+docs = [result_of(experiment_id, notebook) for experiment_id, notebook in runs]
+tables = group_tables(rows_from_results(docs))
+display(Markdown(tables))
+display(Markdown(comparison_table(docs)))
+
+# %%
+write_markdown(tables + "\n\n" + comparison_table(docs), out / "comparison.md")
+write_csv(comparison_rows(docs), out / "comparison.csv")
+write_csv(per_dimension_rows(docs), out / "per_dimension.csv")
+display(Image(filename=str(plots.per_dimension_r2(docs, out / "per_dimension_r2.png"))))

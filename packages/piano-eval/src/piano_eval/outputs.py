@@ -1,0 +1,150 @@
+"""What a notebook (or a script) writes beside its figures: tables as markdown and CSV, training curves.
+
+Training curves come from the recipe's CSV logs (``<workdir>/**/csv/<name>/metrics.csv``): every
+:func:`piano_eval.training.fit_module` call writes Lightning's ``CSVLogger`` file under its workdir, so the
+runner's ``RunContext.workdir`` holds one log per pretraining stage and per fold.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from piano_data.contracts import DIMENSIONS
+
+from piano_eval.provenance import write_text_atomic
+
+__all__ = [
+    "comparison_rows",
+    "matching_results",
+    "per_dimension_rows",
+    "plot_training_curves",
+    "training_logs",
+    "write_csv",
+    "write_markdown",
+]
+
+
+def write_markdown(text: str, path: Path) -> Path:
+    """``text`` (markdown) written atomically to ``path``."""
+    return write_text_atomic(Path(path), text.rstrip() + "\n")
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Rows (dicts with the same keys) as a CSV file, written atomically."""
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return write_text_atomic(Path(path), buf.getvalue())
+
+
+def matching_results(
+    path: Path, dataset_version: str, size: str, split: str, folds: Sequence[int] | None
+) -> dict[str, Any] | None:
+    """The results document at ``path`` (a file or its folder) when it was run on the same dataset version,
+    size, split and folds (``None``: every fold), else ``None``: a later notebook reuses an earlier one's run.
+    """
+    from piano_data.errors import PianoDataError
+
+    from piano_eval.compare import load_results
+
+    try:
+        doc = load_results(path)
+    except PianoDataError:
+        return None
+    ran = sorted(f["fold"] for f in doc.get("folds", []))
+    same = (
+        doc["dataset"].get("version") == dataset_version
+        and doc.get("size") == size
+        and doc["split"] == split
+        and (folds is None or ran == sorted(folds))
+    )
+    return doc if same else None
+
+
+def _label(doc: dict[str, Any]) -> str:
+    return doc["experiment"] + (f" ({doc['variant']})" if doc.get("variant") else "")
+
+
+def per_dimension_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (experiment, dimension): mean R^2 and pairwise accuracy over the folds run."""
+    return [
+        {
+            "experiment": _label(doc),
+            "split": doc["split"],
+            "dimension": d,
+            "r2": doc["summary"]["per_dimension"][d]["r2"],
+            "pairwise_accuracy": doc["summary"]["per_dimension"][d]["pairwise_accuracy"],
+        }
+        for doc in docs
+        for d in DIMENSIONS
+    ]
+
+
+def comparison_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of :func:`piano_eval.selection.group_tables` as dicts (with ``vetoed``), for a CSV file."""
+    from piano_eval.selection import rows_from_results
+
+    return [{**asdict(r), "vetoed": r.vetoed} for r in rows_from_results(docs)]
+
+
+#: epoch-level series shown by :func:`plot_training_curves` (whichever a log has)
+CURVES = ("train_loss", "val_loss", "val_r2", "val_pairwise")
+
+
+def training_logs(workdir: Path) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """``{run name: {metric: [(epoch, value), ...]}}`` for every ``metrics.csv`` under ``workdir``.
+
+    The run name is the folder the log sits in relative to ``workdir`` (e.g. ``a1-fold0``). Rows without an
+    epoch or a value are skipped; a metric logged several times in one epoch keeps the last value.
+    """
+    out: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for path in sorted(Path(workdir).rglob("metrics.csv")):
+        rel = path.relative_to(workdir).parts
+        name = rel[0] if rel else path.parent.name
+        series: dict[str, dict[int, float]] = {}
+        with path.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                if not row.get("epoch"):
+                    continue
+                epoch = int(float(row["epoch"]))
+                for key, value in row.items():
+                    if key in ("epoch", "step") or key.startswith("lr-") or not value:
+                        continue
+                    v = float(value)
+                    if math.isfinite(v):
+                        series.setdefault(key, {})[epoch] = v
+        if series:
+            out[name] = {k: sorted(v.items()) for k, v in series.items()}
+    return out
+
+
+def plot_training_curves(workdir: Path, path: Path, title: str = "training curves") -> Path | None:
+    """One panel per metric of :data:`CURVES`, one line per run (fold, stage); ``None`` without any log."""
+    from piano_eval.plots import _plt, _save
+
+    logs = training_logs(workdir)
+    metrics = [m for m in CURVES if any(m in s for s in logs.values())]
+    if not metrics:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for name, series in logs.items():
+            if metric in series:
+                xs, ys = zip(*series[metric], strict=True)
+                ax.plot(xs, ys, marker="o", ms=3, label=name)
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
