@@ -5,11 +5,10 @@ import random
 import numpy as np
 import pytest
 import torch
+from audio_testing import tone
 from piano_audio import SAMPLES_PER_FRAME, MuQBackbone, muq_backbone, muq_tiny
 from piano_data.contracts import MUQ_FRAME_RATE, EncoderOutput, SequenceEncoder
 from piano_data.errors import PianoDataError
-
-from audio_testing import tone
 
 
 def test_shapes_and_frame_rate(tiny: MuQBackbone) -> None:
@@ -36,7 +35,9 @@ def test_padding_mask_follows_lengths(tiny: MuQBackbone) -> None:
 
 
 def test_long_audio_is_chunked(tiny: MuQBackbone) -> None:
-    wave = tone(21.5)  # chunk_seconds=10 -> chunks 10 s + 11.5 s (tail < 1 s... not: 1.5 s tail stays its own)
+    wave = tone(
+        21.5
+    )  # chunk_seconds=10 -> chunks 10 s + 11.5 s (tail < 1 s... not: 1.5 s tail stays its own)
     out = tiny.encode(wave)
     assert out.frames.shape == (1, len(wave) // SAMPLES_PER_FRAME, tiny.output_dim)
     first = tiny(torch.from_numpy(wave[: 10 * 24_000])[None]).frames[0]

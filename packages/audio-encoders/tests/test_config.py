@@ -37,7 +37,8 @@ def test_bad_configs_fail_clearly(kwargs: dict, message: str) -> None:
 
 def test_config_round_trips_through_muq_dict() -> None:
     cfg = muq_tiny()
-    back = MuQBackboneConfig.from_muq_config(cfg.muq_config(), layers=cfg.layers, chunk_seconds=cfg.chunk_seconds,
-                                             min_seconds=cfg.min_seconds)
+    back = MuQBackboneConfig.from_muq_config(
+        cfg.muq_config(), layers=cfg.layers, chunk_seconds=cfg.chunk_seconds, min_seconds=cfg.min_seconds
+    )
     assert back.w2v2_config() == cfg.w2v2_config()
     assert back.muq_config() == cfg.muq_config()

@@ -21,7 +21,7 @@ class _FakeTranskun:
     def __init__(self) -> None:
         self.shapes: list[tuple[int, ...]] = []
 
-    def transcribe(self, x, stepInSecond=None, segmentSizeInSecond=None):  # noqa: N803 - transkun's names
+    def transcribe(self, x, stepInSecond=None, segmentSizeInSecond=None):
         self.shapes.append(tuple(x.shape))
         return [_Event(0.5, 0.9, 60, 80.4), _Event(0.1, 0.4, 64, 200.0), _Event(0.0, 1.5, -64, 127)]
 

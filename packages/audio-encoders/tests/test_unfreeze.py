@@ -35,7 +35,9 @@ def test_schedule_on_the_large_layout() -> None:
     # everything below layer 9 (and the conv front end) stays frozen
     assert not any(p.requires_grad for p in backbone.muq.model.conv.parameters())
 
-    groups = discriminative_param_groups(backbone, schedule, head=[nn.Parameter(torch.zeros(3))], head_lr=1e-3)
+    groups = discriminative_param_groups(
+        backbone, schedule, head=[nn.Parameter(torch.zeros(3))], head_lr=1e-3
+    )
     rates = {g["name"]: g["lr"] for g in groups}
     assert rates["muq_layer_12"] == pytest.approx(1e-4) and rates["muq_layer_9"] == pytest.approx(1.25e-5)
     assert rates["muq_layer_12"] > rates["muq_layer_11"] > rates["muq_layer_10"] > rates["muq_layer_9"]
@@ -62,7 +64,9 @@ class _Probe(L.LightningModule):
         return self.head(self.backbone(batch).frames).pow(2).mean()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        groups = discriminative_param_groups(self.backbone, self.schedule, self.head.parameters(), head_lr=1e-2)
+        groups = discriminative_param_groups(
+            self.backbone, self.schedule, self.head.parameters(), head_lr=1e-2
+        )
         return torch.optim.AdamW(groups, lr=1e-2)
 
 
@@ -73,8 +77,12 @@ def test_callback_in_a_lightning_run(tiny: MuQBackbone, tmp_path: Path) -> None:
     conv_before = [p.detach().clone() for p in tiny.muq.model.conv.parameters()]
     data = torch.utils.data.DataLoader(torch.from_numpy(tone(1.0))[None].repeat(4, 1), batch_size=1)
     trainer = L.Trainer(
-        max_steps=4, callbacks=[GradualUnfreezing(schedule, attr="backbone")], logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        max_steps=4,
+        callbacks=[GradualUnfreezing(schedule, attr="backbone")],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
         default_root_dir=tmp_path,
     )
     trainer.fit(probe, data)

@@ -1,4 +1,5 @@
-"""MuQ audio backbone for piano (presets, loading, LoRA, staged adaptation, gradual unfreezing) and transcription."""
+"""MuQ audio backbone for piano (presets, loading, LoRA, staged adaptation, gradual unfreezing) and
+transcription."""
 
 from piano_audio.audio import load_audio
 from piano_audio.backbone import SAMPLES_PER_FRAME, MuQBackbone, muq_backbone

@@ -69,7 +69,9 @@ class AudioRegressor(nn.Module):
     def param_groups(self, base_lr: float) -> list[dict[str, Any]]:
         if self.schedule is None:
             return [{"params": [p for p in self.parameters() if p.requires_grad], "lr": base_lr}]
-        return discriminative_param_groups(self.backbone, self.schedule, self.head.parameters(), head_lr=base_lr)
+        return discriminative_param_groups(
+            self.backbone, self.schedule, self.head.parameters(), head_lr=base_lr
+        )
 
 
 def cross_performer_contrastive_loss(
@@ -108,7 +110,8 @@ class AudioContrastiveModel(nn.Module):
     """A2 stage 1: a (LoRA-adapted) backbone + projection trained without labels.
 
     ``pretraining_loss(batch)`` = cross-performer contrastive loss on clean audio (same piece, different
-    performer are positives) + ``invariance_weight`` x clean-vs-augmented InfoNCE (when ``augmented`` is given).
+    performer are positives) + ``invariance_weight`` x clean-vs-augmented InfoNCE (when ``augmented`` is
+    given).
     """
 
     def __init__(
@@ -123,7 +126,9 @@ class AudioContrastiveModel(nn.Module):
         self.temperature = temperature
         self.invariance_weight = invariance_weight
         d = backbone.output_dim
-        self.projection = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d // 2), nn.GELU(), nn.Linear(d // 2, proj_dim))
+        self.projection = nn.Sequential(
+            nn.LayerNorm(d), nn.Linear(d, d // 2), nn.GELU(), nn.Linear(d // 2, proj_dim)
+        )
 
     def embed(self, batch: Mapping[str, Any], key: str = "audio") -> torch.Tensor:
         return self.projection(masked_mean(_encode(self.backbone, batch, key)))

@@ -1,7 +1,9 @@
 """Audio input: read a file or take an array, downmix to mono, resample, and reject unusable audio.
 
-Every audio path in the package goes through :func:`load_audio`, so bad input fails in one place with a one-line
-:class:`~piano_data.errors.PianoDataError` (empty, silent, clipped, too short, non-finite, unsupported format).
+Every audio path in the package goes through :func:`load_audio`, so bad input fails in one place with a
+one-line
+:class:`~piano_data.errors.PianoDataError` (empty, silent, clipped, too short, non-finite, unsupported
+format).
 Downmixing and resampling are announced once per process (a ``UserWarning``), not silently done.
 """
 
@@ -18,7 +20,7 @@ import torch
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 
-__all__ = ["AudioInput", "SUPPORTED_SUFFIXES", "check_audio", "load_audio"]
+__all__ = ["SUPPORTED_SUFFIXES", "AudioInput", "check_audio", "load_audio"]
 
 AudioInput = str | PathLike[str] | np.ndarray | torch.Tensor
 
@@ -46,7 +48,9 @@ def _read_file(path: Path) -> tuple[np.ndarray, int]:
         raise PianoDataError(path, "audio file not found")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise PianoDataError(
-            path, f"unsupported audio format '{path.suffix or '(none)'}' (use one of {', '.join(SUPPORTED_SUFFIXES)})"
+            path,
+            f"unsupported audio format '{path.suffix or '(none)'}' "
+            f"(use one of {', '.join(SUPPORTED_SUFFIXES)})",
         )
     if path.stat().st_size == 0:
         raise PianoDataError(path, "audio file is empty (0 bytes)")
@@ -66,7 +70,9 @@ def _as_channels_first(array: np.ndarray, name: str) -> np.ndarray:
     return array if array.shape[0] <= array.shape[1] else array.T
 
 
-def check_audio(wave: np.ndarray, sample_rate: int, name: str, *, min_seconds: float, allow_clipped: bool) -> None:
+def check_audio(
+    wave: np.ndarray, sample_rate: int, name: str, *, min_seconds: float, allow_clipped: bool
+) -> None:
     """Raise :class:`PianoDataError` when mono ``wave`` cannot be a musical input."""
     if wave.size == 0:
         raise PianoDataError(name, "audio is empty (0 samples)")
@@ -82,7 +88,8 @@ def check_audio(wave: np.ndarray, sample_rate: int, name: str, *, min_seconds: f
     if not allow_clipped and clipped > MAX_CLIPPED_FRACTION:
         raise PianoDataError(
             name,
-            f"audio is clipped ({100 * clipped:.1f}% of samples at full scale > {100 * MAX_CLIPPED_FRACTION:.0f}%);"
+            f"audio is clipped ({100 * clipped:.1f}% of samples at full scale"
+            f" > {100 * MAX_CLIPPED_FRACTION:.0f}%);"
             " pass allow_clipped=True to use it anyway",
         )
 
@@ -98,8 +105,10 @@ def load_audio(
 ) -> np.ndarray:
     """Load ``source`` as float32 audio at ``target_rate``: ``[N]`` when ``mono`` else ``[C, N]``.
 
-    ``source`` is a path (wav/flac/ogg/mp3/aiff/opus) or an array ``[N]``, ``[C, N]`` or ``[N, C]``; an array is
-    taken to be at ``sample_rate`` (default ``target_rate``). Multi-channel input is averaged to mono and other
+    ``source`` is a path (wav/flac/ogg/mp3/aiff/opus) or an array ``[N]``, ``[C, N]`` or ``[N, C]``; an
+    array is
+    taken to be at ``sample_rate`` (default ``target_rate``). Multi-channel input is averaged to mono and
+    other
     rates resampled with soxr (each announced once per process).
     """
     if isinstance(source, str | PathLike):

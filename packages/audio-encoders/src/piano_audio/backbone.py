@@ -1,7 +1,10 @@
-"""The MuQ backbone: waveform at 24 kHz -> concatenated hidden states of chosen Conformer layers at 25 frames/s.
+"""The MuQ backbone: waveform at 24 kHz -> concatenated hidden states of chosen Conformer layers at 25
+frames/s.
 
-Built on the ``muq`` package's model: its mel front end, conv subsampling and Conformer are used as they are; this
-module only selects layers, masks padding, chunks long audio and keeps the caller's RNG state untouched (building
+Built on the ``muq`` package's model: its mel front end, conv subsampling and Conformer are used as they
+are; this
+module only selects layers, masks padding, chunks long audio and keeps the caller's RNG state untouched
+(building
 a ``MuQ`` calls ``torch.manual_seed(142)``).
 """
 
@@ -26,7 +29,8 @@ SAMPLES_PER_FRAME = SAMPLE_RATE // MUQ_FRAME_RATE
 
 
 def _build_muq(config: MuQBackboneConfig, *, meta: bool = False) -> MuQ:
-    """A random-weight ``MuQ`` (RNG state preserved); ``meta`` puts parameters on the meta device (no memory)."""
+    """A random-weight ``MuQ`` (RNG state preserved); ``meta`` puts parameters on the meta device (no
+    memory)."""
     with preserved_rng_state():
         if not meta:
             return MuQ(config.muq_config())
@@ -39,11 +43,14 @@ def _build_muq(config: MuQBackboneConfig, *, meta: bool = False) -> MuQ:
 class MuQBackbone(nn.Module):
     """A ``muq.MuQ`` model seen as a :class:`~piano_data.contracts.SequenceEncoder`.
 
-    ``forward(waveform [B, N], lengths [B] | None)`` is differentiable (LoRA, unfreezing) and encodes the whole
-    input at once; :meth:`encode` takes files or arrays of any length, handles resampling/downmixing and cuts long
+    ``forward(waveform [B, N], lengths [B] | None)`` is differentiable (LoRA, unfreezing) and encodes the
+    whole
+    input at once; :meth:`encode` takes files or arrays of any length, handles resampling/downmixing and
+    cuts long
     audio into ``config.chunk_seconds`` chunks. Frames are ``[B, N // 960, len(layers) * encoder_dim]``.
 
-    ``meta=True`` builds the module layout with parameters on the meta device (no memory, no forward): enough to
+    ``meta=True`` builds the module layout with parameters on the meta device (no memory, no forward):
+    enough to
     count parameters or check which modules LoRA targets on the large config.
 
     Modules whose own parameters are all frozen stay in eval mode even under ``.train()`` (no dropout noise or
@@ -56,7 +63,9 @@ class MuQBackbone(nn.Module):
         self.muq = muq if muq is not None else _build_muq(config, meta=meta)
         depth = len(self.conformer.layers)
         if depth != config.encoder_depth:
-            raise ValueError(f"MuQ model has {depth} Conformer layers but the config says {config.encoder_depth}")
+            raise ValueError(
+                f"MuQ model has {depth} Conformer layers but the config says {config.encoder_depth}"
+            )
         self.output_dim: int = config.output_dim
         self.eval()  # a backbone starts in inference mode; training code calls .train()
 
@@ -67,11 +76,13 @@ class MuQBackbone(nn.Module):
 
     @property
     def layers(self) -> nn.ModuleList:
-        """The Conformer layers; ``layers[i - 1]`` is layer ``i`` in the 1-based numbering of ``config.layers``."""
+        """The Conformer layers; ``layers[i - 1]`` is layer ``i`` in the 1-based numbering of
+        ``config.layers``."""
         return self.conformer.layers
 
     def layer_parameters(self, layer: int) -> list[nn.Parameter]:
-        """Parameters of Conformer layer ``layer`` (1-based); layer ``encoder_depth`` includes the final norm."""
+        """Parameters of Conformer layer ``layer`` (1-based); layer ``encoder_depth`` includes the final
+        norm."""
         params = list(self.layers[layer - 1].parameters())
         if layer == self.config.encoder_depth:
             params += list(self.conformer.layer_norm.parameters())
@@ -100,7 +111,9 @@ class MuQBackbone(nn.Module):
             raise ValueError(f"waveform must be [B, N] mono at 24 kHz, got shape {tuple(waveform.shape)}")
         n_frames = waveform.shape[1] // SAMPLES_PER_FRAME
         if n_frames < 1:
-            raise PianoDataError(None, f"audio is too short to give one frame ({waveform.shape[1]} < 960 samples)")
+            raise PianoDataError(
+                None, f"audio is too short to give one frame ({waveform.shape[1]} < 960 samples)"
+            )
         waveform = waveform[:, : n_frames * SAMPLES_PER_FRAME]
         model = self.muq.model
         mel = model.normalize(model.preprocessing(waveform, features=["melspec_2048"]))["melspec_2048"]
@@ -131,7 +144,10 @@ class MuQBackbone(nn.Module):
         outputs = []
         for item in items:
             wave = load_audio(
-                item, sample_rate=sample_rate, min_seconds=self.config.min_seconds, allow_clipped=allow_clipped
+                item,
+                sample_rate=sample_rate,
+                min_seconds=self.config.min_seconds,
+                allow_clipped=allow_clipped,
             )
             outputs.append(self._encode_long(torch.from_numpy(wave).to(device)))
         length = max(o.shape[0] for o in outputs)
@@ -143,7 +159,8 @@ class MuQBackbone(nn.Module):
         return EncoderOutput(frames=frames, mask=mask)
 
     def _encode_long(self, wave: torch.Tensor) -> torch.Tensor:
-        """``[T, D]`` frames of one mono waveform, chunk by chunk; a tail under 1 s joins the previous chunk."""
+        """``[T, D]`` frames of one mono waveform, chunk by chunk; a tail under 1 s joins the previous
+        chunk."""
         chunk = int(self.config.chunk_seconds * MUQ_FRAME_RATE) * SAMPLES_PER_FRAME
         starts = list(range(0, wave.shape[0], chunk))
         if len(starts) > 1 and wave.shape[0] - starts[-1] < SAMPLE_RATE:
@@ -165,9 +182,11 @@ def muq_backbone(
     allow_download: bool = False,
     layers: tuple[int, ...] | None = None,
 ) -> MuQBackbone:
-    """Build a backbone: from ``weights`` (a local directory or a hub id) when given, else random from ``config``.
+    """Build a backbone: from ``weights`` (a local directory or a hub id) when given, else random from
+    ``config``.
 
-    With ``weights`` the architecture comes from the weights' ``config.json`` (``config`` then only supplies the
+    With ``weights`` the architecture comes from the weights' ``config.json`` (``config`` then only supplies
+    the
     extraction settings: layers, chunking). Hub ids resolve from the local Hugging Face cache only, unless
     ``allow_download``; missing weights raise one :class:`PianoDataError` saying how to provide them.
     """

@@ -1,8 +1,10 @@
 """MuQ backbone configuration: one frozen dataclass and the named presets.
 
-The large preset mirrors the published ``OpenMuQ/MuQ-large-msd-iter`` architecture (a 2-layer conv front end on a
+The large preset mirrors the published ``OpenMuQ/MuQ-large-msd-iter`` architecture (a 2-layer conv front end
+on a
 128-band mel spectrogram at 100 frames/s, subsampled to 25 frames/s, then a 12-layer, 1024-wide Conformer with
-rotary position embeddings). Hidden state ``i`` is the output of Conformer layer ``i`` (1-based; layer 12's output
+rotary position embeddings). Hidden state ``i`` is the output of Conformer layer ``i`` (1-based; layer 12's
+output
 passes through the encoder's final layer norm); hidden state 0 is the conv front end's output.
 """
 
@@ -26,7 +28,8 @@ class MuQBackboneConfig:
     """Architecture plus extraction settings of a MuQ backbone.
 
     ``layers`` are the 1-based Conformer layers whose hidden states are concatenated, so the output width is
-    ``len(layers) * encoder_dim``. ``chunk_seconds`` bounds the audio seen by one forward pass (long audio is cut
+    ``len(layers) * encoder_dim``. ``chunk_seconds`` bounds the audio seen by one forward pass (long audio
+    is cut
     into chunks, encoded one by one and the frames concatenated); ``max_seconds`` is a guard against feeding a
     whole concert by mistake. ``dropout`` is the Conformer's dropout (the published model trained with 0.1).
     """
@@ -54,7 +57,9 @@ class MuQBackboneConfig:
         if self.encoder_dim % self.n_heads:
             raise ValueError(f"encoder_dim {self.encoder_dim} is not divisible by n_heads {self.n_heads}")
         if self.n_mels != 128:
-            raise ValueError(f"n_mels must be 128 (MuQ's mel front end is fixed at 128 bands), got {self.n_mels}")
+            raise ValueError(
+                f"n_mels must be 128 (MuQ's mel front end is fixed at 128 bands), got {self.n_mels}"
+            )
         if not self.layers:
             raise ValueError("layers must name at least one Conformer layer")
         bad = [i for i in self.layers if not 1 <= i <= self.encoder_depth]
@@ -140,9 +145,16 @@ class MuQBackboneConfig:
             "mel_std": float(stat.get("melspec_2048_std", _MEL_STD)),
         }
         mapped = {
-            "num_attention_heads", "intermediate_size", "conv_depthwise_kernel_size", "position_embeddings_type",
-            "hidden_dropout", "activation_dropout", "attention_dropout", "conformer_conv_dropout",
-            "hidden_size", "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "conv_depthwise_kernel_size",
+            "position_embeddings_type",
+            "hidden_dropout",
+            "activation_dropout",
+            "attention_dropout",
+            "conformer_conv_dropout",
+            "hidden_size",
+            "num_hidden_layers",
         }
         kwargs["extra_w2v2"] = {k: v for k, v in w2v2.items() if k not in mapped}
         kwargs.update(overrides)

@@ -1,6 +1,7 @@
 """A1: LoRA adapters (through peft) on the self-attention projections of chosen MuQ layers.
 
-The backbone stays a :class:`~piano_audio.backbone.MuQBackbone` (peft's ``inject_adapter_in_model`` mutates it in
+The backbone stays a :class:`~piano_audio.backbone.MuQBackbone` (peft's ``inject_adapter_in_model`` mutates
+it in
 place); every base parameter is frozen. Adapters are saved and loaded on their own (``adapter_config.json`` +
 ``adapter_model.safetensors``, a few MB), apart from the backbone weights.
 """
@@ -60,7 +61,8 @@ class MuQLoRAConfig:
         return float(self.alpha if self.alpha is not None else 2 * self.rank)
 
     def target_regex(self) -> str:
-        """A full-match regex over module names (peft matches a string ``target_modules`` with ``re.fullmatch``)."""
+        """A full-match regex over module names (peft matches a string ``target_modules`` with
+        ``re.fullmatch``)."""
         layers = "|".join(str(i - 1) for i in self.layers)
         names = "|".join(re.escape(t) for t in self.targets)
         return rf"(.*\.)?conformer\.layers\.({layers})\.self_attn\.({names})"
@@ -77,7 +79,9 @@ class MuQLoRAConfig:
 
 def _matching_modules(backbone: MuQBackbone, cfg: MuQLoRAConfig) -> list[str]:
     pattern = re.compile(cfg.target_regex())
-    return [name for name, m in backbone.named_modules() if isinstance(m, nn.Linear) and pattern.fullmatch(name)]
+    return [
+        name for name, m in backbone.named_modules() if isinstance(m, nn.Linear) and pattern.fullmatch(name)
+    ]
 
 
 def has_lora(module: nn.Module) -> bool:
@@ -97,12 +101,15 @@ def apply_lora(backbone: MuQBackbone, cfg: MuQLoRAConfig | None = None) -> MuQBa
         raise PianoDataError(
             None,
             f"LoRA targets {list(cfg.targets)} in layers {list(cfg.layers)} match no module of this MuQ "
-            f"({backbone.config.encoder_depth} layers; attention projections are named {list(ATTENTION_PROJECTIONS)})",
+            f"({backbone.config.encoder_depth} layers; attention projections are named "
+            f"{list(ATTENTION_PROJECTIONS)})",
         )
     missing_layers = sorted(set(cfg.layers) - set(range(1, backbone.config.encoder_depth + 1)))
     if missing_layers:
         raise PianoDataError(
-            None, f"LoRA layers {missing_layers} do not exist (this MuQ has {backbone.config.encoder_depth} layers)"
+            None,
+            f"LoRA layers {missing_layers} do not exist "
+            f"(this MuQ has {backbone.config.encoder_depth} layers)",
         )
     backbone.freeze()
     inject_adapter_in_model(cfg.peft_config(), backbone)
@@ -129,7 +136,11 @@ def save_lora(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path:
     if cfg is None or not has_lora(backbone):
         raise ValueError("this backbone has no LoRA adapters to save (call apply_lora first)")
     state = {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(backbone).items()}
-    meta: dict[str, Any] = {"lora": asdict(cfg), "encoder_dim": backbone.config.encoder_dim, "format": "piano_audio.lora/1"}
+    meta: dict[str, Any] = {
+        "lora": asdict(cfg),
+        "encoder_dim": backbone.config.encoder_dim,
+        "format": "piano_audio.lora/1",
+    }
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for fname, writer in (
@@ -150,7 +161,9 @@ def load_lora(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> MuQBackb
     where = Path(folder)
     cfg_file, weights_file = where / _CONFIG_FILE, where / _ADAPTER_FILE
     if not cfg_file.is_file() or not weights_file.is_file():
-        raise PianoDataError(where, f"not a LoRA adapter directory (needs {_CONFIG_FILE} and {_ADAPTER_FILE})")
+        raise PianoDataError(
+            where, f"not a LoRA adapter directory (needs {_CONFIG_FILE} and {_ADAPTER_FILE})"
+        )
     try:
         meta = json.loads(cfg_file.read_text())
         raw = dict(meta["lora"])
@@ -161,13 +174,16 @@ def load_lora(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> MuQBackb
     if int(meta.get("encoder_dim", backbone.config.encoder_dim)) != backbone.config.encoder_dim:
         raise PianoDataError(
             where,
-            f"adapter was trained on a {meta['encoder_dim']}-wide MuQ, this backbone is {backbone.config.encoder_dim}",
+            f"adapter was trained on a {meta['encoder_dim']}-wide MuQ, "
+            f"this backbone is {backbone.config.encoder_dim}",
         )
     apply_lora(backbone, cfg)
     expected = {k: v.shape for k, v in get_peft_model_state_dict(backbone).items()}
     wrong = [k for k in expected if k not in state or state[k].shape != expected[k]]
     if wrong:
-        raise PianoDataError(where, f"adapter does not fit this backbone ({len(wrong)} tensors differ, e.g. {wrong[0]})")
+        raise PianoDataError(
+            where, f"adapter does not fit this backbone ({len(wrong)} tensors differ, e.g. {wrong[0]})"
+        )
     with torch.no_grad():
         set_peft_model_state_dict(backbone, state)
     return backbone

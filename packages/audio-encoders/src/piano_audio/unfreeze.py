@@ -1,9 +1,11 @@
 """A3: gradual unfreezing of MuQ layers (12 -> 11 -> 10 -> 9) with discriminative learning rates.
 
 Every layer that will ever be trained gets its own optimizer parameter group from the start, with a rate that
-shrinks with depth below the top layer (``top_lr * decay ** (top - layer)``), so one cosine schedule scales all
+shrinks with depth below the top layer (``top_lr * decay ** (top - layer)``), so one cosine schedule scales
+all
 groups consistently. The :class:`GradualUnfreezing` callback only flips ``requires_grad`` at the scheduled
-steps or epochs; AdamW skips parameters that have no gradient, so a frozen group costs nothing and decays nothing.
+steps or epochs; AdamW skips parameters that have no gradient, so a frozen group costs nothing and decays
+nothing.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ __all__ = ["GradualUnfreezing", "UnfreezeSchedule", "discriminative_param_groups
 class UnfreezeSchedule:
     """Which layer is unfrozen when. ``layers[i]`` becomes trainable at ``at[i]`` (steps or epochs).
 
-    ``top_lr`` is the rate of the first (top) layer; each layer below gets ``decay`` times the rate of the layer
-    above it (deeper layers get smaller rates). ``head_lr_factor`` scales the trainer's base rate for the head.
+    ``top_lr`` is the rate of the first (top) layer; each layer below gets ``decay`` times the rate of the
+    layer
+    above it (deeper layers get smaller rates). ``head_lr_factor`` scales the trainer's base rate for the
+    head.
     """
 
     layers: tuple[int, ...] = (12, 11, 10, 9)
@@ -83,11 +87,14 @@ def discriminative_param_groups(
 class GradualUnfreezing(L.Callback):
     """Unfreeze ``backbone`` layers on ``schedule`` during ``Trainer.fit`` (everything else stays frozen).
 
-    ``backbone`` is found on the LightningModule by ``attr`` path (e.g. ``"model.backbone"``) or given directly.
+    ``backbone`` is found on the LightningModule by ``attr`` path (e.g. ``"model.backbone"``) or given
+    directly.
     ``history`` records ``(t, layer)`` for every unfreezing, for tests and logs.
     """
 
-    def __init__(self, schedule: UnfreezeSchedule, backbone: MuQBackbone | None = None, attr: str = "model.backbone"):
+    def __init__(
+        self, schedule: UnfreezeSchedule, backbone: MuQBackbone | None = None, attr: str = "model.backbone"
+    ):
         super().__init__()
         self.schedule = schedule
         self._backbone = backbone
@@ -102,7 +109,9 @@ class GradualUnfreezing(L.Callback):
         for part in self.attr.split("."):
             obj = getattr(obj, part)
         if not isinstance(obj, MuQBackbone):
-            raise TypeError(f"{self.attr} on the LightningModule is a {type(obj).__name__}, not a MuQBackbone")
+            raise TypeError(
+                f"{self.attr} on the LightningModule is a {type(obj).__name__}, not a MuQBackbone"
+            )
         return obj
 
     def apply(self, backbone: MuQBackbone, t: int) -> list[int]:
@@ -129,6 +138,8 @@ class GradualUnfreezing(L.Callback):
             self.apply(backbone, trainer.current_epoch)
         backbone.train(True)
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
         if self.schedule.unit == "step":
             self.apply(self._resolve(pl_module), trainer.global_step)

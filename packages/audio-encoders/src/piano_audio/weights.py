@@ -1,4 +1,5 @@
-"""Saving and loading MuQ backbones: a local directory in the hub layout (``config.json`` + ``model.safetensors``).
+"""Saving and loading MuQ backbones: a local directory in the hub layout (``config.json`` +
+``model.safetensors``).
 
 The layout is the one ``huggingface-cli download OpenMuQ/MuQ-large-msd-iter --local-dir DIR`` produces, so a
 downloaded model and one saved here load the same way. Nothing is ever downloaded unless asked for explicitly.
@@ -28,18 +29,22 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 def _how_to_provide(name: str) -> str:
     return (
-        f"MuQ weights '{name}' are not available on this machine and downloads are off. Fetch them where there is "
+        f"MuQ weights '{name}' are not available on this machine and downloads are off. "
+        "Fetch them where there is "
         f"network (`huggingface-cli download {DEFAULT_HUB_ID} --local-dir DIR`), copy DIR here and pass it "
         "(`--muq-weights DIR`, or muq_backbone(weights='DIR'))"
     )
 
 
 def resolve_weights(weights: str | os.PathLike[str], *, allow_download: bool = False) -> Path:
-    """The local directory holding ``weights``: the path itself, or a hub id's snapshot in the local HF cache."""
+    """The local directory holding ``weights``: the path itself, or a hub id's snapshot in the local HF
+    cache."""
     path = Path(weights).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise PianoDataError(path, "MuQ weights must be a directory holding config.json and model.safetensors")
+            raise PianoDataError(
+                path, "MuQ weights must be a directory holding config.json and model.safetensors"
+            )
         return path
     name = str(weights)
     if not _HUB_ID.match(name):
@@ -70,14 +75,22 @@ def _read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
 def _check_shapes(model: torch.nn.Module, state: dict[str, torch.Tensor], where: Path) -> None:
     own = model.state_dict()
     missing = [k for k in own if k not in state]
-    wrong = [(k, tuple(state[k].shape), tuple(v.shape)) for k, v in own.items() if k in state and state[k].shape != v.shape]
+    wrong = [
+        (k, tuple(state[k].shape), tuple(v.shape))
+        for k, v in own.items()
+        if k in state and state[k].shape != v.shape
+    ]
     if wrong:
         k, got, want = wrong[0]
         raise PianoDataError(
-            where, f"checkpoint does not fit the config: {len(wrong)} tensors differ, e.g. {k} is {got}, expected {want}"
+            where,
+            f"checkpoint does not fit the config: {len(wrong)} tensors differ, "
+            f"e.g. {k} is {got}, expected {want}",
         )
     if missing:
-        raise PianoDataError(where, f"checkpoint lacks {len(missing)} tensors of the model, e.g. {missing[0]}")
+        raise PianoDataError(
+            where, f"checkpoint lacks {len(missing)} tensors of the model, e.g. {missing[0]}"
+        )
 
 
 def load_backbone(

@@ -1,6 +1,7 @@
 """``piano-eval embed``: frozen MuQ features into the embedding cache, once, resumable.
 
-Inputs are audio files/folders, or (``--data-root``) the PercePiano segments rendered from MIDI. Entries already
+Inputs are audio files/folders, or (``--data-root``) the PercePiano segments rendered from MIDI. Entries
+already
 in the cache are skipped, so an interrupted run continues where it stopped.
 """
 
@@ -27,13 +28,25 @@ def register(sub: Any) -> None:
         "(or their mean with --pooled) in the embedding cache, keyed by file content, encoder and layers.",
     )
     p.add_argument("inputs", nargs="*", type=Path, metavar="AUDIO", help="audio files or folders (recursive)")
-    p.add_argument("--data-root", type=Path, default=None, help="embed PercePiano segments rendered from MIDI")
-    p.add_argument("--soundfont", default="fluidr3", help="soundfont for --data-root rendering (default: fluidr3)")
-    p.add_argument("--cache", type=Path, default=None,
-                   help="cache folder (default: $PIANO_EVAL_CACHE/embeddings or ~/.cache/piano-eval/embeddings)")
+    p.add_argument(
+        "--data-root", type=Path, default=None, help="embed PercePiano segments rendered from MIDI"
+    )
+    p.add_argument(
+        "--soundfont", default="fluidr3", help="soundfont for --data-root rendering (default: fluidr3)"
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="cache folder (default: $PIANO_EVAL_CACHE/embeddings or ~/.cache/piano-eval/embeddings)",
+    )
     p.add_argument("--muq-weights", default=None, help="local folder (or cached hub id) of real MuQ weights")
-    p.add_argument("--muq", choices=("tiny", "large"), default="large",
-                   help="random preset when no --muq-weights (default: large; tiny is for tests)")
+    p.add_argument(
+        "--muq",
+        choices=("tiny", "large"),
+        default="large",
+        help="random preset when no --muq-weights (default: large; tiny is for tests)",
+    )
     p.add_argument("--layers", default=None, help="comma-separated 1-based layers (default: 9,10,11,12)")
     p.add_argument("--pooled", action="store_true", help="store the mean over frames [D] instead of [T, D]")
     p.add_argument("--limit", type=int, default=None, help="embed at most N inputs")
@@ -75,15 +88,28 @@ def _embed(args: argparse.Namespace) -> int:
     else:
         cfg = muq_tiny() if args.muq == "tiny" else muq_large()
         backbone = muq_backbone(cfg, layers=layers)
-    root = args.cache or Path(os.environ.get("PIANO_EVAL_CACHE") or Path.home() / ".cache" / "piano-eval") / "embeddings"
+    root = (
+        args.cache
+        or Path(os.environ.get("PIANO_EVAL_CACHE") or Path.home() / ".cache" / "piano-eval") / "embeddings"
+    )
     cache = EmbeddingCache(root)
-    keys, report = extract_to_cache(backbone, files, cache, weights=args.muq_weights, pooled=args.pooled,
-                                    strict=args.strict)
-    print(json.dumps({
-        "cache": str(root), "inputs": len(files), "computed": report.computed, "already_cached": report.cached,
-        "failed": len(report.failed), "audio_s": round(report.audio_seconds, 1),
-        "wall_s": round(report.wall_seconds, 1), "output_dim": backbone.output_dim,
-    }))
+    _, report = extract_to_cache(
+        backbone, files, cache, weights=args.muq_weights, pooled=args.pooled, strict=args.strict
+    )
+    print(
+        json.dumps(
+            {
+                "cache": str(root),
+                "inputs": len(files),
+                "computed": report.computed,
+                "already_cached": report.cached,
+                "failed": len(report.failed),
+                "audio_s": round(report.audio_seconds, 1),
+                "wall_s": round(report.wall_seconds, 1),
+                "output_dim": backbone.output_dim,
+            }
+        )
+    )
     for path, problem in report.failed[:5]:
         print(f"skipped {path}: {problem}")
     return 0 if not report.failed or report.computed + report.cached else 2

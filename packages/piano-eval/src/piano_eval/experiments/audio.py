@@ -1,8 +1,11 @@
 """Audio experiments on rendered PercePiano audio: ``baseline-paper``, ``a1`` (LoRA), ``a2`` (staged), ``a3``.
 
-Audio is rendered from each segment's MIDI with fluidsynth (``soundfont``, cached under ``render_cache``, default
-``$PIANO_EVAL_CACHE/render`` or ``~/.cache/piano-eval/render``). The MuQ backbone is the real model when the run
-gets ``--muq-weights DIR`` (a local folder in the hub layout, or a cached hub id), else a random one built from a
+Audio is rendered from each segment's MIDI with fluidsynth (``soundfont``, cached under ``render_cache``,
+default
+``$PIANO_EVAL_CACHE/render`` or ``~/.cache/piano-eval/render``). The MuQ backbone is the real model when the
+run
+gets ``--muq-weights DIR`` (a local folder in the hub layout, or a cached hub id), else a random one built
+from a
 preset (``muq``: ``tiny`` for quick runs, ``large``). Quick size trains on a subset of each fold's training
 segments (``max_train``) with short crops and few epochs; every test segment is predicted.
 """
@@ -60,8 +63,16 @@ DEFAULTS: dict[str, Any] = {
     "mlp_alpha": 1.0,  # baseline-paper: L2 of the sklearn MLP
 }
 QUICK: dict[str, Any] = {
-    "crop_seconds": 4.0, "eval_seconds": 4.0, "max_train": 48, "epochs": 3, "patience": 2,
-    "pretrain_epochs": 1, "max_pretrain": 32, "batch_size": 8, "lr": 3e-3, "top_lr": 1e-3,
+    "crop_seconds": 4.0,
+    "eval_seconds": 4.0,
+    "max_train": 48,
+    "epochs": 3,
+    "patience": 2,
+    "pretrain_epochs": 1,
+    "max_pretrain": 32,
+    "batch_size": 8,
+    "lr": 3e-3,
+    "top_lr": 1e-3,
 }
 
 
@@ -88,8 +99,9 @@ def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Se
 class AudioSet(Dataset):
     """Rendered segments as fixed-length crops (random in training, centred otherwise) with ids and labels."""
 
-    def __init__(self, segs: Sequence[Segment], seconds: float | None, train: bool, seed: int,
-                 augment: bool = False) -> None:
+    def __init__(
+        self, segs: Sequence[Segment], seconds: float | None, train: bool, seed: int, augment: bool = False
+    ) -> None:
         self.segs, self.seconds, self.train, self.seed = list(segs), seconds, train, seed
         self.pieces = {g: i for i, g in enumerate(sorted({s.group for s in self.segs}))}
         self.players = {p: i for i, p in enumerate(sorted({s.player for s in self.segs}))}
@@ -115,8 +127,12 @@ class AudioSet(Dataset):
                 wave = wave[start : start + n]
         item: dict[str, Any] = {
             "audio": torch.from_numpy(np.ascontiguousarray(wave)),
-            "labels": torch.as_tensor(s.labels if s.labels is not None else np.full(19, np.nan), dtype=torch.float32),
-            "piece": self.pieces[s.group], "performer": self.players[s.player], "group": s.group,
+            "labels": torch.as_tensor(
+                s.labels if s.labels is not None else np.full(19, np.nan), dtype=torch.float32
+            ),
+            "piece": self.pieces[s.group],
+            "performer": self.players[s.player],
+            "group": s.group,
         }
         if self.augmentor is not None:
             aug, _ = self.augmentor(wave, seed=self.seed * 1_000_003 + self.calls)
@@ -175,14 +191,16 @@ def quality_rank_loss(rank_weight: float) -> Any:
 
 
 class _UnfreezingModule(SupervisedModule):
-    """The recipe's supervised module plus A3's callback (Lightning adds ``configure_callbacks`` to the Trainer)."""
+    """The recipe's supervised module plus A3's callback (Lightning adds ``configure_callbacks`` to the
+    Trainer)."""
 
     def configure_callbacks(self) -> list[Any]:
         return [GradualUnfreezing(self.model.schedule, attr="model.backbone")]  # type: ignore[union-attr]
 
 
 class AudioExperiment(Experiment):
-    """Shared logic: rendering, backbone construction, training and prediction of an :class:`AudioRegressor`."""
+    """Shared logic: rendering, backbone construction, training and prediction of an
+    :class:`AudioRegressor`."""
 
     group = "audio"
     defaults = DEFAULTS
@@ -210,10 +228,16 @@ class AudioExperiment(Experiment):
     def train_config(self, ctx: RunContext, fold: int, **changes: Any) -> TrainConfig:
         c = self.config
         base = TrainConfig(
-            max_epochs=int(c["epochs"]), lr=float(c["lr"]), patience=int(c["patience"]),
-            batch_size=int(c["batch_size"]), seed=ctx.seed + fold, progress_bar=False,
-            accelerator=str(ctx.option("accelerator") or "cpu"), devices=ctx.option("devices") or 1,
-            precision=ctx.option("precision") or "32-true", log_every_n_steps=5,
+            max_epochs=int(c["epochs"]),
+            lr=float(c["lr"]),
+            patience=int(c["patience"]),
+            batch_size=int(c["batch_size"]),
+            seed=ctx.seed + fold,
+            progress_bar=False,
+            accelerator=str(ctx.option("accelerator") or "cpu"),
+            devices=ctx.option("devices") or 1,
+            precision=ctx.option("precision") or "32-true",
+            log_every_n_steps=5,
         )
         return base.with_(**changes)
 
@@ -224,28 +248,40 @@ class AudioExperiment(Experiment):
         return random.Random(seed).sample(segs, int(limit))
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
-        return AudioRegressor(backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"]))
+        return AudioRegressor(
+            backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"])
+        )
 
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
         return SupervisedModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
 
-    # -- the experiment interface -----------------------------------------------------------------------------
-    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+    # -- the experiment interface ---------------------------------------------------------------------
+    def fit_predict(
+        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
+    ) -> np.ndarray:
         c = self.config
         train = render_audio(self.subset(train, c["max_train"], ctx.seed + fold), c)
         test = render_audio(test, c)
         groups = sorted({s.group for s in train})
-        n_val = int(round(len(groups) * float(c["val_frac"]))) if len(groups) >= 4 else 0
+        n_val = round(len(groups) * float(c["val_frac"])) if len(groups) >= 4 else 0
         val_groups = set(random.Random(ctx.seed + fold).sample(groups, n_val))
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
         model = self.build_model(self.backbone(ctx), ctx, fold)
         cfg = self.train_config(ctx, fold)
         data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)
-        loader = DataLoader(data, batch_sampler=PairBatches([s.group for s in tr], cfg.batch_size, ctx.seed),
-                            collate_fn=collate)
-        val = DataLoader(AudioSet(va, c["crop_seconds"], False, 0), batch_size=cfg.batch_size,
-                         collate_fn=collate) if va else None
+        loader = DataLoader(
+            data,
+            batch_sampler=PairBatches([s.group for s in tr], cfg.batch_size, ctx.seed),
+            collate_fn=collate,
+        )
+        val = (
+            DataLoader(
+                AudioSet(va, c["crop_seconds"], False, 0), batch_size=cfg.batch_size, collate_fn=collate
+            )
+            if va
+            else None
+        )
         workdir = ctx.workdir / f"{self.id}-fold{fold}"
         fit_module(self.module(model, cfg), loader, val, cfg, workdir, name=self.id)
         self.after_fit(model, workdir)
@@ -257,19 +293,25 @@ class AudioExperiment(Experiment):
     @torch.no_grad()
     def predict_segments(self, model: AudioRegressor, segs: Sequence[Segment], batch_size: int) -> np.ndarray:
         model.eval()
-        loader = DataLoader(AudioSet(segs, self.config["eval_seconds"], False, 0), batch_size=batch_size,
-                            collate_fn=collate)
+        loader = DataLoader(
+            AudioSet(segs, self.config["eval_seconds"], False, 0), batch_size=batch_size, collate_fn=collate
+        )
         return torch.cat([model(b).float() for b in loader]).clamp(0, 1).numpy()
 
 
 class A1LoRA(AudioExperiment):
     id = "a1"
-    description = "A1: MuQ + LoRA on the self-attention of layers 9-12, mean pooling, MLP head (MSE + ranking)"
+    description = (
+        "A1: MuQ + LoRA on the self-attention of layers 9-12, mean pooling, MLP head (MSE + ranking)"
+    )
     uses_lora = True
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
-        lora = MuQLoRAConfig(rank=int(self.config["lora_rank"]), dropout=float(self.config["lora_dropout"]),
-                             layers=self.top_layers(backbone))
+        lora = MuQLoRAConfig(
+            rank=int(self.config["lora_rank"]),
+            dropout=float(self.config["lora_dropout"]),
+            layers=self.top_layers(backbone),
+        )
         return super().build_model(apply_lora(backbone, lora), ctx, fold)
 
     def after_fit(self, model: AudioRegressor, workdir: Path) -> None:
@@ -278,21 +320,31 @@ class A1LoRA(AudioExperiment):
 
 class A2Staged(A1LoRA):
     id = "a2"
-    description = ("A2: stage 1 LoRA self-supervised (cross-performer contrastive + clean/augmented invariance), "
-                   "stage 2 multi-task supervised from the saved stage-1 adapter")
+    description = (
+        "A2: stage 1 LoRA self-supervised (cross-performer contrastive + clean/augmented invariance), "
+        "stage 2 multi-task supervised from the saved stage-1 adapter"
+    )
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         c = self.config
         segs = render_audio(self.subset(segments, c["max_pretrain"], ctx.seed), c)
         backbone = self.backbone(ctx)
-        lora = MuQLoRAConfig(rank=int(c["lora_rank"]), dropout=float(c["lora_dropout"]),
-                             layers=self.top_layers(backbone))
-        model = AudioContrastiveModel(apply_lora(backbone, lora), invariance_weight=float(c["invariance_weight"]))
+        lora = MuQLoRAConfig(
+            rank=int(c["lora_rank"]), dropout=float(c["lora_dropout"]), layers=self.top_layers(backbone)
+        )
+        model = AudioContrastiveModel(
+            apply_lora(backbone, lora), invariance_weight=float(c["invariance_weight"])
+        )
         cfg = self.train_config(ctx, 0, max_epochs=int(c["pretrain_epochs"]), lr=float(c["pretrain_lr"]))
         data = AudioSet(segs, c["crop_seconds"], train=True, seed=ctx.seed, augment=True)
-        loader = DataLoader(data, batch_sampler=PairBatches([s.group for s in segs], cfg.batch_size, ctx.seed),
-                            collate_fn=collate)
-        fit_module(SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1")
+        loader = DataLoader(
+            data,
+            batch_sampler=PairBatches([s.group for s in segs], cfg.batch_size, ctx.seed),
+            collate_fn=collate,
+        )
+        fit_module(
+            SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1"
+        )
         self.stage1 = save_lora(backbone, ctx.workdir / "a2-stage1" / "adapter")  # the hand-off checkpoint
         log.info("a2: stage-1 adapter saved to %s", self.stage1)
 
@@ -311,10 +363,17 @@ class A3GradualUnfreeze(AudioExperiment):
         c = self.config
         layers = tuple(reversed(self.top_layers(backbone)))
         every = int(c["unfreeze_every"])
-        schedule = UnfreezeSchedule(layers=layers, at=tuple(every * (i + 1) for i in range(len(layers))),
-                                    unit="epoch", top_lr=float(c["top_lr"]), decay=float(c["lr_decay"]))
+        schedule = UnfreezeSchedule(
+            layers=layers,
+            at=tuple(every * (i + 1) for i in range(len(layers))),
+            unit="epoch",
+            top_lr=float(c["top_lr"]),
+            decay=float(c["lr_decay"]),
+        )
         backbone.freeze()
-        return AudioRegressor(backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule)
+        return AudioRegressor(
+            backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule
+        )
 
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
         return _UnfreezingModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
@@ -336,14 +395,23 @@ class PaperBaseline(AudioExperiment):
                     wave = wave[: int(self.config["eval_seconds"] * 24_000)]
                 self.features[s.key] = masked_mean(backbone.encode(wave))[0].numpy()
 
-    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+    def fit_predict(
+        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
+    ) -> np.ndarray:
         from sklearn.neural_network import MLPRegressor
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         x = np.stack([self.features[s.key] for s in train])
-        mlp = make_pipeline(StandardScaler(), MLPRegressor(
-            hidden_layer_sizes=(int(self.config["hidden"]),), alpha=float(self.config["mlp_alpha"]),
-            max_iter=300, early_stopping=True, random_state=ctx.seed + fold))
+        mlp = make_pipeline(
+            StandardScaler(),
+            MLPRegressor(
+                hidden_layer_sizes=(int(self.config["hidden"]),),
+                alpha=float(self.config["mlp_alpha"]),
+                max_iter=300,
+                early_stopping=True,
+                random_state=ctx.seed + fold,
+            ),
+        )
         mlp.fit(x, stack_labels(list(train)))
         return np.clip(mlp.predict(np.stack([self.features[s.key] for s in test])), 0.0, 1.0)
