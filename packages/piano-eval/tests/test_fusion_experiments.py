@@ -46,6 +46,7 @@ def corpus() -> list:
         ("f1", {"symbolic_track": "features", "audio_track": "mel"}),
         ("f2", {}),
         ("f3", {"audio_track": "mel"}),
+        ("f2", {"audio_track": "mel", "modalities": ["audio"]}),  # single-track ablation
     ],
 )
 def test_fusion_experiment_runs_a_fold(
@@ -62,7 +63,7 @@ def test_fusion_experiment_runs_a_fold(
     assert pred.shape == (len(test), 19)
     assert np.isfinite(pred).all() and (pred >= 0).all() and (pred <= 1).all()
     doc = exp.describe()
-    assert set(doc["tracks"]) == {"audio", "perf_midi"}
+    assert set(doc["tracks"]) == set(tracks.get("modalities", ["audio", "perf_midi"]))
     if tracks.get("symbolic_track") == "features" or tracks.get("audio_track") == "mel":
         assert "stand-in" in " ".join(doc["tracks"].values())
     assert ("audio_gate_per_dimension" in doc) == (exp_id == "f3")
@@ -79,6 +80,11 @@ def test_fit_before_prepare_is_an_error(corpus: list, tmp_path: Path) -> None:
     exp = build_experiment("f2", {**TINY})
     with pytest.raises(RuntimeError, match="prepare"):
         exp.fit_predict(corpus[:4], corpus[4:6], RunContext(workdir=tmp_path), fold=0)
+
+
+def test_bad_modalities() -> None:
+    with pytest.raises(ValueError, match="modalities"):
+        build_experiment("f2", {"modalities": ["video"]})
 
 
 def test_unknown_track_is_an_error(corpus: list, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from piano_fusion import (
     FusionKind,
     HeadConfig,
     LossWeights,
+    Modality,
     MultiTaskLoss,
     PianoModel,
     PianoModelConfig,
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "symbolic_stride": 4,
     "max_frames": 1024,  # frames kept per track and sample (the head of the sequence)
     "cache_dir": None,  # default $PIANO_EVAL_CACHE or ~/.cache/piano-eval
+    "modalities": ["audio", "perf_midi"],  # a single track (ablation) needs f2, the only one-input fusion
     # fusion + heads
     "z_dim": 128,
     "hidden": 128,
@@ -84,7 +86,7 @@ class _Regressor(nn.Module):
         return self.net.param_groups(base_lr)
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
-        inputs = {m: EncoderOutput(batch[f"{m}_frames"], batch[f"{m}_mask"]) for m in (AUDIO, SYMBOLIC)}
+        inputs = {m: EncoderOutput(batch[f"{m}_frames"], batch[f"{m}_mask"]) for m in self.net.modalities}
         self.last = self.net(inputs)
         return self.last.quality
 
@@ -110,6 +112,12 @@ class _FusionExperiment(Experiment):
         self._descriptions: dict[str, str] = {}
         self._stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._gates: list[np.ndarray] = []
+        mods = tuple(self.config["modalities"])
+        if not mods or any(m not in (AUDIO, SYMBOLIC) for m in mods) or len(set(mods)) != len(mods):
+            raise ValueError(
+                f"{self.id}: modalities must be a non-empty subset of [audio, perf_midi], got {mods}"
+            )
+        self.modalities: tuple[Modality, ...] = mods
 
     # ---------------------------------------------------------------------------------------------- prepare
     def _cache_dir(self) -> Path:
@@ -123,12 +131,14 @@ class _FusionExperiment(Experiment):
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         cfg = {**self.config, "cache_dir": str(self._cache_dir())}
         cache = EmbeddingCache(Path(cfg["cache_dir"]) / "embeddings")
-        self._tracks[SYMBOLIC], self._descriptions[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache)
-        self._tracks[AUDIO], self._descriptions[AUDIO] = audio_track(segments, cfg, ctx, cache)
+        if SYMBOLIC in self.modalities:
+            self._tracks[SYMBOLIC], self._descriptions[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache)
+        if AUDIO in self.modalities:
+            self._tracks[AUDIO], self._descriptions[AUDIO] = audio_track(segments, cfg, ctx, cache)
         for m, frames in self._tracks.items():  # per-channel standardisation from all frames (label-free)
             cat = np.concatenate([np.asarray(a, dtype=np.float32) for a in frames.values()])
             self._stats[m] = (cat.mean(0), cat.std(0) + 1e-4)
-        log.info("tracks: audio = %s; symbolic = %s", self._descriptions[AUDIO], self._descriptions[SYMBOLIC])
+        log.info("tracks: %s", self._descriptions)
 
     def _items(self, segments: Sequence[Segment]) -> list[dict[str, Any]]:
         if not self._tracks:
@@ -138,7 +148,7 @@ class _FusionExperiment(Experiment):
         items = []
         for s, y in zip(segments, labels, strict=True):
             item: dict[str, Any] = {"group": s.group, "labels": np.full(19, np.nan) if y is None else y}
-            for m in (AUDIO, SYMBOLIC):
+            for m in self.modalities:
                 mean, std = self._stats[m]
                 item[m] = (np.asarray(self._tracks[m][s.key][:limit], dtype=np.float32) - mean) / std
             items.append(item)
@@ -149,18 +159,20 @@ class _FusionExperiment(Experiment):
         batch: dict[str, Any] = {"group": [it["group"] for it in items]}
         batch["labels"] = torch.tensor(np.stack([it["labels"] for it in items]), dtype=torch.float32)
         for m in (AUDIO, SYMBOLIC):
+            if m not in items[0]:
+                continue
             batch[f"{m}_frames"], batch[f"{m}_mask"] = _pad([it[m] for it in items])
         return batch
 
     def model_config(self) -> PianoModelConfig:
         c = self.config
-        dims = tuple(next(iter(self._tracks[m].values())).shape[1] for m in (AUDIO, SYMBOLIC))
+        dims = tuple(next(iter(self._tracks[m].values())).shape[1] for m in self.modalities)
         fusion = FusionConfig(
             kind=self.kind, z_dim=c["z_dim"], hidden=c["hidden"], pool_hidden=64, dropout=c["dropout"],
             d_model=c["d_model"], n_heads=c["n_heads"], n_layers=c["n_layers"],
         )  # fmt: skip
         heads = HeadConfig(hidden=c["hidden"], dropout=c["dropout"])
-        return PianoModelConfig(modalities=(AUDIO, SYMBOLIC), in_dims=dims, fusion=fusion, heads=heads)
+        return PianoModelConfig(modalities=self.modalities, in_dims=dims, fusion=fusion, heads=heads)
 
     # ------------------------------------------------------------------------------------------ fit_predict
     def fit_predict(

@@ -194,7 +194,7 @@ def audio_track(
         raise ValueError(f"audio_track must be 'muq' or 'mel', got {kind!r}")
     font = str(cfg["soundfont"])
     rendered = render_segments(segments, [font], Path(cfg["cache_dir"]) / "render", workers=2, strict=True)
-    by_key = {s.key: s for s in rendered}
+    by_key = {s.extra.get("base_key", s.key): s for s in rendered}  # rendered keys are <key>@<soundfont>
     weights = ctx.option("muq_weights")
     if kind == "mel":
         encoder_id, desc = "logmel128-25fps", f"log-mel 128 x 25 frames/s of {font} renders [stand-in]"
