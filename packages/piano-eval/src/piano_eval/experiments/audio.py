@@ -83,6 +83,12 @@ def _render_cache(cfg: Mapping[str, Any]) -> Path:
     return Path(root) / "render"
 
 
+def _device(ctx: RunContext | None) -> torch.device:
+    """CUDA when the run asks for a GPU (``--accelerator gpu|cuda|auto``) and one is there, else the CPU."""
+    gpu = ctx is not None and str(ctx.option("accelerator") or "cpu") in ("gpu", "cuda", "auto")
+    return torch.device("cuda" if gpu and torch.cuda.is_available() else "cpu")
+
+
 def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Segment]:
     """Segments with ``audio_path`` set (rendered once, then cache lookups); already-rendered ones pass."""
     from piano_data.render import render_segments
@@ -219,6 +225,11 @@ class AudioExperiment(Experiment):
         weights = ctx.option("muq_weights")
         if weights:
             return muq_backbone(weights=str(weights))
+        if self.config["muq"] == "auto" and self.config.get("size") == "full":
+            raise UsageError(
+                f"{self.id}: a full-size audio run needs the real MuQ weights: --muq-weights DIR "
+                "(or --set muq=large for a random 329M model, --set muq=tiny for the test model)"
+            )
         return muq_backbone(muq_large() if self.config["muq"] == "large" else muq_tiny())
 
     def top_layers(self, backbone: MuQBackbone) -> tuple[int, ...]:
@@ -285,18 +296,26 @@ class AudioExperiment(Experiment):
         workdir = ctx.workdir / f"{self.id}-fold{fold}"
         fit_module(self.module(model, cfg), loader, val, cfg, workdir, name=self.id)
         self.after_fit(model, workdir)
-        return self.predict_segments(model, test, cfg.batch_size)
+        return self.predict_segments(model, test, cfg.batch_size, ctx)
 
     def after_fit(self, model: AudioRegressor, workdir: Path) -> None:
         """Hook: save what this experiment hands on (adapters)."""
 
     @torch.no_grad()
-    def predict_segments(self, model: AudioRegressor, segs: Sequence[Segment], batch_size: int) -> np.ndarray:
-        model.eval()
+    def predict_segments(
+        self, model: AudioRegressor, segs: Sequence[Segment], batch_size: int, ctx: RunContext | None = None
+    ) -> np.ndarray:
+        device = _device(ctx)
+        model.to(device).eval()
         loader = DataLoader(
             AudioSet(segs, self.config["eval_seconds"], False, 0), batch_size=batch_size, collate_fn=collate
         )
-        return torch.cat([model(b).float() for b in loader]).clamp(0, 1).numpy()
+        preds = []
+        for b in loader:
+            b = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in b.items()}
+            preds.append(model(b).float().cpu())
+        model.cpu()
+        return torch.cat(preds).clamp(0, 1).numpy()
 
 
 class A1LoRA(AudioExperiment):
@@ -385,15 +404,37 @@ class PaperBaseline(AudioExperiment):
     description = "Frozen MuQ layers 9-12, mean pooled, 2-layer MLP (the project's earlier best audio result)"
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        """Mean-pooled frozen features of every segment: whole segments go through the embedding cache
+        (computed once across runs); crops (``eval_seconds``, quick size) are computed directly."""
         segs = render_audio(segments, self.config)
-        backbone = self.backbone(ctx).eval()
+        backbone = self.backbone(ctx).to(_device(ctx)).eval()
         self.features: dict[str, np.ndarray] = {}
+        seconds = self.config["eval_seconds"]
+        if seconds is None:
+            from piano_audio.features import extract_to_cache
+            from piano_data.cache import EmbeddingCache
+
+            cache = EmbeddingCache(_render_cache(self.config).parent / "embeddings")
+            paths = [Path(s.audio_path) for s in segs]  # type: ignore[arg-type]
+            keys, report = extract_to_cache(
+                backbone,
+                paths,
+                cache,
+                weights=ctx.option("muq_weights"),
+                pooled=True,
+                strict=True,
+                progress=False,
+            )
+            log.info("baseline-paper: %d features computed, %d cached", report.computed, report.cached)
+            for s, k in zip(segs, keys, strict=True):
+                self.features[s.key] = np.asarray(cache.get(k), dtype=np.float32)  # type: ignore[arg-type]
+            return
+        n = int(seconds * 24_000)
         with torch.no_grad():
             for s in segs:
                 wave = load_audio(s.audio_path, min_seconds=0.2)  # type: ignore[arg-type]
-                if self.config["eval_seconds"]:
-                    wave = wave[: int(self.config["eval_seconds"] * 24_000)]
-                self.features[s.key] = masked_mean(backbone.encode(wave))[0].numpy()
+                start = max(0, (len(wave) - n) // 2)  # the centre crop, as the fine-tuned models predict
+                self.features[s.key] = masked_mean(backbone.encode(wave[start : start + n]))[0].cpu().numpy()
 
     def fit_predict(
         self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
