@@ -17,6 +17,8 @@ COMMANDS: tuple[str, ...] = (
     "piano_eval.cli.data",
     "piano_eval.cli.run",
     "piano_eval.cli.compare",
+    "piano_eval.cli.align",
+    "piano_eval.cli.bench_align",
     "piano_eval.cli.demo",
     "piano_eval.cli.train",
     "piano_eval.cli.score",

@@ -36,11 +36,13 @@ class AlignConfig:
     chroma_weight: float = 0.5  # weight of the pitch-class part of event features
     max_cells: int = 4_000_000  # largest full DTW matrix; longer pieces go multiscale
     radius: int = 12  # multiscale DTW band half-width (events)
-    passes: tuple[float, ...] = (1.0, 0.4, 0.25)  # note-matching thresholds, one pass each
+    step_penalty: float = 0.2  # extra cost of a non-diagonal DTW step (keeps repeated chords one-to-one)
+    min_similarity: float = 0.0  # DTW event pairs below this cosine similarity do not anchor the coarse map
+    passes: tuple[float, ...] = (2.0, 0.6, 0.25)  # note-matching thresholds, one pass each
     skip: float = 0.5  # cost of leaving a note unmatched (a match costs |error| / threshold)
-    anchor: Literal["min", "median", "mean"] = "mean"  # performance time of a matched score event
+    anchor: Literal["min", "median", "mean"] = "median"  # performance time of a matched score event
     cluster_gap: float = 0.15  # matched onsets of one score event further apart than this are split
-    leave_one_out: bool = True  # predict each event from its neighbours' anchors in later passes
+    leave_one_out: bool = False  # predict each event from its neighbours' anchors in later passes
     min_confidence: float = 0.5  # below this share of matched score notes: "low_confidence"
     max_length_ratio: float = 1.6  # performed notes / score notes above this: "performance_longer_than_score"
 
@@ -63,12 +65,15 @@ def _coarse_map(
 ) -> TimeMap:
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
-    path, _ = multiscale_dtw(fs, fp, max_cells=cfg.max_cells, radius=cfg.radius)
+    path, _ = multiscale_dtw(fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty)
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
     order = np.lexsort((-sim, path[:, 0]))
     first = np.unique(path[order, 0], return_index=True)[1]
-    best = path[order][first]
+    best, best_sim = path[order][first], sim[order][first]
+    sure = best_sim >= cfg.min_similarity  # events matched only weakly are interpolated from their neighbours
+    if sure.sum() >= 2:
+        best = best[sure]
     return TimeMap.from_pairs(sev.time[best[:, 0]], pev.time[best[:, 1]])
 
 

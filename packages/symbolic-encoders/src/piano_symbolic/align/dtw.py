@@ -29,7 +29,7 @@ def full_window(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _accumulate(x, y, lo, hi, offs):  # pragma: no cover - compiled
+def _accumulate(x, y, lo, hi, offs, pen):  # pragma: no cover - compiled
     n = x.shape[0]
     d = x.shape[1]
     acc = np.empty(offs[n], dtype=np.float32)
@@ -48,15 +48,15 @@ def _accumulate(x, y, lo, hi, offs):  # pragma: no cover - compiled
                 if lo[i - 1] <= j - 1 < hi[i - 1]:
                     best = min(best, acc[offs[i - 1] + j - 1 - lo[i - 1]])
                 if lo[i - 1] <= j < hi[i - 1]:
-                    best = min(best, acc[offs[i - 1] + j - lo[i - 1]])
+                    best = min(best, acc[offs[i - 1] + j - lo[i - 1]] + pen)
             if j > lo[i]:
-                best = min(best, acc[offs[i] + j - 1 - lo[i]])
+                best = min(best, acc[offs[i] + j - 1 - lo[i]] + pen)
             acc[offs[i] + j - lo[i]] = c + best
     return acc
 
 
 @njit(cache=True, nogil=True)
-def _backtrack(acc, lo, hi, offs, n, m):  # pragma: no cover - compiled
+def _backtrack(acc, lo, hi, offs, n, m, pen):  # pragma: no cover - compiled
     path_i = np.empty(n + m, dtype=np.int64)
     path_j = np.empty(n + m, dtype=np.int64)
     i, j = n - 1, m - 1
@@ -76,11 +76,11 @@ def _backtrack(acc, lo, hi, offs, n, m):  # pragma: no cover - compiled
                 if v < best:
                     best, bi, bj = v, i - 1, j - 1
             if lo[i - 1] <= j < hi[i - 1]:
-                v = acc[offs[i - 1] + j - lo[i - 1]]
+                v = acc[offs[i - 1] + j - lo[i - 1]] + pen
                 if v < best:
                     best, bi, bj = v, i - 1, j
         if j > lo[i]:
-            v = acc[offs[i] + j - 1 - lo[i]]
+            v = acc[offs[i] + j - 1 - lo[i]] + pen
             if v < best:
                 best, bi, bj = v, i, j - 1
         i, j = bi, bj
@@ -88,9 +88,16 @@ def _backtrack(acc, lo, hi, offs, n, m):  # pragma: no cover - compiled
 
 
 def dtw(
-    x: np.ndarray, y: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+    step_penalty: float = 0.0,
 ) -> tuple[np.ndarray, float]:
     """DTW of normalised features ``x [N, D]`` and ``y [M, D]`` inside a window.
+
+    ``step_penalty`` is added to every horizontal or vertical step, so that among equally good paths (repeated
+    identical chords) the one-to-one diagonal wins.
 
     Returns the warping path ``[L, 2]`` (monotone, from (0, 0) to (N-1, M-1)) and its total cost.
     """
@@ -101,8 +108,9 @@ def dtw(
         lo, hi = full_window(n, m)
     offs = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offs[1:])
-    acc = _accumulate(normalize_rows(x), normalize_rows(y), lo, hi, offs)
-    pi, pj = _backtrack(acc, lo, hi, offs, n, m)
+    pen = np.float32(step_penalty)
+    acc = _accumulate(normalize_rows(x), normalize_rows(y), lo, hi, offs, pen)
+    pi, pj = _backtrack(acc, lo, hi, offs, n, m, pen)
     return np.stack([pi, pj], axis=1), float(acc[-1])
 
 
@@ -135,13 +143,15 @@ def _window_from_path(path: np.ndarray, n: int, m: int, radius: int) -> tuple[np
 
 
 def multiscale_dtw(
-    x: np.ndarray, y: np.ndarray, *, max_cells: int = 4_000_000, radius: int = 12
+    x: np.ndarray, y: np.ndarray, *, max_cells: int = 4_000_000, radius: int = 12, step_penalty: float = 0.0
 ) -> tuple[np.ndarray, float]:
     """DTW in bounded memory: full DTW when ``N * M <= max_cells``, else coarse-to-fine (see module doc)."""
     x, y = normalize_rows(x), normalize_rows(y)
     n, m = len(x), len(y)
     if n * m <= max_cells or min(n, m) <= 4 * radius + 4:
-        return dtw(x, y)
-    coarse, _ = multiscale_dtw(_pool2(x), _pool2(y), max_cells=max_cells, radius=radius)
+        return dtw(x, y, step_penalty=step_penalty)
+    coarse, _ = multiscale_dtw(
+        _pool2(x), _pool2(y), max_cells=max_cells, radius=radius, step_penalty=step_penalty
+    )
     lo, hi = _window_from_path(coarse, n, m, radius)
-    return dtw(x, y, lo, hi)
+    return dtw(x, y, lo, hi, step_penalty)

@@ -32,12 +32,14 @@ def _match_sequences(q, t, thr, skip):  # pragma: no cover - compiled
     for i in range(1, a + 1):
         lo[i] = np.searchsorted(t, q[i - 1] - thr)
         hi[i] = np.searchsorted(t, q[i - 1] + thr, side="right")
-    hi[0] = lo[1] if a > 0 else b
-    for i in range(1, a + 1):  # make rows overlap so that every cell stays reachable
-        lo[i] = max(lo[i], lo[i - 1])
-        lo[i] = min(lo[i], hi[i - 1])
-        hi[i] = max(hi[i], hi[i - 1])
+    # row i must reach the columns the next row may match from (diagonal moves), and rows must overlap
+    # (vertical moves): extend each row to the end of the next row's window
+    for i in range(a):
+        hi[i] = hi[i + 1]
     hi[a] = b
+    for i in range(1, a + 1):
+        hi[i] = max(hi[i], hi[i - 1])
+        lo[i] = min(max(lo[i], lo[i - 1]), hi[i - 1])
     offs = np.zeros(a + 2, np.int64)
     for i in range(a + 1):
         offs[i + 1] = offs[i] + hi[i] - lo[i] + 1

@@ -1,0 +1,42 @@
+"""Score-alignment benchmark on ASAP: ours vs plain DTW vs parangonar (MIDI), plus rendered-and-transcribed audio.
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_align.py \
+        [--data-root ../shared/data/asap] [--reference-every 10] [--audio-subset 6] [--every 1] [--limit N]
+
+Prints one JSON document (see benchmarks/alignment.md for the table it produced). Without ASAP it prints a
+JSON object saying so. Any option of `piano-eval bench-align` can be passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from piano_data.paths import find_data_root
+
+DEFAULTS = ["--reference-every", "10", "--audio-subset", "6"]
+
+
+def main(argv: list[str]) -> int:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    import torch
+
+    torch.set_num_threads(1)
+    from piano_eval.cli.main import main as cli
+
+    if "--data-root" not in argv:
+        root = find_data_root(Path(__file__).resolve().parent)
+        if root is None or not (root / "asap" / "metadata.csv").is_file():
+            print(json.dumps({"benchmark": "alignment", "skipped": "ASAP data not found (set PIANO_EVAL_DATA)"}))
+            return 0
+        argv = ["--data-root", str(root / "asap"), *argv]
+    given = {a for a in argv if a.startswith("--")}
+    extra = [x for k, v in zip(DEFAULTS[::2], DEFAULTS[1::2], strict=True) if k not in given for x in (k, v)]
+    return cli(["bench-align", *argv, *extra])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,84 @@
+"""``piano-eval align``: performance (MIDI or audio) -> score time map CSV (and note matches)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from piano_data.errors import PianoDataError
+from piano_data.midi import NoteArray, read_notes
+from piano_symbolic.align import (
+    Alignment,
+    align_notes,
+    parangonar_align,
+    plain_dtw_align,
+    write_note_matches_csv,
+    write_time_map_csv,
+)
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
+MIDI_SUFFIXES = {".mid", ".midi"}
+METHODS = {"ours": align_notes, "plain-dtw": plain_dtw_align, "parangonar": parangonar_align}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "align",
+        help="align a performance (MIDI or audio) to its score MIDI: a score->performance time map",
+        description="Align PERFORMANCE to SCORE and write the time map as CSV with the header "
+        "score_time,performance_time (seconds, non-decreasing). Audio is transcribed with transkun first. "
+        "A low-confidence alignment (probably another piece) or a performance much longer than its score "
+        "is reported on stderr and in the exit code 3.",
+    )
+    p.add_argument("performance", type=Path, metavar="PERFORMANCE", help="performance MIDI or audio file")
+    p.add_argument("score", type=Path, metavar="SCORE", help="score MIDI (e.g. ASAP midi_score.mid)")
+    p.add_argument("--output", type=Path, required=True, metavar="MAP.csv", help="time map CSV to write")
+    p.add_argument("--notes", type=Path, default=None, metavar="FILE", help="also write note matches (CSV)")
+    p.add_argument("--method", choices=sorted(METHODS), default="ours", help="aligner (default: ours)")
+    p.set_defaults(func=_align)
+
+
+def load_performance(path: Path) -> NoteArray:
+    """Notes of a performance file: read from MIDI, or transcribed from audio."""
+    if not path.is_file():
+        raise PianoDataError(path, "file not found")
+    suffix = path.suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        return read_notes(path)
+    if suffix in AUDIO_SUFFIXES:
+        from piano_audio.transcribe import transcribe
+
+        notes = transcribe(path)
+        if len(notes) == 0:
+            raise PianoDataError(path, "no piano notes were transcribed from this audio")
+        return notes
+    raise PianoDataError(
+        path, f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})"
+    )
+
+
+def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
+    """Load both files and align them with ``method``."""
+    score_notes = read_notes(score)
+    perf_notes = load_performance(performance)
+    return METHODS[method](score_notes, perf_notes), score_notes, perf_notes
+
+
+def _align(args: argparse.Namespace) -> int:
+    result, score, perf = run_alignment(args.performance, args.score, args.method)
+    write_time_map_csv(result.time_map, args.output)
+    if args.notes is not None:
+        if result.matches is None:
+            raise PianoDataError(args.notes, f"method {args.method!r} gives no note matches")
+        write_note_matches_csv(result.matches, score, perf, args.notes)
+    matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
+    print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")
+    if result.flags:
+        print(f"piano-eval align: warning: {', '.join(result.flags)}", file=sys.stderr)
+        return 3
+    return 0

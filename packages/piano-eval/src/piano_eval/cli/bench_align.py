@@ -1,0 +1,70 @@
+"""``piano-eval bench-align``: the ASAP score-alignment benchmark (ours vs plain DTW vs parangonar), as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from piano_data.errors import PianoDataError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench-align",
+        help="ASAP beat-level benchmark of score alignment: ours, plain DTW and parangonar",
+        description="Map every annotated ASAP score beat through each aligner's time map and compare it with "
+        "the annotated performance beat. Our aligner and plain DTW run on every selected performance; "
+        "parangonar (slow on long pieces) on every --reference-every-th one, where a same-pieces table of all "
+        "three is also printed. --audio-subset N renders N short performances, transcribes them and aligns the "
+        "transcriptions. Prints one JSON document.",
+    )
+    p.add_argument("--data-root", type=Path, required=True, help="the ASAP folder (holds metadata.csv)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N selected performances")
+    p.add_argument("--every", type=int, default=1, help="select every k-th performance of metadata.csv")
+    p.add_argument("--reference-every", type=int, default=1, help="run parangonar on every k-th selected one")
+    p.add_argument("--audio-subset", type=int, default=0, help="N performances for the audio benchmark")
+    p.add_argument("--cache", type=Path, default=Path("/tmp/piano_eval_align_render"), help="render cache")
+    p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
+    p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
+    p.set_defaults(func=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from piano_eval.align_bench import METHODS, asap_performances, run_audio_benchmark, run_midi_benchmark
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise PianoDataError(None, f"unknown methods {unknown}; choose from {sorted(METHODS)}")
+    items = asap_performances(args.data_root)
+    selected = items[:: max(1, args.every)][: args.limit]
+    started = time.time()
+    report: dict[str, Any] = {
+        "benchmark": "ASAP performance-to-score alignment (beat level)",
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "selection": {
+            "performances_listed": len(items),
+            "every": args.every,
+            "limit": args.limit,
+            "reference_every": args.reference_every,
+        },
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "threads": 1},
+        "midi": run_midi_benchmark(selected, args.reference_every, methods),
+    }
+    if args.audio_subset > 0:
+        report["audio"] = run_audio_benchmark(items, args.audio_subset, args.cache, methods=methods)
+    report["wall_s"] = round(time.time() - started, 1)
+    text = json.dumps(report, indent=2)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.output.with_name(f".{args.output.name}.tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(args.output)
+    print(text)
+    return 0
