@@ -103,3 +103,30 @@ def test_soundfont_split_unseen_font_and_passage(spec: list, n_fonts: int, seed:
         assert not {segments[i].group for i in f.test} & {segments[i].group for i in f.train}
     with pytest.raises(ValueError, match="at least two soundfonts"):
         make_folds(base, "soundfont")
+
+
+def test_identical_files_merge_passages() -> None:
+    from dataclasses import replace
+
+    from piano_data.splits import passage_groups
+
+    segments = _segments([(0, p, pl) for p in range(8) for pl in range(3)])
+    # the same file under two passage names (as PercePiano's D960 8-bar/16-bar duplicates)
+    segments[0] = replace(segments[0], extra={"midi_sha1": "abc"})
+    segments[-1] = replace(segments[-1], extra={"midi_sha1": "abc"})
+    labels = passage_groups(segments)
+    assert labels[0] == labels[-1] and len(set(labels)) == len({s.group for s in segments}) - 1
+    for f in make_folds(segments, "piece4"):
+        assert not ({0, len(segments) - 1} & set(f.test.tolist()) and {0, len(segments) - 1} & set(f.train.tolist()))
+
+
+def test_real_duplicates_never_straddle(percepiano_root: Path) -> None:
+    segments = load_percepiano(percepiano_root)
+    by_sha: dict[str, set[int]] = {}
+    for i, s in enumerate(segments):
+        by_sha.setdefault(s.extra["midi_sha1"], set()).add(i)
+    dups = [idx for idx in by_sha.values() if len(idx) > 1]
+    assert dups, "PercePiano ships byte-identical MIDI files under different names"
+    for f in make_folds(segments, "piece4"):
+        train, test = set(f.train.tolist()), set(f.test.tolist())
+        assert all(not (idx & train and idx & test) for idx in dups)

@@ -7,6 +7,9 @@ Layout (any local root in the upstream layout)::
     <root>/labels_root/label_2round_mean_reg_19_with0_rm_highstd0.json   {key: [19 means / 7, pianist_idx]}
     <root>/labels_root/label_2round_std_reg_19_with0_rm_highstd0.json    {key: [19 stds / 7]}
 
+Each segment records the SHA-1 of its MIDI file in ``extra['midi_sha1']``: 25 files are byte-identical to
+files of other passages, and the splits keep such passages together.
+
 The player is the second-to-last field of the file name (the upstream README says the reverse); ``Score`` and
 ``Score2`` are deadpan renditions rated like performers. File names are stripped before matching (one starts with
 a space). The trailing pianist index of the label file is ignored.
@@ -14,6 +17,7 @@ a space). The trailing pianist index of the label file is ignored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from os import PathLike
@@ -111,6 +115,7 @@ def load_percepiano(root: str | PathLike[str], *, with_std: bool = True) -> list
                 label_std=None if std is None else np.asarray(std[:N_DIMS], dtype=np.float64),
                 n_bars=int(fields["bars"]),
                 source="percepiano",
+                extra={"midi_sha1": hashlib.sha1(midi_files[key].read_bytes()).hexdigest()},
             )
         )
     return segments

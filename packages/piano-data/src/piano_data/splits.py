@@ -4,6 +4,8 @@ Every strategy returns :class:`Fold` objects of index arrays into the segment li
 fold boundary: all performances of one (piece, segment) passage sit together, and stricter strategies keep
 whole works or performers together.
 
+Passage groups are merged where two passages share a byte-identical input file (:func:`passage_groups`).
+
 - ``piece4``: 4 folds over (piece, segment) groups. Works are dealt out separately (largest groups first, each
   to the fold with the fewest segments of that work, ties broken by total size then a seeded shuffle), so every
   fold holds a share of every work. Test = fold ``k``, train = the rest.
@@ -18,6 +20,8 @@ whole works or performers together.
 - ``paper``: the PercePiano paper's protocol (seed 42): shuffle the (piece, segment) groups, draw groups of
   more than one performance into a fixed test set until it holds >= 15% of the data, give the remaining groups
   fold ``i % 4``. Fold ``k`` trains on the non-test groups outside fold ``k`` and tests on the fixed test set.
+  For comparability it groups exactly as upstream does, by passage name, so it inherits upstream's leak of
+  byte-identical files filed under two passage names; ``piece4`` does not.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "SPLITS",
     "Fold",
     "holdout_groups",
+    "passage_groups",
     "make_folds",
     "same_group_pairs",
 ]
@@ -53,6 +58,37 @@ def _groups(segments: Sequence[Segment], key: Callable[[Segment], str]) -> dict[
     for i, s in enumerate(segments):
         out[key(s)].append(i)
     return dict(out)
+
+
+def passage_groups(segments: Sequence[Segment]) -> list[str]:
+    """Each segment's leakage group: its (piece, segment) passage, merged with every passage that shares an
+    identical input file (``extra['midi_sha1']``, set by the PercePiano loader).
+
+    PercePiano holds byte-identical MIDI files under different passage names (e.g. a D960 8-bar and 16-bar
+    segment); without the merge one input could sit in training and test with different labels.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for s in segments:
+        find(s.group)
+        sha = s.extra.get("midi_sha1")
+        if sha:
+            a, b = find(s.group), find(f"sha:{sha}")
+            if a != b:
+                parent[b] = a
+    return [find(s.group) for s in segments]
+
+
+def _passage_key(segments: Sequence[Segment]) -> Callable[[Segment], str]:
+    merged = {id(s): g for s, g in zip(segments, passage_groups(segments), strict=True)}
+    return lambda s: merged[id(s)]
 
 
 def _deal(
@@ -87,7 +123,7 @@ def _from_test_sets(test_sets: list[list[int]], n: int, label: str) -> list[Fold
 
 
 def _piece4(segments: Sequence[Segment], seed: int) -> list[Fold]:
-    return _from_test_sets(_deal(segments, lambda s: s.group, 4, seed), len(segments), "piece fold")
+    return _from_test_sets(_deal(segments, _passage_key(segments), 4, seed), len(segments), "piece fold")
 
 
 def _performer(segments: Sequence[Segment], seed: int) -> list[Fold]:
@@ -111,7 +147,7 @@ def _work(segments: Sequence[Segment], seed: int) -> list[Fold]:
 
 def _paper(segments: Sequence[Segment], seed: int) -> list[Fold]:
     rng = random.Random(42 if seed == 0 else seed)
-    groups = _groups(segments, lambda s: s.group)
+    groups = _groups(segments, lambda s: s.group)  # upstream's grouping, duplicates not merged (see docstring)
     names = sorted(groups)
     rng.shuffle(names)
     test: list[int] = []
@@ -134,20 +170,19 @@ def _soundfont(segments: Sequence[Segment], seed: int) -> list[Fold]:
     fonts = sorted({s.extra.get("soundfont", "") for s in segments})
     if "" in fonts or len(fonts) < 2:
         raise ValueError("split 'soundfont' needs rendered segments from at least two soundfonts (extra['soundfont'])")
-    groups = sorted({s.group for s in segments})
-    first = {}
-    for i, s in enumerate(segments):  # one representative per passage group decides its piece4 fold
-        first.setdefault(s.group, i)
-    reps = [segments[first[g]] for g in groups]
-    fold_of_group = {}
-    for fold in _piece4(reps, seed):
-        for i in fold.test:
-            fold_of_group[reps[i].group] = fold.index
+    labels = passage_groups(segments)
+    reps = [i for i, s in enumerate(segments) if s.extra["soundfont"] == fonts[0]]
+    fold_of: dict[str, int] = {}
+    for fold in _piece4([segments[i] for i in reps], seed):  # passages dealt once, shared by every soundfont
+        for j in fold.test:
+            fold_of[labels[reps[j]]] = fold.index
+    for i, label in enumerate(labels):  # passages missing from the first soundfont's renders
+        fold_of.setdefault(label, i % 4)
     out = []
     for k, font in enumerate(fonts):
         held = k % 4
-        test = [i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of_group[s.group] == held]
-        train = [i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of_group[s.group] != held]
+        test = [i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of[labels[i]] == held]
+        train = [i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of[labels[i]] != held]
         out.append(Fold(k, np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64),
                         f"unseen soundfont {font}, unseen passages (piece fold {held})"))
     return out
@@ -174,8 +209,8 @@ def make_folds(segments: Sequence[Segment], split: str, seed: int = 0) -> list[F
 def holdout_groups(
     segments: Sequence[Segment], frac: float = 0.15, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split indices into (train, validation) by whole (piece, segment) groups, about ``frac`` held out."""
-    groups = _groups(segments, lambda s: s.group)
+    """Split indices into (train, validation) by whole passage groups, about ``frac`` held out."""
+    groups = _groups(segments, _passage_key(segments))
     names = sorted(groups)
     random.Random(seed).shuffle(names)
     val: list[int] = []
