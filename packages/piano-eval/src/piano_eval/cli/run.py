@@ -42,6 +42,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--soundfonts", type=lambda s: [x for x in s.split(",") if x], default=None,
                    metavar="SF1,SF2", help="render every segment with these soundfonts first (fluidr3, timgm6mb, "
                    "musescore_lite); needed by --split soundfont")
+    p.add_argument("--robustness", action="store_true",
+                   help="audio experiments a1-a3: also predict augmented copies of each test fold (room IR, noise, "
+                        "phone, pitch shift, EQ) and record the robustness drop used by the winner veto")
     p.add_argument("--preset", default=None, metavar="FILE",
                    help="a preset YAML file to use instead of the shipped one (same keys)")
     p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
@@ -93,6 +96,10 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
     ctx = RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root,
                      options=context_options(args))
     log.info("running %s on %s, split %s", name, dataset.description, args.split)
+    if getattr(args, "robustness", False):
+        from piano_eval.robustness import with_robustness
+
+        experiment = with_robustness(experiment, seed=args.seed)
     variant = ",".join(f"{k}={v}" for k, v in (overrides or {}).items()) or None
     return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
 

@@ -174,6 +174,13 @@ class _FusionExperiment(Experiment):
         heads = HeadConfig(hidden=c["hidden"], dropout=c["dropout"])
         return PianoModelConfig(modalities=self.modalities, in_dims=dims, fusion=fusion, heads=heads)
 
+    def loss_weights(self) -> LossWeights:
+        """MSE plus the same-passage ranking term (the ranker baseline adds piece-based InfoNCE)."""
+        c = self.config
+        return LossWeights(
+            regression=1.0, ranking=float(c["ranking_weight"]), ranking_margin=float(c["ranking_margin"])
+        )
+
     # ------------------------------------------------------------------------------------------ fit_predict
     def fit_predict(
         self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
@@ -192,11 +199,7 @@ class _FusionExperiment(Experiment):
         )  # fmt: skip
         torch.manual_seed(tcfg.seed)
         model = _Regressor(self.model_config())
-        crit = MultiTaskLoss(
-            LossWeights(
-                regression=1.0, ranking=float(c["ranking_weight"]), ranking_margin=float(c["ranking_margin"])
-            )
-        )
+        crit = MultiTaskLoss(self.loss_weights())
 
         def loss_fn(pred: torch.Tensor, batch: Any) -> dict[str, torch.Tensor]:
             assert model.last is not None

@@ -14,6 +14,7 @@ EXPERIMENTS: dict[str, str] = {
     "a2": "piano_eval.experiments.audio:A2Staged",
     "a3": "piano_eval.experiments.audio:A3GradualUnfreeze",
     "baseline-features": "piano_eval.experiments.features:FeatureBaseline",
+    "baseline-ranker": "piano_eval.experiments.ranker:BaselineRanker",
     "baseline-paper": "piano_eval.experiments.audio:PaperBaseline",
     "f1": "piano_eval.experiments.fusion:F1CrossAttention",
     "f2": "piano_eval.experiments.fusion:F2Concat",
