@@ -26,7 +26,7 @@ def test_run_and_compare_on_embedded_default(tmp_path: Path, capsys: pytest.Capt
     assert doc["provenance"]["machine"]["cpu_count"] >= 1 and doc["compute"]["wall_s"] > 0
     assert main(["compare", line["results_path"]]) == 0
     table = capsys.readouterr().out
-    assert "| baseline-features | piece4 | synthetic | 4 |" in table
+    assert "| baseline-features (model=ridge) | piece4 | synthetic | 4 |" in table
 
 
 def test_data_summary_real(data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
