@@ -37,7 +37,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from piano_eval.experiments.base import Experiment, RunContext
-from piano_eval.experiments.fusion_tracks import audio_track, symbolic_track
+from piano_eval.experiments.fusion_tracks import audio_track, stride_pool, symbolic_track
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "s1_pretrain_epochs": 3,
     "symbolic_stride": 4,
     "max_frames": 1024,  # frames kept per track and sample (the head of the sequence)
+    "audio_stride": 1,  # mean-pool audio frames over this many (2: 12.5 frames/s), at training time
     "cache_dir": None,  # default $PIANO_EVAL_CACHE or ~/.cache/piano-eval
     "modalities": ["audio", "perf_midi"],  # a single track (ablation) needs f2, the only one-input fusion
     # fusion + heads
@@ -150,7 +151,10 @@ class _FusionExperiment(Experiment):
             item: dict[str, Any] = {"group": s.group, "labels": np.full(19, np.nan) if y is None else y}
             for m in self.modalities:
                 mean, std = self._stats[m]
-                item[m] = (np.asarray(self._tracks[m][s.key][:limit], dtype=np.float32) - mean) / std
+                frames = np.asarray(self._tracks[m][s.key], dtype=np.float32)
+                if m == AUDIO:
+                    frames = stride_pool(frames, int(self.config["audio_stride"]))
+                item[m] = (frames[:limit] - mean) / std
             items.append(item)
         return items
 

@@ -34,14 +34,14 @@ from piano_eval.experiments.base import RunContext
 
 log = logging.getLogger(__name__)
 
-__all__ = ["audio_track", "symbolic_track"]
+__all__ = ["audio_track", "stride_pool", "symbolic_track"]
 
 
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _stride_pool(frames: np.ndarray, stride: int) -> np.ndarray:
+def stride_pool(frames: np.ndarray, stride: int) -> np.ndarray:
     """Mean over non-overlapping windows of ``stride`` frames (the last window may be shorter)."""
     if stride <= 1:
         return frames
@@ -158,7 +158,7 @@ def symbolic_track(
             )
             for j, s in enumerate(chunk):
                 frames = enc.frames[j][enc.mask[j]].float().numpy()
-                cache.put(keys[s.key], _stride_pool(frames, stride).astype(np.float16))
+                cache.put(keys[s.key], stride_pool(frames, stride).astype(np.float16))
     for s in segments:
         arr = cache.get(keys[s.key])
         assert arr is not None
