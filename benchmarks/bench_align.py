@@ -1,4 +1,4 @@
-"""Score-alignment benchmark on ASAP: ours vs plain DTW vs parangonar (MIDI), plus rendered-and-transcribed audio.
+"""Score-alignment benchmark on ASAP: ours vs plain DTW vs parangonar (MIDI), plus transcribed audio.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_align.py \
         [--data-root ../shared/data/asap] [--reference-every 10] [--audio-subset 6] [--every 1] [--limit N]
@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
     if "--data-root" not in argv:
         root = find_data_root(Path(__file__).resolve().parent)
         if root is None or not (root / "asap" / "metadata.csv").is_file():
-            print(json.dumps({"benchmark": "alignment", "skipped": "ASAP data not found (set PIANO_EVAL_DATA)"}))
+            print(
+                json.dumps({"benchmark": "alignment", "skipped": "ASAP data not found (set PIANO_EVAL_DATA)"})
+            )
             return 0
         argv = ["--data-root", str(root / "asap"), *argv]
     given = {a for a in argv if a.startswith("--")}

@@ -1,7 +1,8 @@
 """ASAP score-alignment benchmark: our aligner beside plain DTW and parangonar, on MIDI and on rendered audio.
 
-Each annotated score beat (``midi_score_annotations.txt``) is mapped through the aligner's time map and compared
-with the annotated performance beat (``<performance>_annotations.txt``; both list the same beats in order).
+Each annotated score beat (``midi_score_annotations.txt``) is mapped through the aligner's time map and
+compared with the annotated performance beat (``<performance>_annotations.txt``; both list the same beats in
+order).
 Every method runs on the same pieces in the same process; times are CPU seconds of the alignment alone
 (files already loaded), single-threaded. A method that raises counts as a failure and its beats are scored
 with a straight line between both files' first and last onsets.
@@ -10,11 +11,13 @@ with a straight line between both files' first and last onsets.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 from piano_data.errors import PianoDataError
@@ -29,12 +32,17 @@ from piano_symbolic.align import (
     read_beat_annotations,
     summarize_errors,
 )
+from piano_symbolic.align.evaluate import BeatAnnotations
 from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
 Aligner = Callable[[NoteArray, NoteArray], Alignment]
-METHODS: dict[str, Aligner] = {"ours": align_notes, "plain_dtw": plain_dtw_align, "parangonar": parangonar_align}
+METHODS: dict[str, Aligner] = {
+    "ours": align_notes,
+    "plain_dtw": plain_dtw_align,
+    "parangonar": parangonar_align,
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,15 @@ def asap_performances(root: Path) -> list[AsapPerformance]:
     with meta.open(newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
             try:
-                paths = [root / row[k] for k in
-                         ("midi_score", "midi_performance", "midi_score_annotations", "performance_annotations")]
+                paths = [
+                    root / row[k]
+                    for k in (
+                        "midi_score",
+                        "midi_performance",
+                        "midi_score_annotations",
+                        "performance_annotations",
+                    )
+                ]
             except KeyError as exc:
                 raise PianoDataError(meta, f"missing column {exc}") from None
             if not all(p.is_file() for p in paths):
@@ -85,16 +100,21 @@ def _fallback(score: NoteArray, perf: NoteArray) -> TimeMap:
     )
 
 
-def evaluate_piece(
-    item: AsapPerformance, methods: Sequence[str], performance: NoteArray | None = None
-) -> dict[str, PieceResult]:
-    """Run each method on one performance (``performance`` replaces the MIDI, e.g. a transcription)."""
-    score = read_notes(item.score_midi)
-    perf = read_notes(item.performance_midi) if performance is None else performance
+def load_piece(item: AsapPerformance) -> tuple[NoteArray, NoteArray, BeatAnnotations, BeatAnnotations]:
+    """Score notes, performance notes and the two beat annotations of one performance."""
     s_ann = read_beat_annotations(item.score_annotations)
     p_ann = read_beat_annotations(item.performance_annotations)
     if len(s_ann) != len(p_ann):
-        raise PianoDataError(item.performance_annotations, f"{len(p_ann)} beats but the score has {len(s_ann)}")
+        raise PianoDataError(
+            item.performance_annotations, f"{len(p_ann)} beats but the score has {len(s_ann)}"
+        )
+    return read_notes(item.score_midi), read_notes(item.performance_midi), s_ann, p_ann
+
+
+def evaluate_notes(
+    score: NoteArray, perf: NoteArray, s_ann: BeatAnnotations, p_ann: BeatAnnotations, methods: Sequence[str]
+) -> dict[str, PieceResult]:
+    """Run each method on one (score, performance) pair and score its beats."""
     out = {}
     for name in methods:
         start = time.process_time()
@@ -102,11 +122,16 @@ def evaluate_piece(
             result = METHODS[name](score, perf)
             tmap, failed, flags = result.time_map, False, result.flags
         except Exception as exc:  # a crash is a benchmark result, not the end of the run
-            log.warning("%s on %s failed: %s", name, item.performance_midi, exc)
+            log.warning("%s on %s failed: %s", name, perf.source, exc)
             tmap, failed, flags = _fallback(score, perf), True, ()
         cpu = time.process_time() - start
         out[name] = PieceResult(beat_errors(tmap, s_ann.time, p_ann.time), s_ann.downbeat, cpu, failed, flags)
     return out
+
+
+def evaluate_piece(item: AsapPerformance, methods: Sequence[str]) -> dict[str, PieceResult]:
+    """Run each method on one ASAP performance."""
+    return evaluate_notes(*load_piece(item), methods)
 
 
 def summarize(results: list[dict[str, PieceResult]], methods: Sequence[str]) -> dict[str, dict]:
@@ -116,7 +141,9 @@ def summarize(results: list[dict[str, PieceResult]], methods: Sequence[str]) -> 
         rows = [r[name] for r in results]
         if not rows:
             continue
-        summary = summarize_errors(np.concatenate([r.errors for r in rows]), np.concatenate([r.downbeat for r in rows]))
+        summary = summarize_errors(
+            np.concatenate([r.errors for r in rows]), np.concatenate([r.downbeat for r in rows])
+        )
         piece_mean = np.array([np.mean(np.abs(r.errors)) for r in rows])
         summary.update(
             pieces=len(rows),
@@ -140,16 +167,32 @@ def warm_up(methods: Sequence[str]) -> None:
         METHODS[name](notes, notes)
 
 
+def _log_piece(fh: TextIO | None, item: AsapPerformance, res: dict[str, PieceResult]) -> None:
+    if fh is None:
+        return
+    for name, r in res.items():
+        row = {"index": item.index, "performance": str(item.performance_midi), "method": name,
+               "cpu_s": r.cpu_s,
+               "failed": r.failed, "flags": list(r.flags), "errors_ms": np.round(r.errors * 1000, 2).tolist(),
+               "downbeat": r.downbeat.astype(int).tolist()}  # fmt: skip
+        fh.write(json.dumps(row) + "\n")
+    fh.flush()
+
+
 def run_midi_benchmark(
-    items: Sequence[AsapPerformance], reference_every: int = 1, methods: Sequence[str] = tuple(METHODS)
+    items: Sequence[AsapPerformance],
+    reference_every: int = 1,
+    methods: Sequence[str] = tuple(METHODS),
+    pieces_log: Path | None = None,
 ) -> dict:
     """All ``methods`` but parangonar on every item; parangonar (and a same-pieces table) on every
-    ``reference_every``-th item."""
+    ``reference_every``-th item. ``pieces_log`` receives one JSON line per piece and method as it goes."""
     cheap = [m for m in methods if m != "parangonar"]
     warm_up(methods)
     every: list[dict[str, PieceResult]] = []
     ref: list[dict[str, PieceResult]] = []
     skipped = []
+    fh = None if pieces_log is None else pieces_log.open("w")
     for k, item in enumerate(tqdm(items, desc="ASAP MIDI", unit="piece")):
         use = list(methods) if k % reference_every == 0 else cheap
         try:
@@ -157,9 +200,12 @@ def run_midi_benchmark(
         except PianoDataError as exc:
             skipped.append(str(exc))
             continue
+        _log_piece(fh, item, res)
         every.append(res)
         if "parangonar" in res:
             ref.append(res)
+    if fh is not None:
+        fh.close()
     return {
         "all": {"pieces": len(every), "methods": summarize(every, cheap)},
         "reference_subset": {
@@ -171,16 +217,11 @@ def run_midi_benchmark(
     }
 
 
-def choose_audio_subset(
-    items: Sequence[AsapPerformance], n: int, min_s: float = 20.0, max_s: float = 90.0
-) -> list[AsapPerformance]:
-    """``n`` performances of different pieces lasting ``min_s``-``max_s`` s, evenly spread over the list."""
+def choose_audio_subset(items: Sequence[AsapPerformance], n: int) -> list[AsapPerformance]:
+    """``n`` performances of different pieces, evenly spread over the list (deterministic)."""
     seen, pool = set(), []
     for item in items:
-        if item.piece in seen:
-            continue
-        length = read_notes(item.performance_midi).end_time
-        if min_s <= length <= max_s:
+        if item.piece not in seen:
             seen.add(item.piece)
             pool.append(item)
     if n <= 0 or not pool:
@@ -189,33 +230,69 @@ def choose_audio_subset(
     return [pool[i] for i in picks]
 
 
+def _cut(notes: NoteArray, end: float) -> NoteArray:
+    keep = notes.onset < end
+    pedal = notes.pedal[notes.pedal[:, 0] < end] if len(notes.pedal) else notes.pedal
+    if len(pedal):
+        pedal = np.stack([pedal[:, 0], np.minimum(pedal[:, 1], end)], axis=1)
+    return NoteArray.from_arrays(
+        notes.onset[keep], np.minimum(notes.offset[keep], end + 1.0), notes.pitch[keep], notes.velocity[keep],
+        pedal, notes.source,
+    )  # fmt: skip
+
+
+def excerpt(
+    score: NoteArray, perf: NoteArray, s_ann: BeatAnnotations, p_ann: BeatAnnotations, seconds: float
+) -> tuple[NoteArray, NoteArray, BeatAnnotations, BeatAnnotations]:
+    """The opening of a performance up to the last annotated beat before ``seconds`` (performance time), the
+    score up to the same beat, and the beats before it. Pieces shorter than that are kept whole."""
+    inside = np.flatnonzero(p_ann.time <= seconds)
+    if len(inside) < 4 or inside[-1] == len(p_ann) - 1:
+        return score, perf, s_ann, p_ann
+    k = int(inside[-1])
+    beats = slice(0, k)
+    return (
+        _cut(score, float(s_ann.time[k])),
+        _cut(perf, float(p_ann.time[k]) - 0.05),  # a little early: the chord on beat k may be spread
+        BeatAnnotations(s_ann.time[beats], s_ann.downbeat[beats]),
+        BeatAnnotations(p_ann.time[beats], p_ann.downbeat[beats]),
+    )
+
+
 def run_audio_benchmark(
     items: Sequence[AsapPerformance],
     n: int,
     cache_dir: Path,
+    excerpt_s: float = 30.0,
     soundfont: str = "fluidr3",
     methods: Sequence[str] = tuple(METHODS),
 ) -> dict:
-    """Render ``n`` performances (piano_data.render), transcribe them (piano_audio.transcribe, transkun) and
-    align the transcriptions to the scores with every method."""
+    """Render the first ``excerpt_s`` s of ``n`` performances (piano_data.render), transcribe them
+    (piano_audio.transcribe, transkun) and align the transcriptions to the matching score excerpts."""
     from piano_audio.transcribe import transcribe
+    from piano_data.midi import write_notes
     from piano_data.render import render_midi
 
     chosen = choose_audio_subset(items, n)
-    results, pieces, transcribe_cpu, audio_s = [], [], [], []
+    results, midi_results, pieces, transcribe_cpu, audio_s = [], [], [], [], []
     for item in tqdm(chosen, desc="ASAP audio", unit="piece"):
-        rendered = render_midi(item.performance_midi, soundfont, cache_dir)
+        score, perf, s_ann, p_ann = excerpt(*load_piece(item), excerpt_s)
+        midi = write_notes(perf, cache_dir / "excerpts" / f"{item.index:04d}_{excerpt_s:.0f}s.mid")
+        rendered = render_midi(midi, soundfont, cache_dir)
         start = time.process_time()
         notes = transcribe(rendered.path)
         transcribe_cpu.append(time.process_time() - start)
         audio_s.append(rendered.seconds)
-        results.append(evaluate_piece(item, methods, performance=notes))
+        results.append(evaluate_notes(score, notes, s_ann, p_ann, methods))
+        midi_results.append(evaluate_notes(score, perf, s_ann, p_ann, methods))
         pieces.append(str(item.performance_midi))
     return {
         "pieces": len(results),
+        "excerpt_s": excerpt_s,
         "soundfont": soundfont,
         "performances": pieces,
         "audio_s_total": float(np.sum(audio_s)),
         "transcription_cpu_s_per_piece": float(np.mean(transcribe_cpu)) if transcribe_cpu else None,
         "methods": summarize(results, methods),
+        "same_excerpts_from_midi": summarize(midi_results, methods),
     }

@@ -50,7 +50,7 @@ def perform(
     p_insert: float = 0.05,
     p_ornament: float = 0.05,
 ) -> Performance:
-    """Play ``score`` with a random tempo curve, onset jitter, deleted/inserted notes and grace-note ornaments."""
+    """Play ``score`` with a random tempo curve, jitter, deleted/inserted notes and grace-note ornaments."""
     warp = tempo_curve(rng, float(score.end_time))
     keep = rng.random(len(score)) >= p_delete
     on = warp(score.onset[keep]) + rng.normal(0.0, jitter, size=int(keep.sum()))

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from align_synth import make_score, perform
+from piano_data.errors import PianoDataError
 from piano_symbolic.align import TimeMap, align_notes, write_note_matches_csv, write_time_map_csv
 from piano_symbolic.align.evaluate import read_beat_annotations, summarize_errors
-from piano_data.errors import PianoDataError
 
 
 def test_time_map_csv_contract(tmp_path: Path) -> None:
@@ -41,7 +41,11 @@ def test_note_matches_csv(tmp_path: Path) -> None:
     assert sum(r["label"] != "insertion" for r in rows) == len(score)
     for r in rows:
         if r["label"] == "match":
-            assert int(r["pitch"]) == score.pitch[int(r["score_index"])] == perf.notes.pitch[int(r["performance_index"])]
+            assert (
+                int(r["pitch"])
+                == score.pitch[int(r["score_index"])]
+                == perf.notes.pitch[int(r["performance_index"])]
+            )
 
 
 def test_time_map_from_pairs_is_valid() -> None:
@@ -64,5 +68,5 @@ def test_beat_annotations_and_summary(tmp_path: Path) -> None:
     assert summary["median_ms"] == pytest.approx(40.0)
     assert summary["downbeats_within_30ms"] == 1.0
     (tmp_path / "bad.txt").write_text("x\ty\n")
-    with pytest.raises(PianoDataError, match="bad.txt: line 1"):
+    with pytest.raises(PianoDataError, match=r"bad\.txt: line 1"):
         read_beat_annotations(tmp_path / "bad.txt")

@@ -28,7 +28,7 @@ def test_multiscale_matches_full_dtw() -> None:
     rng = np.random.default_rng(1)
     x = rng.random((300, 12)) ** 4
     y = np.repeat(x, 2, axis=0)[::3] + 0.01 * rng.random((200, 12))
-    full, c_full = dtw(x, y)
+    _, c_full = dtw(x, y)
     ms, c_ms = multiscale_dtw(x, y, max_cells=2000, radius=8)
     assert c_ms == pytest.approx(c_full, rel=1e-3)
     assert np.all(np.diff(ms, axis=0) >= 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,11 @@ log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
 MIDI_SUFFIXES = {".mid", ".midi"}
-METHODS = {"ours": align_notes, "plain-dtw": plain_dtw_align, "parangonar": parangonar_align}
+METHODS: dict[str, Callable[[NoteArray, NoteArray], Alignment]] = {
+    "ours": align_notes,
+    "plain-dtw": plain_dtw_align,
+    "parangonar": parangonar_align,
+}
 
 
 def register(sub: Any) -> None:
@@ -58,11 +63,14 @@ def load_performance(path: Path) -> NoteArray:
             raise PianoDataError(path, "no piano notes were transcribed from this audio")
         return notes
     raise PianoDataError(
-        path, f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})"
+        path,
+        f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})",
     )
 
 
-def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
+def run_alignment(
+    performance: Path, score: Path, method: str = "ours"
+) -> tuple[Alignment, NoteArray, NoteArray]:
     """Load both files and align them with ``method``."""
     score_notes = read_notes(score)
     perf_notes = load_performance(performance)
@@ -76,7 +84,9 @@ def _align(args: argparse.Namespace) -> int:
         if result.matches is None:
             raise PianoDataError(args.notes, f"method {args.method!r} gives no note matches")
         write_note_matches_csv(result.matches, score, perf, args.notes)
-    matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
+    matched = (
+        "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
+    )
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")
     if result.flags:
         print(f"piano-eval align: warning: {', '.join(result.flags)}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""``piano-eval bench-align``: the ASAP score-alignment benchmark (ours vs plain DTW vs parangonar), as JSON."""
+"""``piano-eval bench-align``: ASAP score-alignment benchmark (ours, plain DTW, parangonar) as JSON."""
 
 from __future__ import annotations
 
@@ -20,18 +20,23 @@ def register(sub: Any) -> None:
         help="ASAP beat-level benchmark of score alignment: ours, plain DTW and parangonar",
         description="Map every annotated ASAP score beat through each aligner's time map and compare it with "
         "the annotated performance beat. Our aligner and plain DTW run on every selected performance; "
-        "parangonar (slow on long pieces) on every --reference-every-th one, where a same-pieces table of all "
-        "three is also printed. --audio-subset N renders N short performances, transcribes them and aligns the "
-        "transcriptions. Prints one JSON document.",
+        "parangonar (slow on long pieces) on every --reference-every-th one, where a same-pieces table "
+        "of all three is also printed. --audio-subset N renders the first --excerpt seconds of N "
+        "performances (to the last annotated beat), transcribes them with transkun and aligns the "
+        "transcriptions to the score excerpts. Prints one JSON document.",
     )
     p.add_argument("--data-root", type=Path, required=True, help="the ASAP folder (holds metadata.csv)")
     p.add_argument("--limit", type=int, default=None, help="only the first N selected performances")
     p.add_argument("--every", type=int, default=1, help="select every k-th performance of metadata.csv")
     p.add_argument("--reference-every", type=int, default=1, help="run parangonar on every k-th selected one")
     p.add_argument("--audio-subset", type=int, default=0, help="N performances for the audio benchmark")
+    p.add_argument(
+        "--excerpt", type=float, default=30.0, help="audio: seconds from the start of each performance"
+    )
     p.add_argument("--cache", type=Path, default=Path("/tmp/piano_eval_align_render"), help="render cache")
     p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
     p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
+    p.add_argument("--pieces-log", type=Path, default=None, help="write per-piece results (JSON lines) here")
     p.set_defaults(func=_bench)
 
 
@@ -55,10 +60,12 @@ def _bench(args: argparse.Namespace) -> int:
             "reference_every": args.reference_every,
         },
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "threads": 1},
-        "midi": run_midi_benchmark(selected, args.reference_every, methods),
+        "midi": run_midi_benchmark(selected, args.reference_every, methods, args.pieces_log),
     }
     if args.audio_subset > 0:
-        report["audio"] = run_audio_benchmark(items, args.audio_subset, args.cache, methods=methods)
+        report["audio"] = run_audio_benchmark(
+            items, args.audio_subset, args.cache, args.excerpt, methods=methods
+        )
     report["wall_s"] = round(time.time() - started, 1)
     text = json.dumps(report, indent=2)
     if args.output is not None:

@@ -1,9 +1,9 @@
 """Our performance-to-score aligner: onset-event DTW (multiscale, bounded memory), then note matching.
 
-1. Notes are grouped into onset events (score chords; performed onsets closer than ``perf_gap``), each described
-   by the pitches that start there plus their pitch classes. A multiscale DTW over the two event sequences
-   (memory O((N + M) * radius) for long pieces) gives a coarse monotone map; tempo changes and rubato cost
-   nothing since events, not seconds, are warped.
+1. Notes are grouped into onset events (score chords; performed onsets closer than ``perf_gap``), each
+   described by the pitches that start there plus their pitch classes. A multiscale DTW over the two event
+   sequences (memory O((N + M) * radius) for long pieces, a penalty on non-diagonal steps) gives a coarse
+   monotone map; tempo changes and rubato cost nothing since events, not seconds, are warped.
 2. Passes of pitch-wise note matching near the current map (thresholds ``passes``, wide then narrow) turn
    matches into anchors, one per score event, kept monotone; each pass refines the map used by the next.
 3. The final map interpolates the anchors. Confidence is the share of score notes matched; flags mark
@@ -65,7 +65,9 @@ def _coarse_map(
 ) -> TimeMap:
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
-    path, _ = multiscale_dtw(fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty)
+    path, _ = multiscale_dtw(
+        fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty
+    )
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
     order = np.lexsort((-sim, path[:, 0]))

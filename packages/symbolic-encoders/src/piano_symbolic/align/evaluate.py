@@ -47,16 +47,16 @@ def read_beat_annotations(path: str | PathLike[str]) -> BeatAnnotations:
 
 
 def beat_errors(time_map: TimeMap, score_beats: np.ndarray, perf_beats: np.ndarray) -> np.ndarray:
-    """Signed error (s) of each score beat mapped to the performance, against the annotated performance beat."""
+    """Signed error (s) of each score beat mapped to the performance, against the annotated beat."""
     return time_map(np.asarray(score_beats, dtype=np.float64)) - np.asarray(perf_beats, dtype=np.float64)
 
 
 def summarize_errors(errors: np.ndarray, downbeat: np.ndarray) -> dict[str, float]:
-    """Median/mean absolute beat error (ms), shares of beats within 30/50/100 ms, downbeats within 30/100 ms."""
+    """Median/mean absolute beat error (ms), shares of beats within 30/50/100 ms and downbeats 30/100 ms."""
     err = np.abs(np.asarray(errors, dtype=np.float64))
     down = err[np.asarray(downbeat, dtype=bool)]
     out = {
-        "n_beats": int(len(err)),
+        "n_beats": len(err),
         "median_ms": float(np.median(err) * 1000) if len(err) else float("nan"),
         "mean_ms": float(np.mean(err) * 1000) if len(err) else float("nan"),
     }

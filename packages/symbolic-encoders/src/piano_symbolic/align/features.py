@@ -1,4 +1,4 @@
-"""Features for alignment: onset events (chords) with pitch/chroma vectors, and frame-wise piano-roll/chroma."""
+"""Alignment features: onset events (chords) with pitch/chroma vectors, frame-wise piano-roll/chroma."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _LOW, _HIGH = 21, 109  # piano range A0..C8
 
 @dataclass(frozen=True)
 class OnsetEvents:
-    """Notes grouped into onset events. ``time`` is the first onset of each event; ``event`` maps note -> event."""
+    """Notes grouped into onset events: ``time`` is each event's first onset, ``event`` maps note -> event."""
 
     time: np.ndarray  # float64 [E]
     event: np.ndarray  # int64 [N]
@@ -43,7 +43,9 @@ def _pitch_chroma(pitch: np.ndarray, rows: np.ndarray, n_rows: int, weight: np.n
 
 def event_features(notes: NoteArray, events: OnsetEvents, chroma_weight: float = 0.5) -> np.ndarray:
     """Per event: which pitches start there (88 dims) and their pitch classes (12 dims), ``[E, 100]``."""
-    return _pitch_chroma(notes.pitch, events.event, len(events), np.ones(len(notes), np.float32), chroma_weight)
+    return _pitch_chroma(
+        notes.pitch, events.event, len(events), np.ones(len(notes), np.float32), chroma_weight
+    )
 
 
 def frame_features(
@@ -56,7 +58,9 @@ def frame_features(
     start = np.clip((notes.onset / hop).astype(np.int64), 0, t - 1)
     stop = np.clip(np.ceil(notes.offset / hop).astype(np.int64), start + 1, t)
     lengths = stop - start
-    rows = np.repeat(start, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    rows = np.repeat(start, lengths) + (
+        np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
     weight = np.ones(len(rows), dtype=np.float32)
     weight[np.cumsum(lengths) - lengths] = 2.0  # onset frame
     pitch = np.repeat(notes.pitch, lengths)

@@ -1,7 +1,7 @@
 """Reference aligners for the benchmark: plain frame DTW and parangonar's default note matcher.
 
-- :func:`plain_dtw_align`: one full DTW over frame-wise piano-roll + chroma features (cosine cost), at a hop of
-  50 ms, coarsened only as much as needed to keep the matrix under ``max_cells``.
+- :func:`plain_dtw_align`: one full DTW over frame-wise piano-roll + chroma features (cosine cost), at a hop
+  of 50 ms, coarsened only as much as needed to keep the matrix under ``max_cells``.
 - :func:`parangonar_align`: a thin wrapper of ``parangonar.DualDTWNoteMatcher`` (the matcher its
   ``match_midis`` uses for a score MIDI), with the score's seconds as its ``onset_beat``; its note matches
   become a time map through the same :func:`~piano_symbolic.align.notematch.anchors_from_matches` as ours.
@@ -83,7 +83,9 @@ def parangonar_align(score: NoteArray, performance: NoteArray, cfg: AlignConfig 
     ).reshape(-1, 2)
     pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
     sev = group_onsets(score.onset, cfg.score_gap)
-    rough = TimeMap.from_pairs(score.onset[pairs[:, 0]], performance.onset[pairs[:, 1]]) if len(pairs) else None
+    rough = (
+        TimeMap.from_pairs(score.onset[pairs[:, 0]], performance.onset[pairs[:, 1]]) if len(pairs) else None
+    )
     predicted = rough(sev.time) if rough is not None else None
     s_anchor, p_anchor, _ = anchors_from_matches(
         pairs, sev, performance.onset, cfg.anchor, predicted, cfg.cluster_gap
