@@ -60,7 +60,7 @@ print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or
 # ## Run: the same call as `piano-eval run a1 --split piece4 --size quick --folds 0`
 
 # %%
-experiment = build_experiment("a1", {}, size=SIZE)
+experiment = build_experiment("a1", {} if MUQ_WEIGHTS else {"muq": "tiny"}, size=SIZE)
 print(experiment.description)
 doc = run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / "a1")
 display(Markdown(comparison_table([doc])))

@@ -59,7 +59,7 @@ print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or
 # ## Run: the same call as `piano-eval run a2 --split piece4 --size quick --folds 0`
 
 # %%
-experiment = build_experiment("a2", {}, size=SIZE)
+experiment = build_experiment("a2", {} if MUQ_WEIGHTS else {"muq": "tiny"}, size=SIZE)
 print(experiment.description)
 doc = run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / "a2")
 display(Markdown(comparison_table([doc])))

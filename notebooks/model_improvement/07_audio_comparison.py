@@ -59,6 +59,7 @@ print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or
 from piano_eval.outputs import comparison_rows, matching_results
 from piano_eval.selection import group_tables, rows_from_results
 
+OVERRIDES = {} if MUQ_WEIGHTS else {"muq": "tiny"}  # tables then say so
 REUSE = True  # take an earlier notebook's results when it ran the same dataset, size, split and folds
 
 
@@ -69,7 +70,7 @@ def result_of(experiment_id: str, notebook: str | None) -> dict:
         if doc is not None:
             print(f"{experiment_id}: reusing {doc['results_path']}")
             return doc
-    experiment = build_experiment(experiment_id, {}, size=SIZE)
+    experiment = build_experiment(experiment_id, OVERRIDES, size=SIZE)
     return run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id)
 
 

@@ -76,6 +76,7 @@ from piano_eval.selection import group_tables, rows_from_results
 ir_dir = data_root / "room_irs" if data_root is not None and (data_root / "room_irs").is_dir() else None
 augment = AugmentConfig(ir_dir=ir_dir)  # real room IRs when the data root has them, else a generated one
 print("room IRs:", ir_dir or "generated exponential decay (RT60 0.6 s)")
+OVERRIDES = {} if MUQ_WEIGHTS else {"muq": "tiny"}  # the tables then say "tiny MuQ"
 
 # %% [markdown]
 # ## 1. Clean vs augmented test audio
@@ -83,7 +84,7 @@ print("room IRs:", ir_dir or "generated exponential decay (RT60 0.6 s)")
 # %%
 robust_docs = []
 for experiment_id in EXPERIMENTS:
-    experiment = with_robustness(build_experiment(experiment_id, {}, size=SIZE), augment=augment)
+    experiment = with_robustness(build_experiment(experiment_id, OVERRIDES, size=SIZE), augment=augment)
     doc = run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id)
     robust_docs.append(doc)
     display(Markdown(f"### {experiment_id}\n\n" + robustness_table(doc)))
@@ -121,7 +122,7 @@ sf_dataset = load_labelled(data_root, soundfonts=SOUNDFONTS)
 print(sf_dataset.description)
 sf_docs = []
 for experiment_id in EXPERIMENTS:
-    experiment = build_experiment(experiment_id, {}, size=SIZE)
+    experiment = build_experiment(experiment_id, OVERRIDES, size=SIZE)
     sf_out = out / f"{experiment_id}-soundfont"
     sf_docs.append(run_cv(experiment, sf_dataset, "soundfont", ctx, folds=SOUNDFONT_FOLDS, out_dir=sf_out))
 for doc in sf_docs:

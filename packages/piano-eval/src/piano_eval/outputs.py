@@ -32,7 +32,9 @@ __all__ = [
 
 def write_markdown(text: str, path: Path) -> Path:
     """``text`` (markdown) written atomically to ``path``."""
-    return write_text_atomic(Path(path), text.rstrip() + "\n")
+    out = write_text_atomic(Path(path), text.rstrip() + "\n")
+    out.chmod(0o644)
+    return out
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
@@ -42,7 +44,9 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    return write_text_atomic(Path(path), buf.getvalue())
+    out = write_text_atomic(Path(path), buf.getvalue())
+    out.chmod(0o644)
+    return out
 
 
 def matching_results(
@@ -141,6 +145,8 @@ def plot_training_curves(workdir: Path, path: Path, title: str = "training curve
             if metric in series:
                 xs, ys = zip(*series[metric], strict=True)
                 ax.plot(xs, ys, marker="o", ms=3, label=name)
+        if metric.endswith("_loss") and all(y > 0 for s in logs.values() for _, y in s.get(metric, [])):
+            ax.set_yscale("log")  # pretraining and fine-tuning losses differ by orders of magnitude
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel("epoch")
         ax.tick_params(labelsize=7)
