@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "symbolic_stride": 4,
     "max_frames": 1024,  # frames kept per track and sample (the head of the sequence)
     "audio_stride": 1,  # mean-pool audio frames over this many (2: 12.5 frames/s), at training time
+    "symbolic_train_stride": 1,  # further mean-pooling of the cached symbolic frames, at training time
     "cache_dir": None,  # default $PIANO_EVAL_CACHE or ~/.cache/piano-eval
     "modalities": ["audio", "perf_midi"],  # a single track (ablation) needs f2, the only one-input fusion
     # fusion + heads
@@ -152,8 +153,8 @@ class _FusionExperiment(Experiment):
             for m in self.modalities:
                 mean, std = self._stats[m]
                 frames = np.asarray(self._tracks[m][s.key], dtype=np.float32)
-                if m == AUDIO:
-                    frames = stride_pool(frames, int(self.config["audio_stride"]))
+                stride = self.config["audio_stride"] if m == AUDIO else self.config["symbolic_train_stride"]
+                frames = stride_pool(frames, int(stride))
                 item[m] = (frames[:limit] - mean) / std
             items.append(item)
         return items
