@@ -145,7 +145,8 @@ def plot_training_curves(workdir: Path, path: Path, title: str = "training curve
             if metric in series:
                 xs, ys = zip(*series[metric], strict=True)
                 ax.plot(xs, ys, marker="o", ms=3, label=name)
-        if metric.endswith("_loss") and all(y > 0 for s in logs.values() for _, y in s.get(metric, [])):
+        values = [y for s in logs.values() for _, y in s.get(metric, [])]
+        if metric.endswith("_loss") and min(values) > 0 and max(values) > 20 * min(values):
             ax.set_yscale("log")  # pretraining and fine-tuning losses differ by orders of magnitude
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel("epoch")
