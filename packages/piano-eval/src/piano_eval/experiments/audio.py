@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from piano_audio import MuQBackbone, load_audio, muq_backbone, muq_large, muq_tiny
+from piano_audio import MuQBackbone, load_audio, muq_backbone, muq_large, muq_tiny, resolve_weights
 from piano_audio.adaptation import AudioContrastiveModel, AudioRegressor, masked_mean
 from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
 from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
@@ -221,15 +221,25 @@ class AudioExperiment(Experiment):
             raise UsageError(f"{self.id}: muq must be auto, tiny or large, got {self.config['muq']!r}")
 
     # -- pieces ---------------------------------------------------------------------------------------------
-    def backbone(self, ctx: RunContext) -> MuQBackbone:
+    def check_backbone(self, ctx: RunContext) -> None:
+        """Fail before any work when the weights cannot be found or a full run has none."""
         weights = ctx.option("muq_weights")
         if weights:
-            return muq_backbone(weights=str(weights))
-        if self.config["muq"] == "auto" and self.config.get("size") == "full":
+            resolve_weights(str(weights))
+        elif self.config["muq"] == "auto" and self.config.get("size") == "full":
             raise UsageError(
                 f"{self.id}: a full-size audio run needs the real MuQ weights: --muq-weights DIR "
                 "(or --set muq=large for a random 329M model, --set muq=tiny for the test model)"
             )
+
+    def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        self.check_backbone(ctx)
+
+    def backbone(self, ctx: RunContext) -> MuQBackbone:
+        self.check_backbone(ctx)
+        weights = ctx.option("muq_weights")
+        if weights:
+            return muq_backbone(weights=str(weights))
         return muq_backbone(muq_large() if self.config["muq"] == "large" else muq_tiny())
 
     def top_layers(self, backbone: MuQBackbone) -> tuple[int, ...]:
@@ -345,6 +355,7 @@ class A2Staged(A1LoRA):
     )
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        self.check_backbone(ctx)
         c = self.config
         segs = render_audio(self.subset(segments, c["max_pretrain"], ctx.seed), c)
         backbone = self.backbone(ctx)
@@ -406,6 +417,7 @@ class PaperBaseline(AudioExperiment):
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         """Mean-pooled frozen features of every segment: whole segments go through the embedding cache
         (computed once across runs); crops (``eval_seconds``, quick size) are computed directly."""
+        self.check_backbone(ctx)
         segs = render_audio(segments, self.config)
         backbone = self.backbone(ctx).to(_device(ctx)).eval()
         self.features: dict[str, np.ndarray] = {}
