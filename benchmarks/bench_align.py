@@ -1,7 +1,7 @@
 """Score-alignment benchmark on ASAP: ours vs plain DTW vs parangonar (MIDI), plus transcribed audio.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_align.py \
-        [--data-root ../shared/data/asap] [--reference-every 10] [--audio-subset 6] [--every 1] [--limit N]
+        [--data-root ../shared/data/asap] [--reference-every 30] [--audio-subset 5] [--excerpt 15] [--every 1]
 
 Prints one JSON document (see benchmarks/alignment.md for the table it produced). Without ASAP it prints a
 JSON object saying so. Any option of `piano-eval bench-align` can be passed.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from piano_data.paths import find_data_root
 
-DEFAULTS = ["--reference-every", "10", "--audio-subset", "6"]
+DEFAULTS = ["--reference-every", "30", "--audio-subset", "5", "--excerpt", "15"]
 
 
 def main(argv: list[str]) -> int:
