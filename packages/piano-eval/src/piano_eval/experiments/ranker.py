@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
 
 class BaselineRanker(_FusionExperiment):
     id = "baseline-ranker"
-    group = "audio"  # type: ignore[assignment]
+    group = "baseline"  # type: ignore[assignment]  # its table is the audio one (selection.GROUP_OF)
     kind: ClassVar[FusionKind] = "concat"
     description = "contrastive ranker: attention pooling -> shared encoder -> piece InfoNCE + per-dimension ranking"
     defaults = DEFAULTS
