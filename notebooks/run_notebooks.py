@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -114,6 +115,12 @@ def copy_figure(stem: str, out: Path) -> str | None:
     return str(target.relative_to(ROOT))
 
 
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (the kernels, once shut down)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     paths = select(args.only)
@@ -124,19 +131,24 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     for path in paths:
         print(f"[{time.strftime('%H:%M:%S')}] {path.stem} ({args.size}) ...", flush=True)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _children_cpu()
         ok, error = execute(path, args.out / path.stem, args.size, args.data_root, args.timeout)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
         figure = copy_figure(path.stem, args.out / path.stem) if ok and not args.no_figures else None
         timings[path.stem] = {
-            "ok": ok, "wall_s": round(wall, 1), "size": args.size, "data_root": args.data_root,
+            "ok": ok, "wall_s": round(wall, 1), "kernel_cpu_s": round(cpu, 1), "size": args.size,
+            "data_root": args.data_root,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "figure": figure,
         }  # fmt: skip
         tmp = timings_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(timings, indent=2) + "\n")
         tmp.replace(timings_path)
         status = "ok" if ok else "FAILED"
-        print(f"    {status} in {wall:.0f} s" + (f"; figure {figure}" if figure else ""), flush=True)
+        print(
+            f"    {status} in {wall:.0f} s (kernel CPU {cpu:.0f} s)"
+            + (f"; figure {figure}" if figure else ""),
+            flush=True,
+        )
         if not ok:
             failed.append(path.stem)
             print("    " + error.replace("\n", "\n    "), file=sys.stderr, flush=True)
