@@ -173,10 +173,11 @@ def bench_transcribe(args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for source, midi in jobs:
         audio = render_midi(midi, "fluidr3", tmp / "render")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         est = transcribe(audio.path)
-        wall = time.perf_counter() - t
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
         row = {
+            "cpu_s": round(cpu, 2),
             "source": source,
             "midi": midi.name,
             "audio_s": round(audio.seconds, 2),

@@ -263,10 +263,23 @@ class AudioExperiment(Experiment):
         return base.with_(**changes)
 
     def subset(self, segs: Sequence[Segment], limit: int | None, seed: int) -> list[Segment]:
+        """At most ``limit`` segments as same-group pairs from as many groups as possible (the contrastive
+        and ranking losses need same-piece pairs; a plain random subset of PercePiano has almost none)."""
         segs = list(segs)
         if limit is None or len(segs) <= limit:
             return segs
-        return random.Random(seed).sample(segs, int(limit))
+        rng = random.Random(seed)
+        by_group: dict[str, list[Segment]] = {}
+        for s in segs:
+            by_group.setdefault(s.group, []).append(s)
+        groups = list(by_group.values())
+        rng.shuffle(groups)
+        chosen: list[Segment] = []
+        for members in groups:
+            chosen += rng.sample(members, min(2, len(members), int(limit) - len(chosen)))
+            if len(chosen) >= int(limit):
+                break
+        return chosen
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
         return AudioRegressor(
