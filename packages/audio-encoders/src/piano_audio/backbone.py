@@ -11,6 +11,7 @@ a ``MuQ`` calls ``torch.manual_seed(142)``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from muq import MuQ
@@ -71,14 +72,16 @@ class MuQBackbone(nn.Module):
 
     # ------------------------------------------------------------------ structure
     @property
-    def conformer(self) -> nn.Module:
+    def conformer(self) -> Any:
+        """The ``Wav2Vec2ConformerEncoder`` inside MuQ (``.layers``, ``.layer_norm``)."""
         return self.muq.model.conformer
 
     @property
     def layers(self) -> nn.ModuleList:
         """The Conformer layers; ``layers[i - 1]`` is layer ``i`` in the 1-based numbering of
         ``config.layers``."""
-        return self.conformer.layers
+        layers: nn.ModuleList = self.conformer.layers
+        return layers
 
     def layer_parameters(self, layer: int) -> list[nn.Parameter]:
         """Parameters of Conformer layer ``layer`` (1-based); layer ``encoder_depth`` includes the final
@@ -139,7 +142,7 @@ class MuQBackbone(nn.Module):
         allow_clipped: bool = False,
     ) -> EncoderOutput:
         """Encode one or several files/arrays of any length (chunked, padded into one batch with a mask)."""
-        items = list(audio) if isinstance(audio, list | tuple) else [audio]
+        items: list[AudioInput] = list(audio) if isinstance(audio, list | tuple) else [audio]  # type: ignore[list-item]
         device = next(self.parameters()).device
         outputs = []
         for item in items:

@@ -70,7 +70,7 @@ class MuQLoRAConfig:
     def peft_config(self) -> LoraConfig:
         return LoraConfig(
             r=self.rank,
-            lora_alpha=self.scale_alpha,
+            lora_alpha=self.scale_alpha,  # type: ignore[arg-type]  # peft accepts floats
             lora_dropout=self.dropout,
             target_modules=self.target_regex(),
             bias="none",

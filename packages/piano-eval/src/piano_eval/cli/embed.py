@@ -80,7 +80,7 @@ def _embed(args: argparse.Namespace) -> int:
         from piano_eval.experiments.audio import render_audio
 
         segments = load_percepiano(args.data_root / "percepiano")[: args.limit]
-        files += [Path(s.audio_path) for s in render_audio(segments, {"soundfont": args.soundfont})]
+        files += [Path(str(s.audio_path)) for s in render_audio(segments, {"soundfont": args.soundfont})]
     files = files[: args.limit]
     layers = tuple(int(x) for x in args.layers.split(",")) if args.layers else None
     if args.muq_weights:

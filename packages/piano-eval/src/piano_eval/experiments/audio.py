@@ -31,7 +31,7 @@ from piano_fusion import pairwise_ranking_loss, regression_loss
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from piano_eval.errors import UsageError
-from piano_eval.experiments.base import Experiment, RunContext
+from piano_eval.experiments.base import Experiment, Group, RunContext
 from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
 
 log = logging.getLogger(__name__)
@@ -201,14 +201,15 @@ class _UnfreezingModule(SupervisedModule):
     Trainer)."""
 
     def configure_callbacks(self) -> list[Any]:
-        return [GradualUnfreezing(self.model.schedule, attr="model.backbone")]  # type: ignore[union-attr]
+        schedule: UnfreezeSchedule = self.model.schedule  # type: ignore[assignment]
+        return [GradualUnfreezing(schedule, attr="model.backbone")]
 
 
 class AudioExperiment(Experiment):
     """Shared logic: rendering, backbone construction, training and prediction of an
     :class:`AudioRegressor`."""
 
-    group = "audio"
+    group: ClassVar[Group] = "audio"
     defaults = DEFAULTS
     uses_lora: ClassVar[bool] = False
 
