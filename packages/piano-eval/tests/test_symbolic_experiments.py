@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
-
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 

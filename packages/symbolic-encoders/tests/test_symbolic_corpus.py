@@ -4,9 +4,9 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import data_root
 from piano_data.midi import NoteArray
 from piano_symbolic.corpus import CorpusSpec, build_corpus, group_batches, load_window, slice_notes
+from symbolic_testing import data_root
 
 
 def test_slice_notes_shifts_and_clips() -> None:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import percepiano_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
 from piano_symbolic.tokenizer import RemiTokenizer, TokenizerSpec
+from symbolic_testing import percepiano_files
 
 TOK = RemiTokenizer()
 GRID = 1 / 24  # 12 positions per beat at 120 qpm

@@ -36,9 +36,10 @@ def save_checkpoint(
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    cfg: Any = bundle.model.cfg
     meta = {
         "kind": bundle.kind,
-        "config": asdict(bundle.model.cfg),
+        "config": asdict(cfg),
         "tokenizer_fingerprint": bundle.tokenizer.fingerprint() if bundle.tokenizer else None,
         "extra": extra or {},
     }

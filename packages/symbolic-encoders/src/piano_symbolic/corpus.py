@@ -114,7 +114,7 @@ def _long_form(root: Path, spec: CorpusSpec) -> list[tuple[Path, str | None, str
         base = table.parent
         with table.open() as fh:
             rows2 = list(csv.DictReader(fh, delimiter="\t"))
-        gm = []
+        gm: list[tuple[Path, str | None, str]] = []
         for r in rows2:
             for sub, col in (("giantmidi-piano", "GiantMIDI-Piano"), ("maestro", "Maestro")):
                 p = base / sub / (r.get(col) or "")

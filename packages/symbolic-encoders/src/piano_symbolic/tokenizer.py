@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import symusic
@@ -63,10 +64,10 @@ class TokenizerSpec:
         )
 
 
-def notes_to_score(notes: NoteArray) -> symusic.Score:
+def notes_to_score(notes: NoteArray) -> Any:
     """One-track tick score of ``notes`` at 120 qpm, 4/4 (the grid every tokenization uses)."""
-    score = symusic.Score(_TPQ)
-    track = symusic.Track("piano", 0)
+    score: Any = symusic.Score(_TPQ)
+    track: Any = symusic.Track("piano", 0)
     for on, off, p, v in zip(notes.onset, notes.offset, notes.pitch, notes.velocity, strict=True):
         start = round(float(on) * _TICKS_PER_SECOND)
         dur = max(1, round(float(off) * _TICKS_PER_SECOND) - start)
@@ -139,8 +140,8 @@ class RemiTokenizer:
         return [self.encode_notes(x) if isinstance(x, NoteArray) else self.encode_file(x) for x in items]
 
     # -- decoding ----------
-    def decode(self, ids: Sequence[int]) -> symusic.Score:
-        """Tick score of token ids (special tokens are dropped)."""
+    def decode(self, ids: Sequence[int]) -> Any:
+        """Tick ``symusic.Score`` of token ids (special tokens are dropped)."""
         keep = [int(i) for i in ids if int(i) not in self.special_ids]
         return self._tok.decode([keep])
 
@@ -148,10 +149,14 @@ class RemiTokenizer:
         """Decode token ids back into a :class:`NoteArray` in seconds (the inverse of
         :meth:`encode_notes`).
         """
-        score = self.decode(ids)
+        score: Any = self.decode(ids)
         score.tempos = [symusic.Tempo(0, 120.0)]
         sec = score.to("second")
-        on, off, pitch, vel, ped = [], [], [], [], []
+        on: list[float] = []
+        off: list[float] = []
+        pitch: list[int] = []
+        vel: list[int] = []
+        ped: list[tuple[float, float]] = []
         for track in sec.tracks:
             for n in track.notes:
                 on.append(n.time)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import percepiano_files
 from piano_data.midi import read_notes
 from piano_symbolic.s1 import S1Featurizer, S1Transformer, mask_tokens, s1_base, s1_tiny
 from piano_symbolic.tokenizer import RemiTokenizer
+from symbolic_testing import percepiano_files
 
 TOK = RemiTokenizer()
 

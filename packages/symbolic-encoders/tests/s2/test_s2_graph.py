@@ -4,11 +4,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import percepiano_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from piano_data.midi import NoteArray, read_notes
 from piano_symbolic.s2 import EDGE_TYPES, build_note_graph, estimate_voices
+from symbolic_testing import percepiano_files
 
 
 @st.composite

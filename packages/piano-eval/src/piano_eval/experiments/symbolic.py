@@ -23,7 +23,7 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -174,7 +174,7 @@ class SymbolicExperiment(Experiment):
         return replace(cfg, **dict(self.config["encoder"] or {}))
 
     def _train_cfg(self, ctx: RunContext, **kw: Any) -> TrainConfig:
-        precision = ctx.option("precision") or "32-true"
+        precision: Any = ctx.option("precision") or "32-true"
         devices = ctx.option("devices", 1)
         return TrainConfig(
             seed=ctx.seed,
@@ -243,7 +243,7 @@ class SymbolicExperiment(Experiment):
             batch_size=int(c["pretrain_batch_size"]),
         )
         sampler = GroupPairSampler([w.group for w in windows], tcfg.batch_size, ctx.seed)
-        loader = DataLoader(items, batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
+        loader: DataLoader[Any] = DataLoader(items, batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         log.info("%s: pretraining on %d windows (%d same-piece groups)", self.id, len(items), len(names))
         if tcfg.max_epochs > 0:
             fit_module(
@@ -324,15 +324,15 @@ class SymbolicExperiment(Experiment):
             warmup_frac=0.1,
         )
         sampler = GroupPairSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
-        train_loader = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
-        val_loader = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
+        train_loader: DataLoader[Any] = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
+        val_loader: DataLoader[Any] = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
         loss_fn = quality_rank_loss(float(c["rank_weight"]), float(c["rank_temperature"]))
         module = SupervisedModule(model, tcfg, loss_fn)
         monitor = str(c["monitor"])
         if monitor not in ("val_mse", "val_r2"):
             raise ValueError(f"{self.id}: monitor must be 'val_mse' or 'val_r2', got {monitor!r}")
         workdir = ctx.workdir / f"{self.id}-fold{fold}"
-        mode = "min" if monitor == "val_mse" else "max"
+        mode: Literal["min", "max"] = "min" if monitor == "val_mse" else "max"
         name = f"fold{fold}"
         fit_module(module, train_loader, val_loader, tcfg, workdir, monitor=monitor, mode=mode, name=name)
         model.eval()

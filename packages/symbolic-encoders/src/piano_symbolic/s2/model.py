@@ -123,7 +123,7 @@ class S2GraphEncoder(nn.Module):
             out["link"] = link
             loss = loss + self.cfg.link_weight * link
         groups = batch.get("group_ids")
-        if groups is not None and self.cfg.contrastive_weight > 0:
+        if isinstance(groups, torch.Tensor) and self.cfg.contrastive_weight > 0:
             dense, mask = self._to_sequence(h, graph)
             pooled = self.out(masked_mean(dense, mask))  # == mean of out(h): out is affine
             con = group_info_nce(self.contrast(pooled), groups, self.cfg.temperature)
