@@ -63,18 +63,6 @@ DEFAULTS: dict[str, Any] = {
     "lr_decay": 0.5,
     "mlp_alpha": 1.0,  # baseline-paper: L2 of the sklearn MLP
 }
-QUICK: dict[str, Any] = {
-    "crop_seconds": 4.0,
-    "eval_seconds": 4.0,
-    "max_train": 48,
-    "epochs": 3,
-    "patience": 2,
-    "pretrain_epochs": 1,
-    "max_pretrain": 32,
-    "batch_size": 8,
-    "lr": 3e-3,
-    "top_lr": 1e-3,
-}
 
 
 def _render_cache(cfg: Mapping[str, Any]) -> Path:
@@ -133,10 +121,7 @@ class AudioExperiment(Experiment):
     uses_lora: ClassVar[bool] = False
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
-        given = dict(config or {})
-        if given.get("size", "quick") == "quick":
-            given = {**{k: v for k, v in QUICK.items() if k not in given}, **given}
-        super().__init__(given)
+        super().__init__(config)  # quick/full values come from the presets (presets/a1.yaml, ...)
         if self.config["muq"] not in ("auto", "tiny", "large"):
             raise UsageError(f"{self.id}: muq must be auto, tiny or large, got {self.config['muq']!r}")
 

@@ -1,0 +1,44 @@
+"""End-to-end audio experiments on a few rendered synthetic segments with the tiny random MuQ."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
+from piano_eval.datasets import LabelledDataset
+from piano_eval.errors import UsageError
+from piano_eval.experiments.base import RunContext
+from piano_eval.experiments.registry import build_experiment
+from piano_eval.runner import run_cv
+
+pytestmark = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
+
+TINY = {"muq": "tiny", "max_train": 8, "epochs": 1, "patience": 1, "pretrain_epochs": 1, "max_pretrain": 8,
+        "crop_seconds": 2.0, "eval_seconds": 2.0, "batch_size": 4}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> LabelledDataset:
+    segs = make_synthetic_corpus(SyntheticConfig(works=2, pieces_per_work=1, segments_per_piece=2, players=4),
+                                 tmp_path_factory.mktemp("synth"))
+    return LabelledDataset("synthetic-mini", segs, "test", None)
+
+
+@pytest.mark.parametrize("name", ["baseline-paper", "a1", "a3"])
+def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledDataset, tmp_path: Path) -> None:
+    exp = build_experiment(name, {**TINY, "render_cache": str(tmp_path / "render")})
+    ctx = RunContext(workdir=tmp_path / "work", seed=0, size="quick")
+    doc = run_cv(exp, dataset, "piece4", ctx, folds=[0])
+    fold = doc["folds"][0]
+    pred = np.asarray(fold["predictions"])
+    assert pred.shape == (fold["n_test"], 19) and np.isfinite(pred).all()
+    assert ((pred >= 0) & (pred <= 1)).all()
+
+
+def test_full_size_without_weights_is_a_usage_error(dataset: LabelledDataset, tmp_path: Path) -> None:
+    exp = build_experiment("a1", size="full")
+    with pytest.raises(UsageError, match="--muq-weights"):
+        exp.prepare(dataset.segments, RunContext(workdir=tmp_path, size="full"))
