@@ -13,12 +13,13 @@
 # ---
 
 # %% [markdown]
-# # 07 · Audio comparison: A1, A2, A3 and the frozen-MuQ baseline
+# # 07 · Audio comparison: A1, A2, A3 and the two audio baselines
 #
 # The three audio adaptations (notebooks 01-03, whose results files are reused when they ran with the same
 # dataset, size, split and folds) against `baseline-paper` (frozen MuQ layers 9-12, mean pooled, a 2-layer
-# MLP), in the design's comparison table with the winner-selection rule of `piano_eval.selection` (highest
-# same-passage pairwise accuracy, R^2 breaks ties, robustness veto when a robustness measurement exists:
+# MLP) and `baseline-ranker` (a contrastive ranker on the MuQ audio track), in the design's comparison table
+# with the winner-selection rule of `piano_eval.selection` (highest same-passage pairwise accuracy, R^2
+# breaks ties, robustness veto when a robustness measurement exists:
 # notebook 10). Quick size: tiny random MuQ on 2 CPU cores, so the numbers say nothing about MuQ itself.
 
 # %% tags=["parameters"]
@@ -59,29 +60,30 @@ print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or
 from piano_eval.outputs import comparison_rows, matching_results
 from piano_eval.selection import group_tables, rows_from_results
 
-OVERRIDES = {} if MUQ_WEIGHTS else {"muq": "tiny"}  # tables then say so
+MUQ = {} if MUQ_WEIGHTS else {"muq": "tiny"}  # the tables then say 'tiny MuQ'
 REUSE = True  # take an earlier notebook's results when it ran the same dataset, size, split and folds
 
 
-def result_of(experiment_id: str, notebook: str | None) -> dict:
+def result_of(experiment_id: str, notebook: str | None, overrides: dict) -> dict:
     """An earlier notebook's results for ``experiment_id`` if they match this run, else a fresh run."""
     if REUSE and notebook:
         doc = matching_results(out.parent / notebook / experiment_id, dataset.version, SIZE, SPLIT, FOLDS)
         if doc is not None:
             print(f"{experiment_id}: reusing {doc['results_path']}")
             return doc
-    experiment = build_experiment(experiment_id, OVERRIDES, size=SIZE)
+    experiment = build_experiment(experiment_id, overrides, size=SIZE)
     return run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id)
 
 
 # %%
 runs = [
-    ("a1", "01_audio_A1_lora_finetune"),
-    ("a2", "02_audio_A2_staged_adaptation"),
-    ("a3", "03_audio_A3_full_unfreeze"),
-    ("baseline-paper", None),
+    ("a1", "01_audio_A1_lora_finetune", MUQ),
+    ("a2", "02_audio_A2_staged_adaptation", MUQ),
+    ("a3", "03_audio_A3_full_unfreeze", MUQ),
+    ("baseline-paper", None, MUQ),
+    ("baseline-ranker", None, {}),  # contrastive ranker on the MuQ audio track (same MuQ as above)
 ]
-docs = [result_of(experiment_id, notebook) for experiment_id, notebook in runs]
+docs = [result_of(experiment_id, notebook, overrides) for experiment_id, notebook, overrides in runs]
 tables = group_tables(rows_from_results(docs))
 display(Markdown(tables))
 display(Markdown(comparison_table(docs)))

@@ -57,18 +57,17 @@ print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or
 from piano_eval.outputs import comparison_rows, matching_results
 from piano_eval.selection import group_tables, rows_from_results
 
-OVERRIDES = {}
 REUSE = True  # take an earlier notebook's results when it ran the same dataset, size, split and folds
 
 
-def result_of(experiment_id: str, notebook: str | None) -> dict:
+def result_of(experiment_id: str, notebook: str | None, overrides: dict) -> dict:
     """An earlier notebook's results for ``experiment_id`` if they match this run, else a fresh run."""
     if REUSE and notebook:
         doc = matching_results(out.parent / notebook / experiment_id, dataset.version, SIZE, SPLIT, FOLDS)
         if doc is not None:
             print(f"{experiment_id}: reusing {doc['results_path']}")
             return doc
-    experiment = build_experiment(experiment_id, OVERRIDES, size=SIZE)
+    experiment = build_experiment(experiment_id, overrides, size=SIZE)
     return run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id)
 
 
@@ -79,7 +78,7 @@ runs = [
     ("s3", "06_symbolic_S3_continuous"),
     ("baseline-features", None),
 ]
-docs = [result_of(experiment_id, notebook) for experiment_id, notebook in runs]
+docs = [result_of(experiment_id, notebook, {}) for experiment_id, notebook in runs]
 tables = group_tables(rows_from_results(docs))
 display(Markdown(tables))
 display(Markdown(comparison_table(docs)))
