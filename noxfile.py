@@ -42,7 +42,13 @@ def tests(session: nox.Session, package: str) -> None:
     """Run one package's tests in an environment holding only that package and its dependencies."""
     _sync(session, package, "test")
     session.run(
-        "pytest", f"packages/{PACKAGES[package]}/tests", "-q", "-p", "no:cacheprovider", *session.posargs, env=THREADS
+        "pytest",
+        f"packages/{PACKAGES[package]}/tests",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env=THREADS,
     )
 
 
@@ -75,11 +81,22 @@ def wheel(session: nox.Session, package: str) -> None:
         session.run("uv", "build", "--package", name, "--wheel", "-o", str(dist), "-q", external=True)
     session.run("uv", "venv", "-q", "--python", "3.11", str(venv), external=True)
     py = str(venv / "bin" / "python")
-    session.run("uv", "pip", "install", "-q", "--python", py, "--find-links", str(dist), package, external=True)
-    module = {"piano-data": "piano_data", "piano-symbolic-encoders": "piano_symbolic", "piano-fusion": "piano_fusion",
-              "piano-audio-encoders": "piano_audio", "piano-eval": "piano_eval"}[package]
-    session.run(py, "-c", f"import {module}; print({module}.__name__, 'imported from', {module}.__file__)",
-                external=True)
+    session.run(
+        "uv", "pip", "install", "-q", "--python", py, "--find-links", str(dist), package, external=True
+    )
+    module = {
+        "piano-data": "piano_data",
+        "piano-symbolic-encoders": "piano_symbolic",
+        "piano-fusion": "piano_fusion",
+        "piano-audio-encoders": "piano_audio",
+        "piano-eval": "piano_eval",
+    }[package]
+    session.run(
+        py,
+        "-c",
+        f"import {module}; print({module}.__name__, 'imported from', {module}.__file__)",
+        external=True,
+    )
     if package == "piano-eval":
         session.run(str(venv / "bin" / "piano-eval"), "--help", external=True, silent=True)
 

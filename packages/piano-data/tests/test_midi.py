@@ -24,7 +24,9 @@ def test_empty_corrupt_and_missing(tmp_path: Path) -> None:
 
 
 def test_no_notes(tmp_path: Path) -> None:
-    path = write_notes(NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "x.mid")
+    path = write_notes(
+        NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "x.mid"
+    )
     with pytest.raises(PianoDataError, match="no piano notes"):
         read_notes(path)
     assert len(read_notes(path, require_notes=False)) == 0
@@ -33,9 +35,7 @@ def test_no_notes(tmp_path: Path) -> None:
 @settings(max_examples=20, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.floats(0, 20), st.floats(0.01, 3), st.integers(21, 108), st.integers(1, 127)
-        ),
+        st.tuples(st.floats(0, 20), st.floats(0.01, 3), st.integers(21, 108), st.integers(1, 127)),
         min_size=1,
         max_size=40,
     )

@@ -16,14 +16,25 @@ from piano_eval.runner import run_cv
 
 pytestmark = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
 
-TINY = {"muq": "tiny", "max_train": 8, "epochs": 1, "patience": 1, "pretrain_epochs": 1, "max_pretrain": 8,
-        "crop_seconds": 2.0, "eval_seconds": 2.0, "batch_size": 4}
+TINY = {
+    "muq": "tiny",
+    "max_train": 8,
+    "epochs": 1,
+    "patience": 1,
+    "pretrain_epochs": 1,
+    "max_pretrain": 8,
+    "crop_seconds": 2.0,
+    "eval_seconds": 2.0,
+    "batch_size": 4,
+}
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> LabelledDataset:
-    segs = make_synthetic_corpus(SyntheticConfig(works=2, pieces_per_work=1, segments_per_piece=2, players=4),
-                                 tmp_path_factory.mktemp("synth"))
+    segs = make_synthetic_corpus(
+        SyntheticConfig(works=2, pieces_per_work=1, segments_per_piece=2, players=4),
+        tmp_path_factory.mktemp("synth"),
+    )
     return LabelledDataset("synthetic-mini", segs, "test", None)
 
 

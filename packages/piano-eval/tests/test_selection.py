@@ -24,7 +24,11 @@ def test_r2_breaks_ties() -> None:
 
 
 def test_robustness_veto() -> None:
-    rows = [_row("fragile", 0.80, 0.6, drop=0.16), _row("robust", 0.72, 0.4, drop=0.05), _row("sym", 0.7, 0.5)]
+    rows = [
+        _row("fragile", 0.80, 0.6, drop=0.16),
+        _row("robust", 0.72, 0.4, drop=0.05),
+        _row("sym", 0.7, 0.5),
+    ]
     assert select_winner(rows).experiment == "robust"  # type: ignore[union-attr]
     assert rows[0].vetoed and not rows[1].vetoed and not rows[2].vetoed
     assert select_winner([_row("x", 0.8, 0.5, drop=0.2)]) is None
@@ -49,17 +53,45 @@ def test_robustness_metric_hand_case() -> None:
 def test_compare_tables_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "res"
     for model in ("ridge", "mlp"):
-        assert main(["run", "baseline-features", "--set", f"model={model}", "--set", "ensemble=1",
-                     "--out", str(out / model)]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "baseline-features",
+                    "--set",
+                    f"model={model}",
+                    "--set",
+                    "ensemble=1",
+                    "--out",
+                    str(out / model),
+                ]
+            )
+            == 0
+        )
     capsys.readouterr()
     paths = [str(p) for p in sorted(out.rglob("results.json"))]
     diff = tmp_path / "difficulty.json"
     diff.write_text(json.dumps({"experiment": "baseline-features", "spearman": 0.61}))
     md = tmp_path / "table.md"
-    assert main(["compare", *paths, "--difficulty", str(diff), "--output", str(md), "--plots",
-                 str(tmp_path / "plots")]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                *paths,
+                "--difficulty",
+                str(diff),
+                "--output",
+                str(md),
+                "--plots",
+                str(tmp_path / "plots"),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
-    assert "### Symbolic experiments (piece4 split)" in text and "0.610" in text and "**Winner (symbolic" in text
+    assert (
+        "### Symbolic experiments (piece4 split)" in text and "0.610" in text and "**Winner (symbolic" in text
+    )
     assert md.read_text().strip() in text
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
     assert "per_dimension_r2.png" in pngs and any(p.startswith("scatter-") for p in pngs)

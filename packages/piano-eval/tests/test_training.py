@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, cosine_with_warmup, fit_module
+from piano_eval.training import (
+    SelfSupervisedModule,
+    SupervisedModule,
+    TrainConfig,
+    cosine_with_warmup,
+    fit_module,
+)
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -39,8 +45,11 @@ def _loader(n: int = 64) -> DataLoader:
     items = [{"x": x[i], "labels": y[i], "group": f"g{i % 8}"} for i in range(n)]
 
     def collate(batch: list[dict]) -> dict:
-        return {"x": torch.stack([b["x"] for b in batch]), "labels": torch.stack([b["labels"] for b in batch]),
-                "group": [b["group"] for b in batch]}
+        return {
+            "x": torch.stack([b["x"] for b in batch]),
+            "labels": torch.stack([b["labels"] for b in batch]),
+            "group": [b["group"] for b in batch],
+        }
 
     return DataLoader(items, batch_size=16, collate_fn=collate)
 

@@ -52,8 +52,10 @@ def test_real_files() -> None:
     if root is None or not (root / "percepiano").is_dir():
         pytest.skip("PercePiano absent")
     midi = root / "percepiano" / "midi"
-    perfs = [midi / "all_2rounds" / "Beethoven_WoO80_thema_8bars_11_1.mid",
-             midi / "all_2rounds" / "Beethoven_WoO80_thema_8bars_Score_1.mid"]
+    perfs = [
+        midi / "all_2rounds" / "Beethoven_WoO80_thema_8bars_11_1.mid",
+        midi / "all_2rounds" / "Beethoven_WoO80_thema_8bars_Score_1.mid",
+    ]
     x = features_for_files(perfs, [midi / "score_midi" / "Beethoven_WoO80_thema_8bars_Score_1.mid"] * 2)
     assert x.shape == (2, len(FEATURE_NAMES)) and np.isfinite(x).all()
     f = dict(zip(FEATURE_NAMES, x[1], strict=True))

@@ -39,8 +39,8 @@ __all__ = [
     "SPLITS",
     "Fold",
     "holdout_groups",
-    "passage_groups",
     "make_folds",
+    "passage_groups",
     "same_group_pairs",
 ]
 
@@ -147,7 +147,9 @@ def _work(segments: Sequence[Segment], seed: int) -> list[Fold]:
 
 def _paper(segments: Sequence[Segment], seed: int) -> list[Fold]:
     rng = random.Random(42 if seed == 0 else seed)
-    groups = _groups(segments, lambda s: s.group)  # upstream's grouping, duplicates not merged (see docstring)
+    groups = _groups(
+        segments, lambda s: s.group
+    )  # upstream's grouping, duplicates not merged (see docstring)
     names = sorted(groups)
     rng.shuffle(names)
     test: list[int] = []
@@ -169,7 +171,9 @@ def _paper(segments: Sequence[Segment], seed: int) -> list[Fold]:
 def _soundfont(segments: Sequence[Segment], seed: int) -> list[Fold]:
     fonts = sorted({s.extra.get("soundfont", "") for s in segments})
     if "" in fonts or len(fonts) < 2:
-        raise ValueError("split 'soundfont' needs rendered segments from at least two soundfonts (extra['soundfont'])")
+        raise ValueError(
+            "split 'soundfont' needs rendered segments from at least two soundfonts (extra['soundfont'])"
+        )
     labels = passage_groups(segments)
     reps = [i for i, s in enumerate(segments) if s.extra["soundfont"] == fonts[0]]
     fold_of: dict[str, int] = {}
@@ -181,10 +185,20 @@ def _soundfont(segments: Sequence[Segment], seed: int) -> list[Fold]:
     out = []
     for k, font in enumerate(fonts):
         held = k % 4
-        test = [i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of[labels[i]] == held]
-        train = [i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of[labels[i]] != held]
-        out.append(Fold(k, np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64),
-                        f"unseen soundfont {font}, unseen passages (piece fold {held})"))
+        test = [
+            i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of[labels[i]] == held
+        ]
+        train = [
+            i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of[labels[i]] != held
+        ]
+        out.append(
+            Fold(
+                k,
+                np.asarray(train, dtype=np.int64),
+                np.asarray(test, dtype=np.int64),
+                f"unseen soundfont {font}, unseen passages (piece fold {held})",
+            )
+        )
     return out
 
 

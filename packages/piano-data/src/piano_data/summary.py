@@ -29,7 +29,7 @@ def summarize_percepiano(root: Path) -> dict[str, Any]:
         "n_works": len({s.work for s in segments}),
         "performers": len(players),
         "deadpan_segments": sum(players[p] for p in ("Score", "Score2")),
-        "same_passage_pairs": int(len(same_group_pairs([s.group for s in segments]))),
+        "same_passage_pairs": len(same_group_pairs([s.group for s in segments])),
         "with_score_midi": sum(s.score_midi_path is not None for s in segments),
     }
 

@@ -71,7 +71,15 @@ def _score(rng: np.random.Generator, bars: int, tonic: int) -> NoteArray:
 
 def _player_traits(rng: np.random.Generator, deadpan: bool) -> dict[str, float]:
     if deadpan:
-        return {"jitter": 0.0, "tempo": 1.0, "level": 0.5, "range": 0.1, "legato": 0.9, "pedal": 0.0, "wrong": 0.0}
+        return {
+            "jitter": 0.0,
+            "tempo": 1.0,
+            "level": 0.5,
+            "range": 0.1,
+            "legato": 0.9,
+            "pedal": 0.0,
+            "wrong": 0.0,
+        }
     return {
         "jitter": float(rng.uniform(0.0, 1.0)),
         "tempo": float(rng.uniform(0.8, 1.25)),
@@ -110,7 +118,9 @@ def _perform(score: NoteArray, traits: dict[str, float], rng: np.random.Generato
     if traits["pedal"] > 0.05:
         bar = 2.0 * scale
         n_bars = int(np.ceil(onset.max() / bar)) if n else 0
-        pedal = np.array([[i * bar + 0.05, i * bar + 0.05 + bar * (0.3 + 0.65 * traits["pedal"])] for i in range(n_bars)])
+        pedal = np.array(
+            [[i * bar + 0.05, i * bar + 0.05 + bar * (0.3 + 0.65 * traits["pedal"])] for i in range(n_bars)]
+        )
     return NoteArray.from_arrays(onset, onset + dur, pitch, np.clip(np.round(velocity), 1, 127), pedal)
 
 
@@ -125,14 +135,18 @@ def _labels(traits: dict[str, float], mix: np.ndarray, rng: np.random.Generator,
             t["pedal"] * (0.5 + 0.5 * t["legato"] / 1.2),  # clean -> blurred
         ]
     )
-    feats = np.array([t["jitter"], t["tempo"] - 1.0, t["level"], t["range"], t["legato"], t["pedal"], t["wrong"]])
+    feats = np.array(
+        [t["jitter"], t["tempo"] - 1.0, t["level"], t["range"], t["legato"], t["pedal"], t["wrong"]]
+    )
     rest = 0.5 + 0.35 * np.tanh(mix @ (feats - 0.5))
     rest[-1] = 1.0 - 0.6 * t["wrong"] - 0.3 * t["jitter"]  # interpretation: convincing without mistakes
     y = np.concatenate([0.15 + 0.7 * base, rest])[:N_DIMS]
     return np.clip(y + rng.normal(0.0, noise, N_DIMS), 0.0, 1.0)
 
 
-def make_synthetic_corpus(cfg: SyntheticConfig = SyntheticConfig(), cache_dir: Path | None = None) -> list[Segment]:
+def make_synthetic_corpus(
+    cfg: SyntheticConfig = SyntheticConfig(), cache_dir: Path | None = None
+) -> list[Segment]:
     """Generate (or reuse) the corpus: MIDI files under ``cache_dir/<config digest>/``, labelled segments returned."""
     root = (cache_dir or default_cache_dir()) / cfg.digest()
     perf_dir, score_dir = root / "midi", root / "score_midi"

@@ -59,7 +59,9 @@ def train_checkpoint(
     return out_dir
 
 
-def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> tuple[Experiment, dict[str, Any]]:
+def load_checkpoint(
+    directory: Path, expected_experiment: str | None = None
+) -> tuple[Experiment, dict[str, Any]]:
     """Rebuild the experiment saved in ``directory``; errors name the folder and the problem."""
     directory = Path(directory)
     manifest_path = directory / MANIFEST
@@ -71,9 +73,13 @@ def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> 
         raise PianoDataError(manifest_path, f"not valid JSON ({exc})") from None
     name = manifest.get("experiment")
     if manifest.get("format") != CHECKPOINT_FORMAT or name not in EXPERIMENTS:
-        raise PianoDataError(manifest_path, f"unsupported checkpoint (format {manifest.get('format')}, experiment {name!r})")
+        raise PianoDataError(
+            manifest_path, f"unsupported checkpoint (format {manifest.get('format')}, experiment {name!r})"
+        )
     if expected_experiment is not None and name != expected_experiment:
-        raise PianoDataError(directory, f"checkpoint is from experiment {name!r}, not {expected_experiment!r}")
+        raise PianoDataError(
+            directory, f"checkpoint is from experiment {name!r}, not {expected_experiment!r}"
+        )
     if manifest.get("dimensions") != list(DIMENSIONS):
         raise PianoDataError(manifest_path, "checkpoint was trained on other quality dimensions")
     experiment = experiment_class(name)(manifest.get("config"))

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 from piano_data.splits import same_group_pairs
+from scipy import stats
 from sklearn.metrics import r2_score
 
 __all__ = [
@@ -132,7 +132,9 @@ def robustness(
         acc = pairwise_accuracy(y_true, pred, groups, threshold)
         per_aug[name] = {
             "pairwise_accuracy": acc,
-            "drop": (clean - acc) / clean if clean and np.isfinite(clean) and np.isfinite(acc) else float("nan"),
+            "drop": (clean - acc) / clean
+            if clean and np.isfinite(clean) and np.isfinite(acc)
+            else float("nan"),
             "pearson_clean_vs_augmented": pearson(pred_clean, pred),
         }
     drops = [v["drop"] for v in per_aug.values() if np.isfinite(v["drop"])]

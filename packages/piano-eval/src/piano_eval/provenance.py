@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -20,8 +21,12 @@ def git_commit(cwd: Path | None = None) -> str | None:
             ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True,
-            timeout=5, check=False,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -43,11 +48,15 @@ def machine() -> dict[str, Any]:
         info["torch_threads"] = torch.get_num_threads()
     except ImportError:  # pragma: no cover
         pass
-    for dist in ("piano-eval", "piano-data", "piano-symbolic-encoders", "piano-audio-encoders", "piano-fusion"):
-        try:
+    for dist in (
+        "piano-eval",
+        "piano-data",
+        "piano-symbolic-encoders",
+        "piano-audio-encoders",
+        "piano-fusion",
+    ):
+        with contextlib.suppress(metadata.PackageNotFoundError):
             info[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return info
 
 

@@ -15,6 +15,7 @@ from piano_data.contracts import DIMENSIONS
 
 from piano_eval.provenance import write_text_atomic
 
+
 def _conf(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
@@ -33,12 +34,14 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         dims = []
         for i, name in enumerate(DIMENSIONS):
-            dims.append({
-                "dimension": name,
-                "value": round(float(self.values[i]), 4),
-                "rating_1_to_7": round(float(self.values[i]) * 7, 2),
-                "confidence": None if self.confidence is None else round(float(self.confidence[i]), 3),
-            })
+            dims.append(
+                {
+                    "dimension": name,
+                    "value": round(float(self.values[i]), 4),
+                    "rating_1_to_7": round(float(self.values[i]) * 7, 2),
+                    "confidence": None if self.confidence is None else round(float(self.confidence[i]), 3),
+                }
+            )
         return {
             "performance": self.performance,
             "score": self.score,
@@ -56,9 +59,11 @@ class Report:
         lines.append("")
         lines.append(f"{'dimension':<52} {'value':>6}  {'1-7':>4}  {'conf':>4}  profile")
         for row in self.to_dict()["dimensions"]:
-            bar = "#" * int(round(row["value"] * 20))
+            bar = "#" * round(row["value"] * 20)
             conf = _conf(row["confidence"])
-            lines.append(f"{row['dimension']:<52} {row['value']:>6.3f}  {row['rating_1_to_7']:>4.1f}  {conf:>4}  {bar}")
+            lines.append(
+                f"{row['dimension']:<52} {row['value']:>6.3f}  {row['rating_1_to_7']:>4.1f}  {conf:>4}  {bar}"
+            )
         if self.score_view:
             lines.append("")
             lines.append("Against the score:")
@@ -97,7 +102,9 @@ class Report:
             f"<td>{_conf(r['confidence'])}</td></tr>"
             for r in self.to_dict()["dimensions"]
         )
-        view = "".join(f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in self.score_view.items())
+        view = "".join(
+            f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in self.score_view.items()
+        )
         return (
             "<!doctype html><meta charset='utf-8'><title>piano-eval report</title>"
             "<style>body{font-family:sans-serif;max-width:900px;margin:auto}td{padding:2px 8px}</style>"
@@ -108,7 +115,11 @@ class Report:
         )
 
     def render(self, fmt: str) -> str:
-        return {"text": self.to_text, "json": lambda: json.dumps(self.to_dict(), indent=2), "html": self.to_html}[fmt]()
+        return {
+            "text": self.to_text,
+            "json": lambda: json.dumps(self.to_dict(), indent=2),
+            "html": self.to_html,
+        }[fmt]()
 
     def write_chart(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

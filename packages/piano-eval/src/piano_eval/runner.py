@@ -46,7 +46,9 @@ class FoldResult:
     robustness: dict[str, Any] | None = None
 
 
-def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int) -> FoldResult:
+def score_fold(
+    fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int
+) -> FoldResult:
     """All fold metrics from :mod:`piano_eval.metrics`."""
     y = stack_labels(list(test))
     if pred.shape != y.shape:
@@ -93,8 +95,10 @@ def summarize(folds: list[FoldResult]) -> dict[str, Any]:
     if robust:
         names = sorted({n for r in robust for n in r["per_augmentation"]})
         per_aug = {
-            n: {k: _mean_std([r["per_augmentation"][n][k] for r in robust if n in r["per_augmentation"]])[0]
-                for k in ("pairwise_accuracy", "drop", "pearson_clean_vs_augmented")}
+            n: {
+                k: _mean_std([r["per_augmentation"][n][k] for r in robust if n in r["per_augmentation"]])[0]
+                for k in ("pairwise_accuracy", "drop", "pearson_clean_vs_augmented")
+            }
             for n in names
         }
         robustness = {
@@ -144,7 +148,9 @@ def run_cv(
     prepare_s = time.perf_counter() - t0
     results: list[FoldResult] = []
     for fold in chosen:
-        log.info("fold %d: %s (%d train, %d test)", fold.index, fold.description, len(fold.train), len(fold.test))
+        log.info(
+            "fold %d: %s (%d train, %d test)", fold.index, fold.description, len(fold.train), len(fold.test)
+        )
         train = [segments[i] for i in fold.train]
         test = [segments[i] for i in fold.test]
         t0 = time.perf_counter()

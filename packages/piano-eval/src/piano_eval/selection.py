@@ -40,26 +40,32 @@ class Row:
         return self.robustness_drop is not None and self.robustness_drop > ROBUSTNESS_VETO
 
 
-def rows_from_results(docs: Sequence[dict[str, Any]], difficulty: dict[str, float] | None = None) -> list[Row]:
+def rows_from_results(
+    docs: Sequence[dict[str, Any]], difficulty: dict[str, float] | None = None
+) -> list[Row]:
     rows = []
     for doc in docs:
         s, c = doc["summary"], doc.get("compute", {})
         exp = doc["experiment"] + (f" ({doc['variant']})" if doc.get("variant") else "")
         robust = s.get("robustness") or {}
         rho = (difficulty or {}).get(doc["experiment"], (doc.get("difficulty") or {}).get("spearman"))
-        rows.append(Row(
-            experiment=exp,
-            table=GROUP_OF.get(doc["experiment"], doc.get("group", "other")),
-            split=doc["split"],
-            r2=s.get("r2"),
-            r2_std=s.get("r2_std"),
-            pairwise=s.get("pairwise_accuracy"),
-            difficulty_rho=rho,
-            robustness_drop=robust.get("mean_drop"),
-            gpu_hours=float(c.get("gpu_hours", 0.0)),
-            cpu_hours=float(c.get("cpu_hours", 0.0)),
-            note=" (tiny MuQ)" if "tiny" in str(doc.get("config", {})).lower() and doc.get("group") == "audio" else "",
-        ))
+        rows.append(
+            Row(
+                experiment=exp,
+                table=GROUP_OF.get(doc["experiment"], doc.get("group", "other")),
+                split=doc["split"],
+                r2=s.get("r2"),
+                r2_std=s.get("r2_std"),
+                pairwise=s.get("pairwise_accuracy"),
+                difficulty_rho=rho,
+                robustness_drop=robust.get("mean_drop"),
+                gpu_hours=float(c.get("gpu_hours", 0.0)),
+                cpu_hours=float(c.get("cpu_hours", 0.0)),
+                note=" (tiny MuQ)"
+                if "tiny" in str(doc.get("config", {})).lower() and doc.get("group") == "audio"
+                else "",
+            )
+        )
     return rows
 
 
@@ -68,7 +74,9 @@ def select_winner(rows: Sequence[Row]) -> Row | None:
     eligible = [r for r in rows if not r.vetoed and r.pairwise is not None]
     if not eligible:
         return None
-    return max(eligible, key=lambda r: (round(r.pairwise or 0.0, 3), r.r2 if r.r2 is not None else float("-inf")))
+    return max(
+        eligible, key=lambda r: (round(r.pairwise or 0.0, 3), r.r2 if r.r2 is not None else float("-inf"))
+    )
 
 
 def _robust_cell(row: Row) -> str:
@@ -80,8 +88,13 @@ def _robust_cell(row: Row) -> str:
 def group_tables(rows: Sequence[Row]) -> str:
     """One markdown table per (group, split), each followed by its winner."""
     out = []
-    keys = sorted({(r.table, r.split) for r in rows}, key=lambda k: (["audio", "symbolic", "fusion"].index(k[0])
-                  if k[0] in ("audio", "symbolic", "fusion") else 9, k))
+    keys = sorted(
+        {(r.table, r.split) for r in rows},
+        key=lambda k: (
+            ["audio", "symbolic", "fusion"].index(k[0]) if k[0] in ("audio", "symbolic", "fusion") else 9,
+            k,
+        ),
+    )
     for table, split in keys:
         members = [r for r in rows if (r.table, r.split) == (table, split)]
         out.append(f"### {table.capitalize()} experiments ({split} split)\n")
@@ -95,9 +108,13 @@ def group_tables(rows: Sequence[Row]) -> str:
         winner = select_winner(members)
         vetoed = [r.experiment for r in members if r.vetoed]
         line = f"\n**Winner ({table}, {split}):** " + (
-            f"{winner.experiment} (pairwise {fmt(winner.pairwise)}, R^2 {fmt(winner.r2)})" if winner else "none"
+            f"{winner.experiment} (pairwise {fmt(winner.pairwise)}, R^2 {fmt(winner.r2)})"
+            if winner
+            else "none"
         )
         if vetoed:
-            line += f"; disqualified by the robustness veto (> {ROBUSTNESS_VETO:.0%} drop): {', '.join(vetoed)}"
+            line += (
+                f"; disqualified by the robustness veto (> {ROBUSTNESS_VETO:.0%} drop): {', '.join(vetoed)}"
+            )
         out.append(line + "\n")
     return "\n".join(out)

@@ -16,15 +16,28 @@ def register(sub: Any) -> None:
         "compare",
         help="compare results files: overview, group tables with winners, plots",
         description="Print a markdown overview of results.json files (or folders holding one), then one table "
-                    "per group (audio, symbolic, fusion) in the design's format with its winner: highest "
-                    "pairwise accuracy, R^2 breaks ties, disqualified if the robustness drop exceeds 15%%.",
+        "per group (audio, symbolic, fusion) in the design's format with its winner: highest "
+        "pairwise accuracy, R^2 breaks ties, disqualified if the robustness drop exceeds 15%%.",
     )
-    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json files or their folders")
-    p.add_argument("--difficulty", type=Path, action="append", default=[], metavar="FILE",
-                   help="difficulty.json from `piano-eval difficulty`, merged by experiment id; repeatable")
+    p.add_argument(
+        "results", nargs="+", type=Path, metavar="RESULTS", help="results.json files or their folders"
+    )
+    p.add_argument(
+        "--difficulty",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="difficulty.json from `piano-eval difficulty`, merged by experiment id; repeatable",
+    )
     p.add_argument("--output", type=Path, default=None, help="also write the tables to this markdown file")
-    p.add_argument("--plots", type=Path, default=None, metavar="DIR",
-                   help="write per-dimension R^2 bars and predicted-vs-rated scatters into DIR")
+    p.add_argument(
+        "--plots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write per-dimension R^2 bars and predicted-vs-rated scatters into DIR",
+    )
     p.set_defaults(func=_compare)
 
 
@@ -45,7 +58,9 @@ def _compare(args: argparse.Namespace) -> int:
     from piano_eval.provenance import write_text_atomic
 
     docs = [load_results(p) for p in args.results]
-    text = comparison_table(docs) + "\n\n" + group_tables(rows_from_results(docs, _difficulty(args.difficulty)))
+    text = (
+        comparison_table(docs) + "\n\n" + group_tables(rows_from_results(docs, _difficulty(args.difficulty)))
+    )
     print(text)
     if args.output:
         write_text_atomic(args.output, text + "\n")

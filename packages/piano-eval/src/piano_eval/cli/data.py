@@ -11,15 +11,21 @@ from piano_data.summary import summarize
 
 
 def register(sub: Any) -> None:
-    data = sub.add_parser("data", help="inspect datasets", description="Inspect the datasets under a data root.")
+    data = sub.add_parser(
+        "data", help="inspect datasets", description="Inspect the datasets under a data root."
+    )
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     summary = dsub.add_parser(
         "summary",
         help="count segments, groups, works and pairs of every dataset found",
         description="Summarise every dataset folder under --data-root (percepiano/, asap/, ...). Prints JSON.",
     )
-    summary.add_argument("--data-root", type=Path, default=None, help="folder holding dataset folders "
-                         "(default: the embedded synthetic corpus)")
+    summary.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder holding dataset folders (default: the embedded synthetic corpus)",
+    )
     summary.add_argument("--format", choices=("json", "text"), default="json", help="output format")
     summary.set_defaults(func=_summary)
 

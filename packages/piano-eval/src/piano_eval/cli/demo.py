@@ -20,10 +20,15 @@ def register(sub: Any) -> None:
         "demo",
         help="run the quick experiment set and print a comparison table (no data needed)",
         description="Run the quick experiment set with cross-validation (on the embedded synthetic corpus unless "
-                    "--data-root is given), write each results.json, and print a markdown comparison table.",
+        "--data-root is given), write each results.json, and print a markdown comparison table.",
     )
-    p.add_argument("--experiments", nargs="+", default=None, metavar="ID[:KEY=VALUE,...]",
-                   help="experiments to run instead of the default set, e.g. baseline-features:model=ridge s1")
+    p.add_argument(
+        "--experiments",
+        nargs="+",
+        default=None,
+        metavar="ID[:KEY=VALUE,...]",
+        help="experiments to run instead of the default set, e.g. baseline-features:model=ridge s1",
+    )
     add_run_options(p)
     p.set_defaults(func=_demo)
 

@@ -11,43 +11,77 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from piano_data.splits import SPLITS
 
 from piano_eval.datasets import load_labelled
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 from piano_eval.runner import run_cv
-from piano_data.splits import SPLITS
 
 log = logging.getLogger(__name__)
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``run`` and ``demo``."""
-    p.add_argument("--data-root", type=Path, default=None,
-                   help="folder holding dataset folders named as upstream (percepiano/, asap/, ...); "
-                        "default: the embedded synthetic corpus, no download needed")
+    p.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder holding dataset folders named as upstream (percepiano/, asap/, ...); "
+        "default: the embedded synthetic corpus, no download needed",
+    )
     p.add_argument("--split", default="piece4", help=f"split strategy: {', '.join(SPLITS)} (default: piece4)")
-    p.add_argument("--size", choices=("quick", "full"), default="quick",
-                   help="quick: finishes on 2 CPU cores; full: the real size, for a GPU")
+    p.add_argument(
+        "--size",
+        choices=("quick", "full"),
+        default="quick",
+        help="quick: finishes on 2 CPU cores; full: the real size, for a GPU",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for splits, initialisation and sampling")
     p.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: ./results)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a preset key (YAML value), e.g. --set model=ridge; repeatable")
-    p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=None,
-                   help="run only these folds, e.g. 0,1")
-    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a preset key (YAML value), e.g. --set model=ridge; repeatable",
+    )
+    p.add_argument(
+        "--folds",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=None,
+        help="run only these folds, e.g. 0,1",
+    )
+    p.add_argument(
+        "--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)"
+    )
     p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
     p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
-    p.add_argument("--soundfonts", type=lambda s: [x for x in s.split(",") if x], default=None,
-                   metavar="SF1,SF2", help="render every segment with these soundfonts first (fluidr3, timgm6mb, "
-                   "musescore_lite); needed by --split soundfont")
-    p.add_argument("--robustness", action="store_true",
-                   help="audio experiments a1-a3: also predict augmented copies of each test fold (room IR, noise, "
-                        "phone, pitch shift, EQ) and record the robustness drop used by the winner veto")
-    p.add_argument("--preset", default=None, metavar="FILE",
-                   help="a preset YAML file to use instead of the shipped one (same keys)")
-    p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
+    p.add_argument(
+        "--soundfonts",
+        type=lambda s: [x for x in s.split(",") if x],
+        default=None,
+        metavar="SF1,SF2",
+        help="render every segment with these soundfonts first (fluidr3, timgm6mb, "
+        "musescore_lite); needed by --split soundfont",
+    )
+    p.add_argument(
+        "--robustness",
+        action="store_true",
+        help="audio experiments a1-a3: also predict augmented copies of each test fold (room IR, noise, "
+        "phone, pitch shift, EQ) and record the robustness drop used by the winner veto",
+    )
+    p.add_argument(
+        "--preset",
+        default=None,
+        metavar="FILE",
+        help="a preset YAML file to use instead of the shipped one (same keys)",
+    )
+    p.add_argument(
+        "--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)"
+    )
 
 
 def register(sub: Any) -> None:
@@ -55,7 +89,7 @@ def register(sub: Any) -> None:
         "run",
         help="run one experiment with cross-validation and write results.json",
         description="Run one experiment over every fold of a split. Prints one JSON line at the end with "
-                    "experiment, split, r2, r2_std, pairwise_accuracy and results_path.",
+        "experiment, split, r2, r2_std, pairwise_accuracy and results_path.",
         epilog="experiments: " + ", ".join(sorted(EXPERIMENTS)),
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment id, e.g. baseline-features")
@@ -88,13 +122,20 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
     experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))
     if args.split == "soundfont" and not getattr(args, "soundfonts", None):
-        raise UsageError("--split soundfont needs --soundfonts with at least two soundfonts, e.g. fluidr3,timgm6mb")
+        raise UsageError(
+            "--split soundfont needs --soundfonts with at least two soundfonts, e.g. fluidr3,timgm6mb"
+        )
     dataset = load_labelled(args.data_root, getattr(args, "soundfonts", None))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"
     workdir = Path(tempfile.mkdtemp(prefix=f"piano-eval-{name}-"))
-    ctx = RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root,
-                     options=context_options(args))
+    ctx = RunContext(
+        workdir=workdir,
+        seed=args.seed,
+        size=args.size,
+        data_root=args.data_root,
+        options=context_options(args),
+    )
     log.info("running %s on %s, split %s", name, dataset.description, args.split)
     if getattr(args, "robustness", False):
         from piano_eval.robustness import with_robustness
@@ -106,17 +147,19 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
 
 def summary_line(doc: dict[str, Any]) -> str:
     s = doc["summary"]
-    return json.dumps({
-        "experiment": doc["experiment"],
-        "split": doc["split"],
-        "dataset": doc["dataset"]["name"],
-        "r2": s["r2"],
-        "r2_std": s["r2_std"],
-        "r2_no_deadpan": s["r2_no_deadpan"],
-        "pairwise_accuracy": s["pairwise_accuracy"],
-        "wall_s": round(doc["compute"]["wall_s"], 2),
-        "results_path": doc.get("results_path"),
-    })
+    return json.dumps(
+        {
+            "experiment": doc["experiment"],
+            "split": doc["split"],
+            "dataset": doc["dataset"]["name"],
+            "r2": s["r2"],
+            "r2_std": s["r2_std"],
+            "r2_no_deadpan": s["r2_no_deadpan"],
+            "pairwise_accuracy": s["pairwise_accuracy"],
+            "wall_s": round(doc["compute"]["wall_s"], 2),
+            "results_path": doc.get("results_path"),
+        }
+    )
 
 
 def _run(args: argparse.Namespace) -> int:

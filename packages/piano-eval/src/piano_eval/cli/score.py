@@ -24,8 +24,8 @@ def register(sub: Any) -> None:
         "score",
         help="rate a performance (MIDI or audio) on the 19 PercePiano dimensions",
         description="Rate PERFORMANCE with a checkpoint from `piano-eval train`. With --score, the report also "
-                    "shows how the performance departs from the score (tempo, timing, missed and extra notes). "
-                    "Audio is transcribed to MIDI first.",
+        "shows how the performance departs from the score (tempo, timing, missed and extra notes). "
+        "Audio is transcribed to MIDI first.",
     )
     p.add_argument("performance", type=Path, metavar="PERFORMANCE", help="performance MIDI or audio file")
     p.add_argument("--score", type=Path, default=None, help="score MIDI of the same passage")
@@ -47,12 +47,17 @@ def as_midi(path: Path, workdir: Path) -> tuple[Path, list[str]]:
         try:
             from piano_audio.transcribe import transcribe
         except ImportError as exc:  # pragma: no cover - the package is a dependency
-            raise PianoDataError(path, f"audio needs the transcription of piano-audio-encoders ({exc})") from None
+            raise PianoDataError(
+                path, f"audio needs the transcription of piano-audio-encoders ({exc})"
+            ) from None
         from piano_data.midi import write_notes
 
         out = write_notes(transcribe(path), workdir / f"{path.stem}.transcribed.mid")
         return out, [f"audio transcribed to MIDI with transkun ({out.name})"]
-    raise PianoDataError(path, f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})")
+    raise PianoDataError(
+        path,
+        f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})",
+    )
 
 
 _SCORE_VIEW = {
@@ -76,8 +81,15 @@ def _score(args: argparse.Namespace) -> int:
         score, score_notes = as_midi(args.score, workdir)
         read_notes(score)
         notes += score_notes
-    segment = Segment(key=args.performance.stem, midi_path=midi, piece="user", segment="0", player="user",
-                      work="user", score_midi_path=score)
+    segment = Segment(
+        key=args.performance.stem,
+        midi_path=midi,
+        piece="user",
+        segment="0",
+        player="user",
+        work="user",
+        score_midi_path=score,
+    )
     pred = experiment.predict([segment], RunContext(workdir=workdir))
     view: dict[str, Any] = {}
     if score is not None and pred.details:

@@ -20,12 +20,14 @@ def register(sub: Any) -> None:
         "train",
         help="train an experiment on all labelled data and save a checkpoint for `piano-eval score`",
         description="Fit EXPERIMENT on every labelled segment (PercePiano under --data-root, or the embedded "
-                    "corpus) and write a checkpoint folder that `piano-eval score --checkpoint` reads.",
+        "corpus) and write a checkpoint folder that `piano-eval score --checkpoint` reads.",
         epilog="experiments: " + ", ".join(sorted(EXPERIMENTS)),
     )
     p.add_argument("experiment", metavar="EXPERIMENT")
     p.add_argument("--output", type=Path, required=True, help="checkpoint folder to write")
-    p.add_argument("--data-root", type=Path, default=None, help="folder holding percepiano/ (default: embedded)")
+    p.add_argument(
+        "--data-root", type=Path, default=None, help="folder holding percepiano/ (default: embedded)"
+    )
     p.add_argument("--size", choices=("quick", "full"), default="quick")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -38,12 +40,26 @@ def register(sub: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    experiment = build_experiment(args.experiment, parse_overrides(args.overrides), size=args.size,
-                                  preset_file=args.preset)
+    experiment = build_experiment(
+        args.experiment, parse_overrides(args.overrides), size=args.size, preset_file=args.preset
+    )
     dataset = load_labelled(args.data_root)
-    ctx = RunContext(workdir=Path(tempfile.mkdtemp(prefix="piano-eval-train-")), seed=args.seed, size=args.size,
-                     data_root=args.data_root, options=context_options(args))
+    ctx = RunContext(
+        workdir=Path(tempfile.mkdtemp(prefix="piano-eval-train-")),
+        seed=args.seed,
+        size=args.size,
+        data_root=args.data_root,
+        options=context_options(args),
+    )
     out = train_checkpoint(experiment, dataset, ctx, args.output)
-    print(json.dumps({"experiment": experiment.id, "dataset": dataset.name, "segments": len(dataset.segments),
-                      "checkpoint": str(out)}))
+    print(
+        json.dumps(
+            {
+                "experiment": experiment.id,
+                "dataset": dataset.name,
+                "segments": len(dataset.segments),
+                "checkpoint": str(out),
+            }
+        )
+    )
     return 0

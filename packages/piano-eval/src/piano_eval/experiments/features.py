@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import warnings
 
 import joblib
 import numpy as np
@@ -33,14 +32,18 @@ DEFAULTS: dict[str, Any] = {
 class FeatureBaseline(Experiment):
     id = "baseline-features"
     group = "baseline"
-    description = f"{len(FEATURE_NAMES)} hand-crafted MIDI features (timing, velocity, articulation, pedal, score deviation)"
+    description = (
+        f"{len(FEATURE_NAMES)} hand-crafted MIDI features (timing, velocity, articulation, pedal, score deviation)"
+    )
 
     defaults = DEFAULTS
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
         if self.config["model"] not in ("mlp", "ridge"):
-            raise ValueError(f"baseline-features: model must be 'mlp' or 'ridge', got {self.config['model']!r}")
+            raise ValueError(
+                f"baseline-features: model must be 'mlp' or 'ridge', got {self.config['model']!r}"
+            )
         self._features: dict[str, np.ndarray] = {}
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
@@ -107,13 +110,18 @@ class FeatureBaseline(Experiment):
         spread = preds.std(axis=0) if len(preds) > 1 else np.zeros_like(values)
         confidence = np.exp(-spread / 0.05) * (1.0 - outside)
         details = [
-            {"features": dict(zip(FEATURE_NAMES, map(float, row), strict=True)), "out_of_range_share": float(o)}
+            {
+                "features": dict(zip(FEATURE_NAMES, map(float, row), strict=True)),
+                "out_of_range_share": float(o),
+            }
             for row, o in zip(x, outside[:, 0], strict=True)
         ]
         return Prediction(values, np.clip(confidence, 0.0, 1.0), details)
 
     def save(self, directory: Path) -> None:
-        joblib.dump({"models": self._models, "train_range": self._train_range}, directory / "features_models.joblib")
+        joblib.dump(
+            {"models": self._models, "train_range": self._train_range}, directory / "features_models.joblib"
+        )
 
     def load(self, directory: Path) -> None:
         state = joblib.load(directory / "features_models.joblib")

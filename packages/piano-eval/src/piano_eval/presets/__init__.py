@@ -31,7 +31,9 @@ class Preset:
 
     def config(self, size: str) -> dict[str, Any]:
         if size not in self.sizes:
-            raise UsageError(f"{self.source}: preset {self.id!r} has no size {size!r} (has: {', '.join(self.sizes)})")
+            raise UsageError(
+                f"{self.source}: preset {self.id!r} has no size {size!r} (has: {', '.join(self.sizes)})"
+            )
         return dict(self.sizes[size] or {})
 
 
@@ -59,14 +61,18 @@ def load_preset(source: str | PathLike[str]) -> Preset:
         raise UsageError(f"{path}: a preset must be a mapping")
     unknown = sorted(set(doc) - _TOP_LEVEL)
     if unknown:
-        raise UsageError(f"{path}: unknown preset key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_LEVEL))}")
+        raise UsageError(
+            f"{path}: unknown preset key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_LEVEL))}"
+        )
     if "id" not in doc:
         raise UsageError(f"{path}: preset has no 'id'")
     sizes = {s: doc[s] for s in ("quick", "full") if s in doc}
     for size, cfg in sizes.items():
         if cfg is not None and not isinstance(cfg, dict):
             raise UsageError(f"{path}: size {size!r} must be a mapping of preset keys")
-    return Preset(str(doc["id"]), str(doc.get("group", "")), str(doc.get("description", "")), sizes, str(path))
+    return Preset(
+        str(doc["id"]), str(doc.get("group", "")), str(doc.get("description", "")), sizes, str(path)
+    )
 
 
 def resolve_config(
