@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["find_data_root"]
+__all__ = ["cache_root", "find_data_root"]
+
+
+def cache_root() -> Path:
+    """Where piano-eval keeps caches (renders, embeddings, pretrained encoders, the synthetic corpus):
+    ``$PIANO_EVAL_CACHE``, else ``~/.cache/piano-eval``."""
+    return Path(os.environ.get("PIANO_EVAL_CACHE") or Path.home() / ".cache" / "piano-eval")
 
 
 def find_data_root(start: Path | None = None) -> Path | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from piano_data.contracts import N_DIMS
 from piano_data.midi import NoteArray, write_notes
+from piano_data.paths import cache_root
 from piano_data.samples import Segment
 
 __all__ = ["SyntheticConfig", "default_cache_dir", "make_synthetic_corpus"]
@@ -43,8 +43,7 @@ class SyntheticConfig:
 
 def default_cache_dir() -> Path:
     """``$PIANO_EVAL_CACHE/synthetic`` or ``~/.cache/piano-eval/synthetic``."""
-    base = os.environ.get("PIANO_EVAL_CACHE") or os.path.join(Path.home(), ".cache", "piano-eval")
-    return Path(base) / "synthetic"
+    return cache_root() / "synthetic"
 
 
 def _score(rng: np.random.Generator, bars: int, tonic: int) -> NoteArray:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from piano_data.errors import PianoDataError
+from piano_data.paths import cache_root
 from piano_data.percepiano import LABEL_FILE, load_percepiano
 from piano_data.samples import Segment
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
@@ -51,11 +51,6 @@ def load_labelled(data_root: Path | None, soundfonts: Sequence[str] | None = Non
     rendered = render_segments(dataset.segments, list(soundfonts), cache_root() / "render")
     name = f"{dataset.name}+audio({','.join(soundfonts)})"
     return LabelledDataset(name, rendered, _version(rendered), dataset.root)
-
-
-def cache_root() -> Path:
-    """``$PIANO_EVAL_CACHE`` or ``~/.cache/piano-eval``."""
-    return Path(os.environ.get("PIANO_EVAL_CACHE") or Path.home() / ".cache" / "piano-eval")
 
 
 def _load(data_root: Path | None) -> LabelledDataset:

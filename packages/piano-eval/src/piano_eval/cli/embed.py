@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from piano_data.errors import PianoDataError
+from piano_data.paths import cache_root
 
 from piano_eval.errors import UsageError
 
@@ -88,10 +88,7 @@ def _embed(args: argparse.Namespace) -> int:
     else:
         cfg = muq_tiny() if args.muq == "tiny" else muq_large()
         backbone = muq_backbone(cfg, layers=layers)
-    root = (
-        args.cache
-        or Path(os.environ.get("PIANO_EVAL_CACHE") or Path.home() / ".cache" / "piano-eval") / "embeddings"
-    )
+    root = args.cache or cache_root() / "embeddings"
     cache = EmbeddingCache(root)
     _, report = extract_to_cache(
         backbone, files, cache, weights=args.muq_weights, pooled=args.pooled, strict=args.strict

@@ -13,7 +13,6 @@ segments (``max_train``) with short crops and few epochs; every test segment is 
 from __future__ import annotations
 
 import logging
-import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -27,6 +26,7 @@ from piano_audio.adaptation import AudioContrastiveModel, AudioRegressor, masked
 from piano_audio.data import AudioSet, PairBatches, collate
 from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
 from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
+from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
 from piano_fusion import pairwise_ranking_loss, regression_loss
 from torch.utils.data import DataLoader
@@ -68,8 +68,7 @@ DEFAULTS: dict[str, Any] = {
 def _render_cache(cfg: Mapping[str, Any]) -> Path:
     if cfg.get("render_cache"):
         return Path(cfg["render_cache"])
-    root = os.environ.get("PIANO_EVAL_CACHE") or str(Path.home() / ".cache" / "piano-eval")
-    return Path(root) / "render"
+    return cache_root() / "render"
 
 
 def _device(ctx: RunContext | None) -> torch.device:
@@ -206,6 +205,7 @@ class AudioExperiment(Experiment):
         val_groups = set(random.Random(ctx.seed + fold).sample(groups, n_val))
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
+        torch.manual_seed(ctx.seed * 100 + fold)  # the head's initial weights must not depend on earlier runs
         model = self.build_model(self.backbone(ctx), ctx, fold)
         cfg = self.train_config(ctx, fold)
         data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)

@@ -11,7 +11,6 @@ dimension in the results file (``config.audio_gate_per_dimension``).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from piano_data.cache import EmbeddingCache
 from piano_data.contracts import EncoderOutput
+from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
 from piano_data.splits import holdout_groups
 from piano_fusion import (
@@ -123,12 +123,7 @@ class _FusionExperiment(Experiment):
 
     # ---------------------------------------------------------------------------------------------- prepare
     def _cache_dir(self) -> Path:
-        root = (
-            self.config["cache_dir"]
-            or os.environ.get("PIANO_EVAL_CACHE")
-            or Path.home() / ".cache" / "piano-eval"
-        )
-        return Path(root) / "fusion"
+        return Path(self.config["cache_dir"] or cache_root()) / "fusion"
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         cfg = {**self.config, "cache_dir": str(self._cache_dir())}

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from piano_data.cache import CacheKey, EmbeddingCache
 from piano_data.midi import NoteArray, read_notes
+from piano_data.paths import cache_root
 from piano_data.samples import Segment
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -193,7 +194,8 @@ def audio_track(
     if kind not in ("muq", "mel"):
         raise ValueError(f"audio_track must be 'muq' or 'mel', got {kind!r}")
     font = str(cfg["soundfont"])
-    rendered = render_segments(segments, [font], Path(cfg["cache_dir"]) / "render", workers=2, strict=True)
+    # renders are content-addressed: one shared cache for every experiment (audio, fusion, --soundfonts)
+    rendered = render_segments(segments, [font], cache_root() / "render", workers=2, strict=True)
     by_key = {s.extra.get("base_key", s.key): s for s in rendered}  # rendered keys are <key>@<soundfont>
     weights = ctx.option("muq_weights")
     if kind == "mel":

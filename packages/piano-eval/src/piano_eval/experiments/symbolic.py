@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
+from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
 from piano_fusion import AttentionPooling, QualityHead, pairwise_ranking_loss, regression_loss
 from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
@@ -186,12 +186,7 @@ class SymbolicExperiment(Experiment):
         )
 
     def _cache_root(self) -> Path:
-        root = (
-            self.config["cache_dir"]
-            or os.environ.get("PIANO_EVAL_CACHE")
-            or Path.home() / ".cache" / "piano-eval"
-        )
-        return Path(root) / self.id
+        return Path(self.config["cache_dir"] or cache_root()) / self.id
 
     # -- pretraining ----------
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
