@@ -30,9 +30,7 @@ def main(argv: list[str]) -> int:
     if "--data-root" not in argv:
         root = find_data_root(Path(__file__).resolve().parent)
         if root is None or not (root / "asap" / "metadata.csv").is_file():
-            print(
-                json.dumps({"benchmark": "alignment", "skipped": "ASAP data not found (set PIANO_EVAL_DATA)"})
-            )
+            print(json.dumps({"benchmark": "alignment", "skipped": "ASAP data not found (set PIANO_EVAL_DATA)"}))
             return 0
         argv = ["--data-root", str(root / "asap"), *argv]
     given = {a for a in argv if a.startswith("--")}

@@ -105,9 +105,7 @@ def load_piece(item: AsapPerformance) -> tuple[NoteArray, NoteArray, BeatAnnotat
     s_ann = read_beat_annotations(item.score_annotations)
     p_ann = read_beat_annotations(item.performance_annotations)
     if len(s_ann) != len(p_ann):
-        raise PianoDataError(
-            item.performance_annotations, f"{len(p_ann)} beats but the score has {len(s_ann)}"
-        )
+        raise PianoDataError(item.performance_annotations, f"{len(p_ann)} beats but the score has {len(s_ann)}")
     return read_notes(item.score_midi), read_notes(item.performance_midi), s_ann, p_ann
 
 
@@ -141,9 +139,7 @@ def summarize(results: list[dict[str, PieceResult]], methods: Sequence[str]) -> 
         rows = [r[name] for r in results]
         if not rows:
             continue
-        summary = summarize_errors(
-            np.concatenate([r.errors for r in rows]), np.concatenate([r.downbeat for r in rows])
-        )
+        summary = summarize_errors(np.concatenate([r.errors for r in rows]), np.concatenate([r.downbeat for r in rows]))
         piece_mean = np.array([np.mean(np.abs(r.errors)) for r in rows])
         summary.update(
             pieces=len(rows),

@@ -42,9 +42,7 @@ def test_note_matches_csv(tmp_path: Path) -> None:
     for r in rows:
         if r["label"] == "match":
             assert (
-                int(r["pitch"])
-                == score.pitch[int(r["score_index"])]
-                == perf.notes.pitch[int(r["performance_index"])]
+                int(r["pitch"]) == score.pitch[int(r["score_index"])] == perf.notes.pitch[int(r["performance_index"])]
             )
 
 

@@ -68,9 +68,7 @@ def load_performance(path: Path) -> NoteArray:
     )
 
 
-def run_alignment(
-    performance: Path, score: Path, method: str = "ours"
-) -> tuple[Alignment, NoteArray, NoteArray]:
+def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
     """Load both files and align them with ``method``."""
     score_notes = read_notes(score)
     perf_notes = load_performance(performance)
@@ -84,9 +82,7 @@ def _align(args: argparse.Namespace) -> int:
         if result.matches is None:
             raise PianoDataError(args.notes, f"method {args.method!r} gives no note matches")
         write_note_matches_csv(result.matches, score, perf, args.notes)
-    matched = (
-        "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
-    )
+    matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")
     if result.flags:
         print(f"piano-eval align: warning: {', '.join(result.flags)}", file=sys.stderr)

@@ -30,9 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("--every", type=int, default=1, help="select every k-th performance of metadata.csv")
     p.add_argument("--reference-every", type=int, default=1, help="run parangonar on every k-th selected one")
     p.add_argument("--audio-subset", type=int, default=0, help="N performances for the audio benchmark")
-    p.add_argument(
-        "--excerpt", type=float, default=30.0, help="audio: seconds from the start of each performance"
-    )
+    p.add_argument("--excerpt", type=float, default=30.0, help="audio: seconds from the start of each performance")
     p.add_argument("--cache", type=Path, default=Path("/tmp/piano_eval_align_render"), help="render cache")
     p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
     p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
@@ -63,9 +61,7 @@ def _bench(args: argparse.Namespace) -> int:
         "midi": run_midi_benchmark(selected, args.reference_every, methods, args.pieces_log),
     }
     if args.audio_subset > 0:
-        report["audio"] = run_audio_benchmark(
-            items, args.audio_subset, args.cache, args.excerpt, methods=methods
-        )
+        report["audio"] = run_audio_benchmark(items, args.audio_subset, args.cache, args.excerpt, methods=methods)
     report["wall_s"] = round(time.time() - started, 1)
     text = json.dumps(report, indent=2)
     if args.output is not None:

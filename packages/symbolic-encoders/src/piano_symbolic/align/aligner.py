@@ -60,14 +60,10 @@ def check_notes(notes: NoteArray, what: str) -> None:
         raise PianoDataError(notes.source, f"{what} has non-finite onset times")
 
 
-def _coarse_map(
-    score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig
-) -> TimeMap:
+def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig) -> TimeMap:
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
-    path, _ = multiscale_dtw(
-        fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty
-    )
+    path, _ = multiscale_dtw(fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty)
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
     order = np.lexsort((-sim, path[:, 0]))

@@ -150,8 +150,6 @@ def multiscale_dtw(
     n, m = len(x), len(y)
     if n * m <= max_cells or min(n, m) <= 4 * radius + 4:
         return dtw(x, y, step_penalty=step_penalty)
-    coarse, _ = multiscale_dtw(
-        _pool2(x), _pool2(y), max_cells=max_cells, radius=radius, step_penalty=step_penalty
-    )
+    coarse, _ = multiscale_dtw(_pool2(x), _pool2(y), max_cells=max_cells, radius=radius, step_penalty=step_penalty)
     lo, hi = _window_from_path(coarse, n, m, radius)
     return dtw(x, y, lo, hi, step_penalty)

@@ -43,14 +43,10 @@ def _pitch_chroma(pitch: np.ndarray, rows: np.ndarray, n_rows: int, weight: np.n
 
 def event_features(notes: NoteArray, events: OnsetEvents, chroma_weight: float = 0.5) -> np.ndarray:
     """Per event: which pitches start there (88 dims) and their pitch classes (12 dims), ``[E, 100]``."""
-    return _pitch_chroma(
-        notes.pitch, events.event, len(events), np.ones(len(notes), np.float32), chroma_weight
-    )
+    return _pitch_chroma(notes.pitch, events.event, len(events), np.ones(len(notes), np.float32), chroma_weight)
 
 
-def frame_features(
-    notes: NoteArray, hop: float, n_frames: int | None = None, chroma_weight: float = 1.0
-) -> np.ndarray:
+def frame_features(notes: NoteArray, hop: float, n_frames: int | None = None, chroma_weight: float = 1.0) -> np.ndarray:
     """Frame-wise piano roll of sounding notes (88) plus chroma (12), ``[T, 100]``; each note counts in every
     frame it overlaps (no pedal extension), with a doubled weight in its onset frame."""
     end = notes.end_time if len(notes) else 0.0
@@ -58,9 +54,7 @@ def frame_features(
     start = np.clip((notes.onset / hop).astype(np.int64), 0, t - 1)
     stop = np.clip(np.ceil(notes.offset / hop).astype(np.int64), start + 1, t)
     lengths = stop - start
-    rows = np.repeat(start, lengths) + (
-        np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    )
+    rows = np.repeat(start, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
     weight = np.ones(len(rows), dtype=np.float32)
     weight[np.cumsum(lengths) - lengths] = 2.0  # onset frame
     pitch = np.repeat(notes.pitch, lengths)

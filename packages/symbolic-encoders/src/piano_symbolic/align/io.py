@@ -38,9 +38,7 @@ def _write_rows(path: str | PathLike[str], header: tuple[str, ...], rows: list[t
 
 def write_time_map_csv(time_map: TimeMap, path: str | PathLike[str]) -> Path:
     """Write ``score_time,performance_time`` rows (seconds, 6 decimals), non-decreasing in both columns."""
-    rows = [
-        (f"{s:.6f}", f"{p:.6f}") for s, p in zip(time_map.score_time, time_map.performance_time, strict=True)
-    ]
+    rows = [(f"{s:.6f}", f"{p:.6f}") for s, p in zip(time_map.score_time, time_map.performance_time, strict=True)]
     return _write_rows(path, TIME_MAP_HEADER, rows)
 
 
@@ -60,8 +58,6 @@ def write_note_matches_csv(
         pitch = int(score.pitch[si] if si >= 0 else performance.pitch[pi])
         vel = str(int(performance.velocity[pi])) if pi >= 0 else ""
         rows.append((label, si if si >= 0 else "", pi if pi >= 0 else "", pitch, s_on, p_on, vel))
-        keys.append(
-            (float(score.onset[si]) if si >= 0 else np.inf, float(performance.onset[pi]) if pi >= 0 else 0)
-        )
+        keys.append((float(score.onset[si]) if si >= 0 else np.inf, float(performance.onset[pi]) if pi >= 0 else 0))
     order = sorted(range(len(rows)), key=lambda k: keys[k])
     return _write_rows(path, NOTE_MATCH_HEADER, [rows[k] for k in order])

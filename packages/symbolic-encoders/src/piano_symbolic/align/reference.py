@@ -83,13 +83,9 @@ def parangonar_align(score: NoteArray, performance: NoteArray, cfg: AlignConfig 
     ).reshape(-1, 2)
     pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
     sev = group_onsets(score.onset, cfg.score_gap)
-    rough = (
-        TimeMap.from_pairs(score.onset[pairs[:, 0]], performance.onset[pairs[:, 1]]) if len(pairs) else None
-    )
+    rough = TimeMap.from_pairs(score.onset[pairs[:, 0]], performance.onset[pairs[:, 1]]) if len(pairs) else None
     predicted = rough(sev.time) if rough is not None else None
-    s_anchor, p_anchor, _ = anchors_from_matches(
-        pairs, sev, performance.onset, cfg.anchor, predicted, cfg.cluster_gap
-    )
+    s_anchor, p_anchor, _ = anchors_from_matches(pairs, sev, performance.onset, cfg.anchor, predicted, cfg.cluster_gap)
     if len(s_anchor) == 0:  # nothing matched: a straight line over both spans
         s_anchor = np.array([score.onset[0], score.end_time])
         p_anchor = np.array([performance.onset[0], performance.end_time])

@@ -26,9 +26,7 @@ class TimeMap:
         if s.ndim != 1 or s.shape != p.shape or len(s) == 0:
             raise ValueError("TimeMap needs two 1-D arrays of the same non-zero length")
         if np.any(np.diff(s) <= 0) or np.any(np.diff(p) < 0):
-            raise ValueError(
-                "TimeMap must be strictly increasing in score time and non-decreasing in performance"
-            )
+            raise ValueError("TimeMap must be strictly increasing in score time and non-decreasing in performance")
         object.__setattr__(self, "score_time", s)
         object.__setattr__(self, "performance_time", p)
 
