@@ -81,9 +81,7 @@ def wheel(session: nox.Session, package: str) -> None:
         session.run("uv", "build", "--package", name, "--wheel", "-o", str(dist), "-q", external=True)
     session.run("uv", "venv", "-q", "--python", "3.11", str(venv), external=True)
     py = str(venv / "bin" / "python")
-    session.run(
-        "uv", "pip", "install", "-q", "--python", py, "--find-links", str(dist), package, external=True
-    )
+    session.run("uv", "pip", "install", "-q", "--python", py, "--find-links", str(dist), package, external=True)
     module = {
         "piano-data": "piano_data",
         "piano-symbolic-encoders": "piano_symbolic",

@@ -145,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp.replace(timings_path)
         status = "ok" if ok else "FAILED"
         print(
-            f"    {status} in {wall:.0f} s (kernel CPU {cpu:.0f} s)"
-            + (f"; figure {figure}" if figure else ""),
+            f"    {status} in {wall:.0f} s (kernel CPU {cpu:.0f} s)" + (f"; figure {figure}" if figure else ""),
             flush=True,
         )
         if not ok:

@@ -35,9 +35,7 @@ def test_padding_mask_follows_lengths(tiny: MuQBackbone) -> None:
 
 
 def test_long_audio_is_chunked(tiny: MuQBackbone) -> None:
-    wave = tone(
-        21.5
-    )  # chunk_seconds=10 -> chunks 10 s + 11.5 s (tail < 1 s... not: 1.5 s tail stays its own)
+    wave = tone(21.5)  # chunk_seconds=10 -> chunks 10 s + 11.5 s (tail < 1 s... not: 1.5 s tail stays its own)
     out = tiny.encode(wave)
     assert out.frames.shape == (1, len(wave) // SAMPLES_PER_FRAME, tiny.output_dim)
     first = tiny(torch.from_numpy(wave[: 10 * 24_000])[None]).frames[0]

@@ -35,9 +35,7 @@ def test_schedule_on_the_large_layout() -> None:
     # everything below layer 9 (and the conv front end) stays frozen
     assert not any(p.requires_grad for p in backbone.muq.model.conv.parameters())
 
-    groups = discriminative_param_groups(
-        backbone, schedule, head=[nn.Parameter(torch.zeros(3))], head_lr=1e-3
-    )
+    groups = discriminative_param_groups(backbone, schedule, head=[nn.Parameter(torch.zeros(3))], head_lr=1e-3)
     rates = {g["name"]: g["lr"] for g in groups}
     assert rates["muq_layer_12"] == pytest.approx(1e-4) and rates["muq_layer_9"] == pytest.approx(1.25e-5)
     assert rates["muq_layer_12"] > rates["muq_layer_11"] > rates["muq_layer_10"] > rates["muq_layer_9"]
@@ -64,9 +62,7 @@ class _Probe(L.LightningModule):
         return self.head(self.backbone(batch).frames).pow(2).mean()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        groups = discriminative_param_groups(
-            self.backbone, self.schedule, self.head.parameters(), head_lr=1e-2
-        )
+        groups = discriminative_param_groups(self.backbone, self.schedule, self.head.parameters(), head_lr=1e-2)
         return torch.optim.AdamW(groups, lr=1e-2)
 
 

@@ -14,9 +14,7 @@ def make_output(lengths: list[int], dim: int, max_len: int | None = None) -> Enc
     return EncoderOutput(frames=frames, mask=mask)
 
 
-def insert_padding(
-    out: EncoderOutput, n_extra: int, gen: torch.Generator, fill: float | None = None
-) -> EncoderOutput:
+def insert_padding(out: EncoderOutput, n_extra: int, gen: torch.Generator, fill: float | None = None) -> EncoderOutput:
     """Insert ``n_extra`` padding frames per row at random positions (random values, or ``fill``)."""
     b, t, d = out.frames.shape
     total = t + n_extra

@@ -60,9 +60,7 @@ def test_gradients_reach_every_trainable_parameter(mods: tuple, kind: str, mode:
     model = _model(mods, kind)
     out = model(_batch(mods, 4))
     (out.quality.sum() + out.ranking.sum() + out.difficulty.sum()).backward()
-    dead = [
-        n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.any())
-    ]
+    dead = [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.any())]
     assert not dead
 
 

@@ -42,9 +42,7 @@ def test_all_terms_and_weighted_sum() -> None:
 
 def test_batch_without_signal_contributes_zero() -> None:
     model, inputs = _setup()
-    crit = MultiTaskLoss(
-        LossWeights(regression=1.0, ranking=1.0, contrastive=1.0, invariance=1.0, difficulty=1.0)
-    )
+    crit = MultiTaskLoss(LossWeights(regression=1.0, ranking=1.0, contrastive=1.0, invariance=1.0, difficulty=1.0))
     terms = crit(model(inputs), {})
     assert terms["loss"].item() == 0.0 and terms["regression"].item() == 0.0
     terms["loss"].backward()  # still a graph, no error

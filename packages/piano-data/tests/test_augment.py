@@ -107,10 +107,7 @@ def test_apply_only_applies_exactly_that(name: str) -> None:
 
 
 def test_pitch_shift_within_50_cents() -> None:
-    cents = [
-        float(AudioAugmentor().apply_only("pitch_shift", _tone(0.05), s)[1][0].params["cents"])
-        for s in range(30)
-    ]
+    cents = [float(AudioAugmentor().apply_only("pitch_shift", _tone(0.05), s)[1][0].params["cents"]) for s in range(30)]
     assert max(abs(c) for c in cents) <= 50 and max(cents) > 25 and min(cents) < -25
 
 
@@ -157,9 +154,7 @@ def test_room_ir_from_real_folder(data_root: Path) -> None:
     assert seen <= {"hall", "large_room", "medium_room", "plate", "small_room"} and len(seen) >= 3
 
 
-def test_noise_from_folder_resamples_and_downmixes_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_noise_from_folder_resamples_and_downmixes_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rng = np.random.default_rng(0)
     for i in range(2):
         sf.write(tmp_path / f"n{i}.wav", rng.standard_normal((44100 // 2, 2)).astype(np.float32) * 0.1, 44100)

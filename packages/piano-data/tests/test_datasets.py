@@ -114,9 +114,7 @@ def competition(tmp_path: Path) -> list:
 
 
 def test_t2_ranking_pairs_from_audio(competition: list) -> None:
-    feats = AudioFeatures(
-        max_seconds=1.5, random_crop=True, augmentor=AudioAugmentor(AugmentConfig(p_noise=1.0))
-    )
+    feats = AudioFeatures(max_seconds=1.5, random_crop=True, augmentor=AudioAugmentor(AugmentConfig(p_noise=1.0)))
     ds = RankingPairDataset(competition, feats)
     batch = collate_tiers([ds[i] for i in range(4)])
     assert batch["x_a"].ndim == 2 and batch["x_a"].shape[1] <= int(1.5 * SR)
@@ -167,9 +165,7 @@ def test_t4_audio_clip_span(tmp_path: Path) -> None:
     assert len(x) == SR and abs(x[0] - 1 / 3) < 1e-4
 
 
-def test_missing_audio_is_skipped_not_a_worker_crash(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_missing_audio_is_skipped_not_a_worker_crash(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     sf.write(tmp_path / "ok.wav", 0.1 * np.ones(SR // 2, np.float32), SR)
     perfs = [_perf(0, "p", tmp_path / "ok.wav"), _perf(1, "p", tmp_path / "gone.wav"), _perf(2, "p", None)]
     ds = PiecePairDataset([(perfs[0], perfs[0]), (perfs[0], perfs[1]), (perfs[2], perfs[0])], AudioFeatures())
@@ -211,8 +207,6 @@ def test_tier_mixer_one_loop_over_all_tiers(competition: list) -> None:
         assert int(batch["tier"][0]) == int(name[1])
         assert ("labels" in batch) == (name == "t1")
     assert len(mixer) == 40 and all(v > 0 for v in seen.values()) and seen["t1"] > seen["t4"]
-    assert [n for n, _ in TierMixer(loaders, steps=10, seed=1)] == [
-        n for n, _ in TierMixer(loaders, steps=10, seed=1)
-    ]
+    assert [n for n, _ in TierMixer(loaders, steps=10, seed=1)] == [n for n, _ in TierMixer(loaders, steps=10, seed=1)]
     with pytest.raises(ValueError, match=r"non-negative"):
         TierMixer(loaders, {"t1": -1.0})

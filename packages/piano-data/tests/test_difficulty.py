@@ -100,8 +100,7 @@ def test_mikrokosmos_bad_folder(tmp_path: Path) -> None:
     with pytest.raises(PianoDataError, match=r"1\.xml: MusicXML score of a labelled piece not found"):
         load_mikrokosmos(tmp_path)
     (tmp_path / "splits.json").write_text(
-        '{"0": {"ids_train": ["x/musicxml/1.xml"], "ids_test": ["x/musicxml/1.xml"], '
-        '"y_train": [0], "y_test": [0]}}'
+        '{"0": {"ids_train": ["x/musicxml/1.xml"], "ids_test": ["x/musicxml/1.xml"], "y_train": [0], "y_test": [0]}}'
     )
     with pytest.raises(PianoDataError, match="share pieces"):
         mikrokosmos_splits(tmp_path)

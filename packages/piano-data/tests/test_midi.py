@@ -24,9 +24,7 @@ def test_empty_corrupt_and_missing(tmp_path: Path) -> None:
 
 
 def test_no_notes(tmp_path: Path) -> None:
-    path = write_notes(
-        NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "x.mid"
-    )
+    path = write_notes(NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "x.mid")
     with pytest.raises(PianoDataError, match="no piano notes"):
         read_notes(path)
     assert len(read_notes(path, require_notes=False)) == 0

@@ -82,17 +82,13 @@ def test_render_is_mono_24k_trimmed_and_cached(tmp_path: Path) -> None:
 
 
 @needs_fluidsynth
-def test_render_segments_records_soundfont_and_skips_bad_midi(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_render_segments_records_soundfont_and_skips_bad_midi(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     good = _segment(_midi(tmp_path / "good.mid"), "good")
     bad_path = tmp_path / "bad.mid"
     bad_path.write_bytes(b"not midi")
     bad = _segment(bad_path, "bad")
     report = render_all([good, bad], ["timgm6mb"], tmp_path / "cache", progress=False)
-    assert [s.key for s in report.segments] == ["good@timgm6mb"] and report.segments[0].extra[
-        "base_key"
-    ] == "good"
+    assert [s.key for s in report.segments] == ["good@timgm6mb"] and report.segments[0].extra["base_key"] == "good"
     assert report.segments[0].extra["soundfont"] == "timgm6mb" and report.segments[0].audio_path is not None
     assert len(report.skipped) == 1 and "not a readable MIDI" in report.skipped[0][1]
     assert "skipped 1 of 2" in caplog.text
@@ -110,17 +106,13 @@ def test_render_missing_soundfont_raises_before_work(tmp_path: Path) -> None:
 
 @needs_fluidsynth
 def test_render_empty_midi_is_clear_error(tmp_path: Path) -> None:
-    empty = write_notes(
-        NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "e.mid"
-    )
+    empty = write_notes(NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "e.mid")
     with pytest.raises(PianoDataError, match=r"silent"):
         render_midi(empty, "timgm6mb", tmp_path / "cache")
 
 
 @needs_fluidsynth
-@pytest.mark.parametrize(
-    "name", ["Beethoven_WoO80_var27_8bars_3_15.mid", "Schubert_D960_mv3_8bars_10_01.mid"]
-)
+@pytest.mark.parametrize("name", ["Beethoven_WoO80_var27_8bars_3_15.mid", "Schubert_D960_mv3_8bars_10_01.mid"])
 def test_render_real_percepiano_segment(data_root: Path, tmp_path: Path, name: str) -> None:
     midi = data_root / "percepiano" / "midi" / "all_2rounds" / name
     if not midi.is_file():
@@ -139,18 +131,12 @@ def test_render_clips_turns_midi_clips_into_audio_spans(tmp_path: Path) -> None:
 
     _midi(tmp_path / "m" / "a.mid", n=24, gap=0.5)  # 12 s of notes
     (tmp_path / "m" / "b.mid").write_bytes(b"junk")
-    clips = segment_unlabelled(
-        [tmp_path / "m"], ClipConfig(clip_s=6, hop_s=4, min_s=3, max_s=30), progress=False
-    )
+    clips = segment_unlabelled([tmp_path / "m"], ClipConfig(clip_s=6, hop_s=4, min_s=3, max_s=30), progress=False)
     audio_clips = render_clips(clips, ["timgm6mb"], tmp_path / "cache", progress=False)
     assert len(audio_clips) == len(clips) == 3
-    assert all(
-        c.kind == "audio" and c.key.endswith("@timgm6mb") and c.path.suffix == ".wav" for c in audio_clips
-    )
+    assert all(c.kind == "audio" and c.key.endswith("@timgm6mb") and c.path.suffix == ".wav" for c in audio_clips)
     assert len({c.path for c in audio_clips}) == 1  # rendered once, cut three times
-    assert (
-        len(load_audio(audio_clips[0].path, start_s=0.0, duration_s=audio_clips[0].duration_s)) == 6 * 24000
-    )
+    assert len(load_audio(audio_clips[0].path, start_s=0.0, duration_s=audio_clips[0].duration_s)) == 6 * 24000
 
 
 @needs_fluidsynth

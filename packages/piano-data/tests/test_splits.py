@@ -66,9 +66,7 @@ def test_no_group_in_two_places(spec: list, split: str, seed: int) -> None:
 def test_deterministic(spec: list, split: str, seed: int) -> None:
     a = make_folds(_segments(spec), split, seed)
     b = make_folds(_segments(spec), split, seed)
-    assert all(
-        np.array_equal(x.test, y.test) and np.array_equal(x.train, y.train) for x, y in zip(a, b, strict=True)
-    )
+    assert all(np.array_equal(x.test, y.test) and np.array_equal(x.train, y.train) for x, y in zip(a, b, strict=True))
 
 
 def test_unknown_split() -> None:
@@ -107,9 +105,7 @@ def test_soundfont_split_unseen_font_and_passage(spec: list, n_fonts: int, seed:
     from dataclasses import replace
 
     base = _segments(spec)
-    segments = [
-        replace(s, key=f"{s.key}@{f}", extra={"soundfont": f"sf{f}"}) for s in base for f in range(n_fonts)
-    ]
+    segments = [replace(s, key=f"{s.key}@{f}", extra={"soundfont": f"sf{f}"}) for s in base for f in range(n_fonts)]
     folds = make_folds(segments, "soundfont", seed)
     assert len(folds) == n_fonts
     for f in folds:
@@ -133,9 +129,7 @@ def test_identical_files_merge_passages() -> None:
     labels = passage_groups(segments)
     assert labels[0] == labels[-1] and len(set(labels)) == len({s.group for s in segments}) - 1
     for f in make_folds(segments, "piece4"):
-        assert not (
-            {0, len(segments) - 1} & set(f.test.tolist()) and {0, len(segments) - 1} & set(f.train.tolist())
-        )
+        assert not ({0, len(segments) - 1} & set(f.test.tolist()) and {0, len(segments) - 1} & set(f.train.tolist()))
 
 
 def test_real_duplicates_never_straddle(percepiano_root: Path) -> None:

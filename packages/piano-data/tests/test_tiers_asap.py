@@ -65,9 +65,7 @@ def _midi(path: Path) -> None:
     write_notes(NoteArray.from_arrays(np.array([0.0]), np.array([0.5]), np.array([60]), np.array([70])), path)
 
 
-def test_missing_midi_is_counted_skip_or_strict_error(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_missing_midi_is_counted_skip_or_strict_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "Bach").mkdir()
     _midi(tmp_path / "Bach" / "A01.mid")
     rows = [

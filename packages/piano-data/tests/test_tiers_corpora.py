@@ -57,9 +57,7 @@ COLUMNS = [
 
 def _midi(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_notes(
-        NoteArray.from_arrays(np.array([0.0]), np.array([0.5]), np.array([60]), np.array([70])), path
-    )
+    return write_notes(NoteArray.from_arrays(np.array([0.0]), np.array([0.5]), np.array([60]), np.array([70])), path)
 
 
 @pytest.fixture
@@ -76,9 +74,7 @@ def maestro_root(tmp_path: Path) -> Path:
 def test_maestro_csv(maestro_root: Path, caplog: pytest.LogCaptureFixture) -> None:
     perfs = load_maestro(maestro_root)
     assert [p.split for p in perfs] == ["train", "test"] and perfs[0].duration_s == 10.5
-    assert (
-        perfs[0].piece == perfs[1].piece == piece_key("Frederic Chopin", "Ballade No. 1 in G Minor, Op. 23")
-    )
+    assert perfs[0].piece == perfs[1].piece == piece_key("Frederic Chopin", "Ballade No. 1 in G Minor, Op. 23")
     assert perfs[0].performer != perfs[1].performer and perfs[0].audio_path is None
     assert "skipped 1 row(s)" in caplog.text
     assert PieceIndex(perfs).pair_count() == 1

@@ -94,8 +94,6 @@ def test_real_giantmidi_preview(data_root: Path) -> None:
     root = data_root / "giantmidi_subset" / "midis_preview"
     if not root.is_dir():
         pytest.skip(f"{root} is absent")
-    clips = segment_unlabelled(
-        [root], ClipConfig(clip_s=30, hop_s=30, min_s=10), source="giantmidi", progress=False
-    )
+    clips = segment_unlabelled([root], ClipConfig(clip_s=30, hop_s=30, min_s=10), source="giantmidi", progress=False)
     assert len({c.path for c in clips}) == 4 and len(clips) > 20
     assert all(10 <= c.duration_s <= 30 for c in clips)

@@ -50,9 +50,7 @@ def _fake_root(src: Path, dst: Path) -> Path:
     (root / LABEL_FILE).write_text(json.dumps({k: raw[k] for k in keys}))
     for k in keys:
         shutil.copy(src / "midi" / "all_2rounds" / f"{k}.mid", root / "midi" / "all_2rounds")
-    shutil.copy(
-        src / "midi" / "score_midi" / "Beethoven_WoO80_thema_8bars_Score_1.mid", root / "midi" / "score_midi"
-    )
+    shutil.copy(src / "midi" / "score_midi" / "Beethoven_WoO80_thema_8bars_Score_1.mid", root / "midi" / "score_midi")
     return root
 
 
@@ -96,9 +94,7 @@ def test_bad_input_exit_2_no_results(
         (["compare", "/nonexistent/results.json"], "results file not found"),
     ],
 )
-def test_usage_errors(
-    args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_usage_errors(args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*args, *(["--out", str(tmp_path)] if args[0] == "run" else [])]) == 2
     assert expected in capsys.readouterr().err
     assert _results(tmp_path) == []

@@ -44,9 +44,7 @@ def psyllabus(tmp_path: Path) -> tuple[Path, Path, list[DifficultyItem]]:
     grades = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 5]
     keys = [f"Composer{i} C.Piece {i}" for i in range(len(grades))]
     csv_path = tmp_path / "grades.csv"
-    csv_path.write_text(
-        "piece_key,grade_0_10\n" + "".join(f"{k},{g}\n" for k, g in zip(keys, grades, strict=True))
-    )
+    csv_path.write_text("piece_key,grade_0_10\n" + "".join(f"{k},{g}\n" for k, g in zip(keys, grades, strict=True)))
     items = []
     for key, g in zip(keys, grades, strict=True):
         path = _piece(tmp_path / "midi" / f"{key}.mid", g, rng)
@@ -129,12 +127,8 @@ def test_experiment_hook_on_midi_items(psyllabus: Any, tmp_path: Path) -> None:
     _, _, items = psyllabus
     exp = _Embedder()
     splits = random_splits([i.key for i in items], n_splits=4)
-    res = difficulty_for_experiment(
-        exp, RunContext(tmp_path / "w"), items=items, splits=splits, target="grade"
-    )
-    assert res["experiment"] == "test-embedder" and res["spearman"] == pytest.approx(
-        1.0
-    )  # n notes rises with grade
+    res = difficulty_for_experiment(exp, RunContext(tmp_path / "w"), items=items, splits=splits, target="grade")
+    assert res["experiment"] == "test-embedder" and res["spearman"] == pytest.approx(1.0)  # n notes rises with grade
     assert [s.midi_path for s in exp.seen] == [i.notes_path for i in items] and exp.seen[0].labels is None
     with pytest.raises(UsageError, match="has no embed"):
         difficulty_for_experiment(_NoEmbed(), RunContext(tmp_path), items=items, splits=splits)

@@ -19,9 +19,7 @@ def test_every_experiment_has_a_valid_preset(name: str) -> None:
     assert preset.group == cls.group
     for size in ("quick", "full"):
         if cls.defaults is not None:
-            assert set(preset.config(size)) <= set(cls.defaults), (
-                f"{name}/{size} has keys the experiment lacks"
-            )
+            assert set(preset.config(size)) <= set(cls.defaults), f"{name}/{size} has keys the experiment lacks"
         exp = build_experiment(name, size=size)
         assert exp.config["size"] == size
 
@@ -41,9 +39,7 @@ def test_unknown_keys_name_key_and_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: baseline-features\nquick:\n  hiden: 3\nfull: {}\n")
     with pytest.raises(UsageError, match=r"bad\.yaml: unknown preset key\(s\) hiden"):
-        resolve_config(
-            "baseline-features", "quick", None, bad, set(experiment_class("baseline-features").defaults)
-        )
+        resolve_config("baseline-features", "quick", None, bad, set(experiment_class("baseline-features").defaults))
     top = tmp_path / "top.yaml"
     top.write_text("id: baseline-features\nquik: {}\n")
     with pytest.raises(UsageError, match=r"top\.yaml: unknown preset key\(s\) quik"):

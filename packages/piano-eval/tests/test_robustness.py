@@ -59,9 +59,7 @@ def test_default_suite_covers_the_design() -> None:
 
 
 def test_noise_perturbation_hits_its_snr(tmp_path: Path) -> None:
-    seg = Segment(
-        "k", tmp_path / "x.mid", "p", "1", "a", "w", audio_path=_tone(tmp_path / "t.wav", 2.0, 440.0)
-    )
+    seg = Segment("k", tmp_path / "x.mid", "p", "1", "a", "w", audio_path=_tone(tmp_path / "t.wav", 2.0, 440.0))
     noise = Perturbation("noise_10dB", "noise", {"snr_db": 10.0, "source": "white"})
     (out,) = augment_segments([seg], noise, AudioAugmentor(), tmp_path / "aug", seed=3)
     clean, noisy = load_audio(seg.audio_path), load_audio(out.audio_path)
@@ -73,9 +71,7 @@ def test_noise_perturbation_hits_its_snr(tmp_path: Path) -> None:
 
 
 def test_centre_crop_is_what_gets_augmented(tmp_path: Path) -> None:
-    seg = Segment(
-        "k", tmp_path / "x.mid", "p", "1", "a", "w", audio_path=_tone(tmp_path / "t.wav", 3.0, 440.0)
-    )
+    seg = Segment("k", tmp_path / "x.mid", "p", "1", "a", "w", audio_path=_tone(tmp_path / "t.wav", 3.0, 440.0))
     (out,) = augment_segments([seg], default_suite()[-1], AudioAugmentor(), tmp_path / "aug", seconds=1.0)
     assert len(load_audio(out.audio_path)) == SAMPLE_RATE
 

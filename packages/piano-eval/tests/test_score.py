@@ -24,17 +24,10 @@ def _segment() -> tuple[Path, Path]:
     return seg.midi_path, seg.score_midi_path
 
 
-def test_score_text_json_html_and_chart(
-    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_score_text_json_html_and_chart(checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     perf, score = _segment()
     chart = tmp_path / "chart.png"
-    assert (
-        main(
-            ["score", str(perf), "--score", str(score), "--checkpoint", str(checkpoint), "--plot", str(chart)]
-        )
-        == 0
-    )
+    assert main(["score", str(perf), "--score", str(score), "--checkpoint", str(checkpoint), "--plot", str(chart)]) == 0
     text = capsys.readouterr().out
     assert "Timing_Stable_Unstable" in text and "Against the score:" in text and "score notes matched" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -43,10 +36,7 @@ def test_score_text_json_html_and_chart(
     assert len(doc["dimensions"]) == 19
     assert all(0 <= d["value"] <= 1 and 0 <= d["confidence"] <= 1 for d in doc["dimensions"])
     html = tmp_path / "r.html"
-    assert (
-        main(["score", str(perf), "--checkpoint", str(checkpoint), "--format", "html", "--output", str(html)])
-        == 0
-    )
+    assert main(["score", str(perf), "--checkpoint", str(checkpoint), "--format", "html", "--output", str(html)]) == 0
     assert "data:image/png;base64," in html.read_text()
 
 
@@ -73,16 +63,12 @@ def test_score_real_percepiano(data_root: Path, tmp_path: Path, capsys: pytest.C
     capsys.readouterr()
     perf = pp / "all_2rounds" / "Schubert_D960_mv3_8bars_0_01.mid"
     score = pp / "score_midi" / "Schubert_D960_mv3_8bars_Score_01.mid"
-    assert (
-        main(["score", str(perf), "--score", str(score), "--checkpoint", str(out), "--format", "json"]) == 0
-    )
+    assert main(["score", str(perf), "--score", str(score), "--checkpoint", str(out), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["score_conditioned"]["score notes matched"] > 0.8
 
 
-def test_bad_checkpoint_and_input(
-    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_checkpoint_and_input(checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     perf, _ = _segment()
     assert main(["score", str(perf), "--checkpoint", str(tmp_path)]) == 2
     assert "not a piano-eval checkpoint" in capsys.readouterr().err

@@ -89,9 +89,7 @@ def test_compare_tables_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[
         == 0
     )
     text = capsys.readouterr().out
-    assert (
-        "### Symbolic experiments (piece4 split)" in text and "0.610" in text and "**Winner (symbolic" in text
-    )
+    assert "### Symbolic experiments (piece4 split)" in text and "0.610" in text and "**Winner (symbolic" in text
     assert md.read_text().strip() in text
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
     assert "per_dimension_r2.png" in pngs and any(p.startswith("scatter-") for p in pngs)

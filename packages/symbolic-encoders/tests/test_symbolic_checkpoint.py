@@ -17,9 +17,7 @@ def test_round_trip(tmp_path, kind) -> None:
     save_checkpoint(tmp_path / "ckpt", bundle, extra={"steps": 4})  # overwrite in place
     loaded, extra = load_checkpoint(tmp_path / "ckpt", tokenizer=bundle.tokenizer)
     assert extra == {"steps": 4} and loaded.kind == kind
-    for (name, a), (_, b) in zip(
-        bundle.model.state_dict().items(), loaded.model.state_dict().items(), strict=True
-    ):
+    for (name, a), (_, b) in zip(bundle.model.state_dict().items(), loaded.model.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     assert (tmp_path / "ckpt" / "tokenizer.json").is_file() == (kind == "s1")
     assert not list(tmp_path.glob(".ckpt.*"))

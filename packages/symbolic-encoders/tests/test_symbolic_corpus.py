@@ -10,9 +10,7 @@ from symbolic_testing import data_root
 
 
 def test_slice_notes_shifts_and_clips() -> None:
-    notes = NoteArray.from_arrays(
-        [0.5, 2.0, 4.0], [1.0, 3.0, 5.0], [60, 62, 64], [70, 70, 70], np.array([[1.5, 4.5]])
-    )
+    notes = NoteArray.from_arrays([0.5, 2.0, 4.0], [1.0, 3.0, 5.0], [60, 62, 64], [70, 70, 70], np.array([[1.5, 4.5]]))
     w = slice_notes(notes, 1.0, 3.5)
     assert w.onset.tolist() == [1.0] and w.offset.tolist() == [2.0]
     assert w.pedal.tolist() == [[0.5, 2.5]]

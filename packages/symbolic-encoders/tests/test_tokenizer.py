@@ -22,9 +22,7 @@ def test_vocabulary_size_is_pinned() -> None:
 @st.composite
 def grid_notes(draw: st.DrawFn) -> NoteArray:
     n = draw(st.integers(1, 24))
-    cells = draw(
-        st.lists(st.tuples(st.integers(0, 190), st.integers(21, 108)), min_size=n, max_size=n, unique=True)
-    )
+    cells = draw(st.lists(st.tuples(st.integers(0, 190), st.integers(21, 108)), min_size=n, max_size=n, unique=True))
     steps = draw(st.lists(st.integers(1, 24), min_size=n, max_size=n))
     vel = draw(st.lists(st.integers(1, 127), min_size=n, max_size=n))
     onset = np.array([c[0] for c in cells]) * GRID
@@ -46,9 +44,7 @@ def test_round_trip_keeps_notes_velocities_and_pedal(notes: NoteArray) -> None:
     order_b = np.lexsort((back.pitch, np.round(back.onset / GRID)))
     bin_width = 128 / TOK.spec.num_velocities
     assert np.all(np.abs(back.velocity[order_b] - notes.velocity[order_a]) <= bin_width)
-    assert np.all(
-        np.abs(back.duration[order_b] - notes.duration[order_a]) <= 0.5 * notes.duration[order_a] + 0.13
-    )
+    assert np.all(np.abs(back.duration[order_b] - notes.duration[order_a]) <= 0.5 * notes.duration[order_a] + 0.13)
     assert len(back.pedal) == len(notes.pedal)
     if len(notes.pedal):
         assert np.allclose(back.pedal, notes.pedal, atol=GRID + 1e-6)

@@ -69,9 +69,7 @@ class AudioRegressor(nn.Module):
     def param_groups(self, base_lr: float) -> list[dict[str, Any]]:
         if self.schedule is None:
             return [{"params": [p for p in self.parameters() if p.requires_grad], "lr": base_lr}]
-        return discriminative_param_groups(
-            self.backbone, self.schedule, self.head.parameters(), head_lr=base_lr
-        )
+        return discriminative_param_groups(self.backbone, self.schedule, self.head.parameters(), head_lr=base_lr)
 
 
 def cross_performer_contrastive_loss(
@@ -126,9 +124,7 @@ class AudioContrastiveModel(nn.Module):
         self.temperature = temperature
         self.invariance_weight = invariance_weight
         d = backbone.output_dim
-        self.projection = nn.Sequential(
-            nn.LayerNorm(d), nn.Linear(d, d // 2), nn.GELU(), nn.Linear(d // 2, proj_dim)
-        )
+        self.projection = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d // 2), nn.GELU(), nn.Linear(d // 2, proj_dim))
 
     def embed(self, batch: Mapping[str, Any], key: str = "audio") -> torch.Tensor:
         return self.projection(masked_mean(_encode(self.backbone, batch, key)))

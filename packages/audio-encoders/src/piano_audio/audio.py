@@ -49,8 +49,7 @@ def _read_file(path: Path) -> tuple[np.ndarray, int]:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise PianoDataError(
             path,
-            f"unsupported audio format '{path.suffix or '(none)'}' "
-            f"(use one of {', '.join(SUPPORTED_SUFFIXES)})",
+            f"unsupported audio format '{path.suffix or '(none)'}' (use one of {', '.join(SUPPORTED_SUFFIXES)})",
         )
     if path.stat().st_size == 0:
         raise PianoDataError(path, "audio file is empty (0 bytes)")
@@ -70,9 +69,7 @@ def _as_channels_first(array: np.ndarray, name: str) -> np.ndarray:
     return array if array.shape[0] <= array.shape[1] else array.T
 
 
-def check_audio(
-    wave: np.ndarray, sample_rate: int, name: str, *, min_seconds: float, allow_clipped: bool
-) -> None:
+def check_audio(wave: np.ndarray, sample_rate: int, name: str, *, min_seconds: float, allow_clipped: bool) -> None:
     """Raise :class:`PianoDataError` when mono ``wave`` cannot be a musical input."""
     if wave.size == 0:
         raise PianoDataError(name, "audio is empty (0 samples)")

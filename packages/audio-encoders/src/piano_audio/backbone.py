@@ -64,9 +64,7 @@ class MuQBackbone(nn.Module):
         self.muq = muq if muq is not None else _build_muq(config, meta=meta)
         depth = len(self.conformer.layers)
         if depth != config.encoder_depth:
-            raise ValueError(
-                f"MuQ model has {depth} Conformer layers but the config says {config.encoder_depth}"
-            )
+            raise ValueError(f"MuQ model has {depth} Conformer layers but the config says {config.encoder_depth}")
         self.output_dim: int = config.output_dim
         self.eval()  # a backbone starts in inference mode; training code calls .train()
 
@@ -114,9 +112,7 @@ class MuQBackbone(nn.Module):
             raise ValueError(f"waveform must be [B, N] mono at 24 kHz, got shape {tuple(waveform.shape)}")
         n_frames = waveform.shape[1] // SAMPLES_PER_FRAME
         if n_frames < 1:
-            raise PianoDataError(
-                None, f"audio is too short to give one frame ({waveform.shape[1]} < 960 samples)"
-            )
+            raise PianoDataError(None, f"audio is too short to give one frame ({waveform.shape[1]} < 960 samples)")
         waveform = waveform[:, : n_frames * SAMPLES_PER_FRAME]
         model = self.muq.model
         mel = model.normalize(model.preprocessing(waveform, features=["melspec_2048"]))["melspec_2048"]

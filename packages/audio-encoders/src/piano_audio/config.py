@@ -57,9 +57,7 @@ class MuQBackboneConfig:
         if self.encoder_dim % self.n_heads:
             raise ValueError(f"encoder_dim {self.encoder_dim} is not divisible by n_heads {self.n_heads}")
         if self.n_mels != 128:
-            raise ValueError(
-                f"n_mels must be 128 (MuQ's mel front end is fixed at 128 bands), got {self.n_mels}"
-            )
+            raise ValueError(f"n_mels must be 128 (MuQ's mel front end is fixed at 128 bands), got {self.n_mels}")
         if not self.layers:
             raise ValueError("layers must name at least one Conformer layer")
         bad = [i for i in self.layers if not 1 <= i <= self.encoder_depth]

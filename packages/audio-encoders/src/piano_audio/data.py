@@ -53,9 +53,7 @@ class AudioSet(Dataset):
                 wave = wave[start : start + n]
         item: dict[str, Any] = {
             "audio": torch.from_numpy(np.ascontiguousarray(wave)),
-            "labels": torch.as_tensor(
-                s.labels if s.labels is not None else np.full(19, np.nan), dtype=torch.float32
-            ),
+            "labels": torch.as_tensor(s.labels if s.labels is not None else np.full(19, np.nan), dtype=torch.float32),
             "piece": self.pieces[s.group],
             "performer": self.players[s.player],
             "group": s.group,

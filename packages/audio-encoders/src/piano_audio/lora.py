@@ -79,9 +79,7 @@ class MuQLoRAConfig:
 
 def _matching_modules(backbone: MuQBackbone, cfg: MuQLoRAConfig) -> list[str]:
     pattern = re.compile(cfg.target_regex())
-    return [
-        name for name, m in backbone.named_modules() if isinstance(m, nn.Linear) and pattern.fullmatch(name)
-    ]
+    return [name for name, m in backbone.named_modules() if isinstance(m, nn.Linear) and pattern.fullmatch(name)]
 
 
 def has_lora(module: nn.Module) -> bool:
@@ -108,8 +106,7 @@ def apply_lora(backbone: MuQBackbone, cfg: MuQLoRAConfig | None = None) -> MuQBa
     if missing_layers:
         raise PianoDataError(
             None,
-            f"LoRA layers {missing_layers} do not exist "
-            f"(this MuQ has {backbone.config.encoder_depth} layers)",
+            f"LoRA layers {missing_layers} do not exist (this MuQ has {backbone.config.encoder_depth} layers)",
         )
     backbone.freeze()
     inject_adapter_in_model(cfg.peft_config(), backbone)
@@ -161,9 +158,7 @@ def load_lora(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> MuQBackb
     where = Path(folder)
     cfg_file, weights_file = where / _CONFIG_FILE, where / _ADAPTER_FILE
     if not cfg_file.is_file() or not weights_file.is_file():
-        raise PianoDataError(
-            where, f"not a LoRA adapter directory (needs {_CONFIG_FILE} and {_ADAPTER_FILE})"
-        )
+        raise PianoDataError(where, f"not a LoRA adapter directory (needs {_CONFIG_FILE} and {_ADAPTER_FILE})")
     try:
         meta = json.loads(cfg_file.read_text())
         raw = dict(meta["lora"])
@@ -174,8 +169,7 @@ def load_lora(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> MuQBackb
     if int(meta.get("encoder_dim", backbone.config.encoder_dim)) != backbone.config.encoder_dim:
         raise PianoDataError(
             where,
-            f"adapter was trained on a {meta['encoder_dim']}-wide MuQ, "
-            f"this backbone is {backbone.config.encoder_dim}",
+            f"adapter was trained on a {meta['encoder_dim']}-wide MuQ, this backbone is {backbone.config.encoder_dim}",
         )
     apply_lora(backbone, cfg)
     expected = {k: v.shape for k, v in get_peft_model_state_dict(backbone).items()}

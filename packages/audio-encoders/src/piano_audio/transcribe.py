@@ -87,9 +87,7 @@ def transcribe(
     )
 
 
-def transcribe_to_midi(
-    audio: AudioInput, output: str | os.PathLike[str], **kwargs: Any
-) -> tuple[Path, NoteArray]:
+def transcribe_to_midi(audio: AudioInput, output: str | os.PathLike[str], **kwargs: Any) -> tuple[Path, NoteArray]:
     """Transcribe and write a one-track piano MIDI (atomic write); returns the path and the notes."""
     notes = transcribe(audio, **kwargs)
     return write_notes(notes, output), notes

@@ -92,9 +92,7 @@ class GradualUnfreezing(L.Callback):
     ``history`` records ``(t, layer)`` for every unfreezing, for tests and logs.
     """
 
-    def __init__(
-        self, schedule: UnfreezeSchedule, backbone: MuQBackbone | None = None, attr: str = "model.backbone"
-    ):
+    def __init__(self, schedule: UnfreezeSchedule, backbone: MuQBackbone | None = None, attr: str = "model.backbone"):
         super().__init__()
         self.schedule = schedule
         self._backbone = backbone
@@ -109,9 +107,7 @@ class GradualUnfreezing(L.Callback):
         for part in self.attr.split("."):
             obj = getattr(obj, part)
         if not isinstance(obj, MuQBackbone):
-            raise TypeError(
-                f"{self.attr} on the LightningModule is a {type(obj).__name__}, not a MuQBackbone"
-            )
+            raise TypeError(f"{self.attr} on the LightningModule is a {type(obj).__name__}, not a MuQBackbone")
         return obj
 
     def apply(self, backbone: MuQBackbone, t: int) -> list[int]:

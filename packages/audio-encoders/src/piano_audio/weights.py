@@ -42,9 +42,7 @@ def resolve_weights(weights: str | os.PathLike[str], *, allow_download: bool = F
     path = Path(weights).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise PianoDataError(
-                path, "MuQ weights must be a directory holding config.json and model.safetensors"
-            )
+            raise PianoDataError(path, "MuQ weights must be a directory holding config.json and model.safetensors")
         return path
     name = str(weights)
     if not _HUB_ID.match(name):
@@ -76,21 +74,16 @@ def _check_shapes(model: torch.nn.Module, state: dict[str, torch.Tensor], where:
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     wrong = [
-        (k, tuple(state[k].shape), tuple(v.shape))
-        for k, v in own.items()
-        if k in state and state[k].shape != v.shape
+        (k, tuple(state[k].shape), tuple(v.shape)) for k, v in own.items() if k in state and state[k].shape != v.shape
     ]
     if wrong:
         k, got, want = wrong[0]
         raise PianoDataError(
             where,
-            f"checkpoint does not fit the config: {len(wrong)} tensors differ, "
-            f"e.g. {k} is {got}, expected {want}",
+            f"checkpoint does not fit the config: {len(wrong)} tensors differ, e.g. {k} is {got}, expected {want}",
         )
     if missing:
-        raise PianoDataError(
-            where, f"checkpoint lacks {len(missing)} tensors of the model, e.g. {missing[0]}"
-        )
+        raise PianoDataError(where, f"checkpoint lacks {len(missing)} tensors of the model, e.g. {missing[0]}")
 
 
 def load_backbone(
@@ -112,9 +105,7 @@ def load_backbone(
         raise PianoDataError(cfg_file, f"invalid JSON ({exc})") from None
     extraction: dict[str, Any] = dict(raw.pop("piano_audio", {}) or {})
     if config is not None:
-        extraction.update(
-            {k: getattr(config, k) for k in ("layers", "chunk_seconds", "min_seconds", "max_seconds")}
-        )
+        extraction.update({k: getattr(config, k) for k in ("layers", "chunk_seconds", "min_seconds", "max_seconds")})
     if layers is not None:
         extraction["layers"] = tuple(layers)
     if "layers" in extraction:

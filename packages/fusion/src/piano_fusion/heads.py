@@ -21,9 +21,7 @@ class PerDimensionHead(nn.Module):
     def __init__(self, z_dim: int, hidden: int = 256, dropout: float = 0.1, n_dims: int = N_DIMS) -> None:
         super().__init__()
         self.n_dims = n_dims
-        self.hidden = nn.Sequential(
-            nn.LayerNorm(z_dim), nn.Linear(z_dim, hidden), nn.GELU(), nn.Dropout(dropout)
-        )
+        self.hidden = nn.Sequential(nn.LayerNorm(z_dim), nn.Linear(z_dim, hidden), nn.GELU(), nn.Dropout(dropout))
         self.weight = nn.Parameter(torch.empty(n_dims, hidden))
         self.bias = nn.Parameter(torch.zeros(n_dims))
         nn.init.normal_(self.weight, std=hidden**-0.5)
@@ -75,9 +73,7 @@ class DifficultyHead(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(hidden, 1),
         )
-        self.thresholds = (
-            nn.Parameter(torch.linspace(-1.0, 1.0, max(n_levels - 1, 1))) if mode == "ordinal" else None
-        )
+        self.thresholds = nn.Parameter(torch.linspace(-1.0, 1.0, max(n_levels - 1, 1))) if mode == "ordinal" else None
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         pooled = z.mean(dim=1) if z.dim() == 3 else z

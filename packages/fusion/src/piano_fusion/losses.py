@@ -81,9 +81,7 @@ def pairwise_ranking_loss(
     return F.softplus(-sign * ds)[valid].mean()
 
 
-def info_nce_loss(
-    z: torch.Tensor, groups: torch.Tensor | Sequence[Hashable], temperature: float = 0.1
-) -> torch.Tensor:
+def info_nce_loss(z: torch.Tensor, groups: torch.Tensor | Sequence[Hashable], temperature: float = 0.1) -> torch.Tensor:
     """Piece-based InfoNCE with several positives per anchor (supervised-contrastive form).
 
     Cosine similarities ``s_ia / temperature``. For an anchor ``i`` with positives ``P(i)`` (same group, not

@@ -67,9 +67,7 @@ class PianoModel(nn.Module):
         self.in_dims = self._resolve_dims(cfg, encoders)
         self.performance = tuple(m for m in mods if m != "score_midi")
         if not self.performance:
-            raise FusionInputError(
-                "a PianoModel needs audio or perf_midi; score_midi alone says nothing about playing"
-            )
+            raise FusionInputError("a PianoModel needs audio or perf_midi; score_midi alone says nothing about playing")
         self.encoders = nn.ModuleDict({m: e for m, e in encoders.items() if isinstance(e, nn.Module)})
         self._plain_encoders = {m: e for m, e in encoders.items() if not isinstance(e, nn.Module)}
         fc, hc = cfg.fusion, cfg.heads
@@ -85,9 +83,7 @@ class PianoModel(nn.Module):
             nn.init.zeros_(self.film.bias)
         self.quality_head = QualityHead(fc.z_dim, hc.hidden, hc.dropout)
         self.ranking_head = RankingHead(fc.z_dim, hc.hidden, hc.dropout)
-        self.difficulty_head = DifficultyHead(
-            fc.z_dim, hc.hidden, hc.dropout, hc.difficulty, hc.n_difficulty_levels
-        )
+        self.difficulty_head = DifficultyHead(fc.z_dim, hc.hidden, hc.dropout, hc.difficulty, hc.n_difficulty_levels)
         self._frozen = True
         self.freeze_encoders()
 
@@ -158,18 +154,14 @@ class PianoModel(nn.Module):
         outs: dict[str, EncoderOutput] = {}
         for m in self.modalities:
             if m not in inputs:
-                raise FusionInputError(
-                    f"missing input for modality {m!r} (model modalities: {list(self.modalities)})"
-                )
+                raise FusionInputError(f"missing input for modality {m!r} (model modalities: {list(self.modalities)})")
             x = inputs[m]
             if isinstance(x, EncoderOutput):
                 outs[m] = x
                 continue
             enc = self.encoders[m] if m in self.encoders else self._plain_encoders.get(m)
             if enc is None:
-                raise FusionInputError(
-                    f"{m}: no encoder given, so the input must be a precomputed EncoderOutput"
-                )
+                raise FusionInputError(f"{m}: no encoder given, so the input must be a precomputed EncoderOutput")
             with torch.set_grad_enabled(torch.is_grad_enabled() and not self._frozen):
                 y = enc(*x) if isinstance(x, tuple) else enc(**x) if isinstance(x, Mapping) else enc(x)
             if not isinstance(y, EncoderOutput):

@@ -54,14 +54,10 @@ class MultiTaskLoss(nn.Module):
                 else pairwise_ranking_loss(out.ranking, labels, piece, w.ranking_margin)
             )
         if w.contrastive:
-            terms["contrastive"] = (
-                zero if piece is None else info_nce_loss(out.embedding, piece, w.temperature)
-            )
+            terms["contrastive"] = zero if piece is None else info_nce_loss(out.embedding, piece, w.temperature)
         if w.invariance:
             terms["invariance"] = (
-                zero
-                if augmented is None
-                else augmentation_invariance_loss(out.embedding, augmented.embedding)
+                zero if augmented is None else augmentation_invariance_loss(out.embedding, augmented.embedding)
             )
         if w.difficulty:
             target = batch.get("difficulty")

@@ -159,9 +159,7 @@ class AudioAugmentor:
             return {"ir": irs[int(rng.integers(len(irs)))], "wet": float(rng.uniform(*c.room_wet))}
         if name == "noise":
             files = self._list_noise()
-            source = (
-                str(files[int(rng.integers(len(files)))]) if files else str(rng.choice(list(c.noise_colours)))
-            )
+            source = str(files[int(rng.integers(len(files)))]) if files else str(rng.choice(list(c.noise_colours)))
             return {
                 "snr_db": float(rng.uniform(*c.snr_db)),
                 "source": source,
@@ -213,17 +211,13 @@ class AudioAugmentor:
         nyq = 0.45 * self.config.sample_rate
         board = pb.Pedalboard(
             [
-                pb.LowShelfFilter(
-                    cutoff_frequency_hz=min(float(p["low_hz"]), nyq), gain_db=float(p["low_db"])
-                ),
+                pb.LowShelfFilter(cutoff_frequency_hz=min(float(p["low_hz"]), nyq), gain_db=float(p["low_db"])),
                 pb.PeakFilter(
                     cutoff_frequency_hz=min(float(p["mid_hz"]), nyq),
                     gain_db=float(p["mid_db"]),
                     q=float(p["mid_q"]),
                 ),
-                pb.HighShelfFilter(
-                    cutoff_frequency_hz=min(float(p["high_hz"]), nyq), gain_db=float(p["high_db"])
-                ),
+                pb.HighShelfFilter(cutoff_frequency_hz=min(float(p["high_hz"]), nyq), gain_db=float(p["high_db"])),
             ]
         )
         return board(x, self.config.sample_rate)
@@ -259,9 +253,7 @@ class AudioAugmentor:
         board = pb.Pedalboard(
             [
                 pb.HighpassFilter(cutoff_frequency_hz=float(p["highpass_hz"])),
-                pb.LowpassFilter(
-                    cutoff_frequency_hz=min(float(p["lowpass_hz"]), 0.45 * self.config.sample_rate)
-                ),
+                pb.LowpassFilter(cutoff_frequency_hz=min(float(p["lowpass_hz"]), 0.45 * self.config.sample_rate)),
                 pb.Compressor(
                     threshold_db=float(p["threshold_db"]), ratio=float(p["ratio"]), attack_ms=5, release_ms=80
                 ),
@@ -279,13 +271,9 @@ class AudioAugmentor:
                 decay = np.random.default_rng(0).standard_normal(len(t)) * np.exp(-6.9 * t / 0.6)
                 self._irs = {"synthetic_rt60_0.6s": (decay / np.linalg.norm(decay)).astype(np.float32)}
             else:
-                files = sorted(
-                    f for f in Path(self.config.ir_dir).iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS
-                )
+                files = sorted(f for f in Path(self.config.ir_dir).iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS)
                 if not files:
-                    raise PianoDataError(
-                        self.config.ir_dir, "no impulse responses (.wav/.flac) in the folder"
-                    )
+                    raise PianoDataError(self.config.ir_dir, "no impulse responses (.wav/.flac) in the folder")
                 irs = {}
                 for f in files:
                     ir = load_audio(f, sr)

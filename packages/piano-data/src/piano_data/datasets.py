@@ -95,15 +95,11 @@ class AudioFeatures:
     def __call__(self, record: Any) -> np.ndarray:
         key = str(getattr(record, "key", record))
         if isinstance(record, Clip):
-            audio = load_audio(
-                record.path, self.sample_rate, start_s=record.start_s, duration_s=record.duration_s
-            )
+            audio = load_audio(record.path, self.sample_rate, start_s=record.start_s, duration_s=record.duration_s)
         else:
             path = getattr(record, "audio_path", None)
             if path is None:
-                raise PianoDataError(
-                    None, f"{key}: no audio_path (render MIDI first: piano_data.render_segments)"
-                )
+                raise PianoDataError(None, f"{key}: no audio_path (render MIDI first: piano_data.render_segments)")
             audio = load_audio(path, self.sample_rate)
         where = getattr(record, "path", None) or getattr(record, "audio_path", None)
         check_clip(
@@ -135,9 +131,7 @@ class CachedFeatures:
         key = self.key_fn(record)
         arr = self.cache.get(key)
         if arr is None:
-            raise PianoDataError(
-                self.cache.root, f"no cached embedding for {getattr(record, 'key', record)} ({key})"
-            )
+            raise PianoDataError(self.cache.root, f"no cached embedding for {getattr(record, 'key', record)} ({key})")
         return np.array(arr)  # copy out of the memory map: tensors must own their memory across workers
 
 
@@ -236,18 +230,12 @@ def collate_tiers(items: Sequence[Item | None]) -> dict[str, Any]:
     keep strings as lists. ``None`` items (skipped) are dropped; a batch with no item left raises."""
     kept = [it for it in items if it is not None]
     if len(kept) < len(items):
-        log.warning(
-            "collate dropped %d of %d items (see the warnings above)", len(items) - len(kept), len(items)
-        )
+        log.warning("collate dropped %d of %d items (see the warnings above)", len(items) - len(kept), len(items))
     if not kept:
-        raise PianoDataError(
-            None, f"every item of a batch of {len(items)} was skipped (bad or missing inputs)"
-        )
+        raise PianoDataError(None, f"every item of a batch of {len(items)} was skipped (bad or missing inputs)")
     tiers = {it["tier"] for it in kept}
     if len(tiers) > 1:
-        raise ValueError(
-            f"collate_tiers got items of several tiers {sorted(tiers)}; use one DataLoader per tier"
-        )
+        raise ValueError(f"collate_tiers got items of several tiers {sorted(tiers)}; use one DataLoader per tier")
     batch: dict[str, Any] = {}
     for name in kept[0]:
         values = [it[name] for it in kept]

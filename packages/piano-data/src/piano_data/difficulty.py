@@ -183,9 +183,7 @@ def load_mikrokosmos(root: str | PathLike[str]) -> list[DifficultyItem]:
         if not xml.is_file():
             raise PianoDataError(xml, "MusicXML score of a labelled piece not found")
         if classes[key] not in (0, 1, 2) or not 1 <= henle[key] <= 8:
-            raise PianoDataError(
-                meta, f"piece {key}: labels out of range ({classes[key]}, henle {henle[key]})"
-            )
+            raise PianoDataError(meta, f"piece {key}: labels out of range ({classes[key]}, henle {henle[key]})")
         row = rows.get(key, {})
         extra = {k: row[c].strip() for k, c in (("work", "work"), ("book", "book")) if row.get(c)}
         items.append(DifficultyItem(key, xml, None, classes[key], henle[key], None, "mikrokosmos", extra))
@@ -211,9 +209,7 @@ def mikrokosmos_splits(root: str | PathLike[str]) -> list[Split]:
             train, test = [_piece_key(k) for k in s["ids_train"]], [_piece_key(k) for k in s["ids_test"]]
             labels = list(s["y_train"]) + list(s["y_test"])
         except (KeyError, TypeError):
-            raise PianoDataError(
-                path, f"split {name}: needs ids_train, ids_test, y_train and y_test"
-            ) from None
+            raise PianoDataError(path, f"split {name}: needs ids_train, ids_test, y_train and y_test") from None
         if set(train) & set(test):
             raise PianoDataError(path, f"split {name}: train and test share pieces")
         unknown = [k for k in train + test if k not in classes]
@@ -247,9 +243,7 @@ def load_psyllabus_grades(grades_csv: str | PathLike[str]) -> dict[str, float]:
             try:
                 grades[row["piece_key"]] = float(row["grade_0_10"])
             except (TypeError, ValueError):
-                raise PianoDataError(
-                    path, f"line {line}: grade {row['grade_0_10']!r} is not a number"
-                ) from None
+                raise PianoDataError(path, f"line {line}: grade {row['grade_0_10']!r} is not a number") from None
     if not grades:
         raise PianoDataError(path, "no grades in the CSV")
     return grades
@@ -279,21 +273,15 @@ def load_psyllabus(grades_csv: str | PathLike[str], midi_folder: str | PathLike[
             raise PianoDataError(path, f"matches PSyllabus key {match!r} already matched by {found[match]}")
         found[match] = path
     if not found:
-        raise PianoDataError(
-            folder, f"no MIDI file named after a PSyllabus piece_key of {Path(grades_csv).name}"
-        )
+        raise PianoDataError(folder, f"no MIDI file named after a PSyllabus piece_key of {Path(grades_csv).name}")
     return [
-        DifficultyItem(
-            key, None, found[key], None, None, grades[key], "psyllabus", {"file_stem": found[key].stem}
-        )
+        DifficultyItem(key, None, found[key], None, None, grades[key], "psyllabus", {"file_stem": found[key].stem})
         for key in sorted(found)
     ]
 
 
 # --- splits -------------------------------------------------------------------------------------------------
-def random_splits(
-    keys: Sequence[str], n_splits: int = 50, test_fraction: float = 0.2, seed: int = 0
-) -> list[Split]:
+def random_splits(keys: Sequence[str], n_splits: int = 50, test_fraction: float = 0.2, seed: int = 0) -> list[Split]:
     """``n_splits`` random train/test splits (test share ``test_fraction``; at least 2 test, 2 train keys)."""
     keys = list(keys)
     if len(keys) < 4:

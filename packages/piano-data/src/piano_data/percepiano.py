@@ -40,9 +40,7 @@ def parse_key(key: str) -> dict[str, str]:
     """Split ``Schubert_D960_mv3_8bars_12_4`` into piece, bars, player and segment."""
     m = _KEY.match(key.strip())
     if m is None:
-        raise ValueError(
-            f"not a PercePiano segment name: {key!r} (expected <piece>_<N>bars_<player>_<segment>)"
-        )
+        raise ValueError(f"not a PercePiano segment name: {key!r} (expected <piece>_<N>bars_<player>_<segment>)")
     return m.groupdict()
 
 
@@ -98,9 +96,7 @@ def load_percepiano(root: str | PathLike[str], *, with_std: bool = True) -> list
     for key in sorted(labels):
         values = labels[key]
         if not isinstance(values, list) or len(values) < N_DIMS:
-            raise PianoDataError(
-                root / LABEL_FILE, f"entry {key!r} has {len(values)} values, expected {N_DIMS}+1"
-            )
+            raise PianoDataError(root / LABEL_FILE, f"entry {key!r} has {len(values)} values, expected {N_DIMS}+1")
         fields = parse_key(key)
         score = score_dir / f"{fields['piece']}_Score_{fields['segment']}.mid"
         if not score.is_file():

@@ -102,9 +102,7 @@ def _fluidsynth() -> str:
     return exe
 
 
-def trim_silent_tail(
-    audio: np.ndarray, sample_rate: int, trim_db: float = -60.0, pad_s: float = 0.25
-) -> np.ndarray:
+def trim_silent_tail(audio: np.ndarray, sample_rate: int, trim_db: float = -60.0, pad_s: float = 0.25) -> np.ndarray:
     """Cut everything after the last sample within ``trim_db`` of the peak, keeping ``pad_s`` of release."""
     if len(audio) == 0:
         return audio
@@ -180,9 +178,7 @@ def render_midi(
         data, sr = sf.read(str(raw), dtype="float32", always_2d=True)
     audio = trim_silent_tail(to_mono(data), sr, cfg.trim_db, cfg.tail_pad_s)
     if len(audio) < cfg.min_seconds * sr:
-        raise PianoDataError(
-            midi, f"rendered audio is silent or shorter than {cfg.min_seconds} s with {sfont.name}"
-        )
+        raise PianoDataError(midi, f"rendered audio is silent or shorter than {cfg.min_seconds} s with {sfont.name}")
     write_audio(out, audio, sr)
     return RenderResult(out, sfont.name, len(audio) / sr, False, digest)
 
@@ -236,9 +232,7 @@ def render_all(
                 "base_key": seg.key,
                 "render_digest": res.digest,
             }
-            report.segments.append(
-                replace(seg, key=f"{seg.key}@{res.soundfont}", audio_path=res.path, extra=extra)
-            )
+            report.segments.append(replace(seg, key=f"{seg.key}@{res.soundfont}", audio_path=res.path, extra=extra))
     report.wall_seconds = time.perf_counter() - start
     if report.skipped:
         log.warning("rendering skipped %d of %d (segment, soundfont) jobs", len(report.skipped), len(jobs))

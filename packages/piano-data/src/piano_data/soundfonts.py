@@ -89,9 +89,7 @@ def find_soundfont(name: str) -> Soundfont:
         if Path(name).suffix.lower() in (".sf2", ".sf3"):
             return Soundfont.from_path(name)
         known = ", ".join(KNOWN_SOUNDFONTS)
-        raise PianoDataError(
-            None, f"unknown soundfont {name!r}; known names: {known} (or a path to a .sf2/.sf3)"
-        )
+        raise PianoDataError(None, f"unknown soundfont {name!r}; known names: {known} (or a path to a .sf2/.sf3)")
     filename, package = KNOWN_SOUNDFONTS[name]
     for folder in soundfont_dirs():
         candidate = folder / filename

@@ -91,9 +91,7 @@ def _passage_key(segments: Sequence[Segment]) -> Callable[[Segment], str]:
     return lambda s: merged[id(s)]
 
 
-def _deal(
-    segments: Sequence[Segment], key: Callable[[Segment], str], n_folds: int, seed: int
-) -> list[list[int]]:
+def _deal(segments: Sequence[Segment], key: Callable[[Segment], str], n_folds: int, seed: int) -> list[list[int]]:
     """Deal whole groups into ``n_folds`` folds, balancing each work's share and the total size."""
     rng = random.Random(seed)
     groups = _groups(segments, key)
@@ -147,9 +145,7 @@ def _work(segments: Sequence[Segment], seed: int) -> list[Fold]:
 
 def _paper(segments: Sequence[Segment], seed: int) -> list[Fold]:
     rng = random.Random(42 if seed == 0 else seed)
-    groups = _groups(
-        segments, lambda s: s.group
-    )  # upstream's grouping, duplicates not merged (see docstring)
+    groups = _groups(segments, lambda s: s.group)  # upstream's grouping, duplicates not merged (see docstring)
     names = sorted(groups)
     rng.shuffle(names)
     test: list[int] = []
@@ -171,9 +167,7 @@ def _paper(segments: Sequence[Segment], seed: int) -> list[Fold]:
 def _soundfont(segments: Sequence[Segment], seed: int) -> list[Fold]:
     fonts = sorted({s.extra.get("soundfont", "") for s in segments})
     if "" in fonts or len(fonts) < 2:
-        raise ValueError(
-            "split 'soundfont' needs rendered segments from at least two soundfonts (extra['soundfont'])"
-        )
+        raise ValueError("split 'soundfont' needs rendered segments from at least two soundfonts (extra['soundfont'])")
     labels = passage_groups(segments)
     reps = [i for i, s in enumerate(segments) if s.extra["soundfont"] == fonts[0]]
     fold_of: dict[str, int] = {}
@@ -185,12 +179,8 @@ def _soundfont(segments: Sequence[Segment], seed: int) -> list[Fold]:
     out = []
     for k, font in enumerate(fonts):
         held = k % 4
-        test = [
-            i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of[labels[i]] == held
-        ]
-        train = [
-            i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of[labels[i]] != held
-        ]
+        test = [i for i, s in enumerate(segments) if s.extra["soundfont"] == font and fold_of[labels[i]] == held]
+        train = [i for i, s in enumerate(segments) if s.extra["soundfont"] != font and fold_of[labels[i]] != held]
         out.append(
             Fold(
                 k,
@@ -220,9 +210,7 @@ def make_folds(segments: Sequence[Segment], split: str, seed: int = 0) -> list[F
     return SPLITS[split](segments, seed)
 
 
-def holdout_groups(
-    segments: Sequence[Segment], frac: float = 0.15, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def holdout_groups(segments: Sequence[Segment], frac: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Split indices into (train, validation) by whole passage groups, about ``frac`` held out."""
     groups = _groups(segments, _passage_key(segments))
     names = sorted(groups)

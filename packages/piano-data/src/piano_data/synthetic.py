@@ -134,18 +134,14 @@ def _labels(traits: dict[str, float], mix: np.ndarray, rng: np.random.Generator,
             t["pedal"] * (0.5 + 0.5 * t["legato"] / 1.2),  # clean -> blurred
         ]
     )
-    feats = np.array(
-        [t["jitter"], t["tempo"] - 1.0, t["level"], t["range"], t["legato"], t["pedal"], t["wrong"]]
-    )
+    feats = np.array([t["jitter"], t["tempo"] - 1.0, t["level"], t["range"], t["legato"], t["pedal"], t["wrong"]])
     rest = 0.5 + 0.35 * np.tanh(mix @ (feats - 0.5))
     rest[-1] = 1.0 - 0.6 * t["wrong"] - 0.3 * t["jitter"]  # interpretation: convincing without mistakes
     y = np.concatenate([0.15 + 0.7 * base, rest])[:N_DIMS]
     return np.clip(y + rng.normal(0.0, noise, N_DIMS), 0.0, 1.0)
 
 
-def make_synthetic_corpus(
-    cfg: SyntheticConfig = SyntheticConfig(), cache_dir: Path | None = None
-) -> list[Segment]:
+def make_synthetic_corpus(cfg: SyntheticConfig = SyntheticConfig(), cache_dir: Path | None = None) -> list[Segment]:
     """Generate (or reuse) the corpus: MIDI files under ``cache_dir/<config digest>/``, labelled segments returned."""
     root = (cache_dir or default_cache_dir()) / cfg.digest()
     perf_dir, score_dir = root / "midi", root / "score_midi"

@@ -23,9 +23,7 @@ MANIFEST = "checkpoint.json"
 CHECKPOINT_FORMAT = 1
 
 
-def train_checkpoint(
-    experiment: Experiment, dataset: LabelledDataset, ctx: RunContext, out_dir: Path
-) -> Path:
+def train_checkpoint(experiment: Experiment, dataset: LabelledDataset, ctx: RunContext, out_dir: Path) -> Path:
     """Fit ``experiment`` on every segment of ``dataset`` and write the checkpoint folder atomically."""
     segments: Sequence[Segment] = dataset.segments
     experiment.prepare(segments, ctx)
@@ -59,9 +57,7 @@ def train_checkpoint(
     return out_dir
 
 
-def load_checkpoint(
-    directory: Path, expected_experiment: str | None = None
-) -> tuple[Experiment, dict[str, Any]]:
+def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> tuple[Experiment, dict[str, Any]]:
     """Rebuild the experiment saved in ``directory``; errors name the folder and the problem."""
     directory = Path(directory)
     manifest_path = directory / MANIFEST
@@ -77,9 +73,7 @@ def load_checkpoint(
             manifest_path, f"unsupported checkpoint (format {manifest.get('format')}, experiment {name!r})"
         )
     if expected_experiment is not None and name != expected_experiment:
-        raise PianoDataError(
-            directory, f"checkpoint is from experiment {name!r}, not {expected_experiment!r}"
-        )
+        raise PianoDataError(directory, f"checkpoint is from experiment {name!r}, not {expected_experiment!r}")
     if manifest.get("dimensions") != list(DIMENSIONS):
         raise PianoDataError(manifest_path, "checkpoint was trained on other quality dimensions")
     experiment = experiment_class(name)(manifest.get("config"))

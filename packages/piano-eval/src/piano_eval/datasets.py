@@ -64,6 +64,4 @@ def _load(data_root: Path | None) -> LabelledDataset:
         if (candidate / "midi" / "all_2rounds").is_dir() or (candidate / LABEL_FILE).is_file():
             segments = load_percepiano(candidate)
             return LabelledDataset("percepiano", segments, _version(segments), candidate)
-    raise PianoDataError(
-        data_root, "no PercePiano dataset here (expected a percepiano/ folder with midi/all_2rounds/)"
-    )
+    raise PianoDataError(data_root, "no PercePiano dataset here (expected a percepiano/ folder with midi/all_2rounds/)")

@@ -188,8 +188,7 @@ def evaluate_embeddings(
         "accuracy_std": acc_s,
         "n_undefined": max(rho_bad, tau_bad),
         "per_split": [
-            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-            for r in rows
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()} for r in rows
         ],
     }
 
@@ -211,9 +210,7 @@ def evaluate_difficulty(
     return result
 
 
-def difficulty_segments(
-    items: Sequence[DifficultyItem], midi_dir: Path, qpm: float = DEFAULT_QPM
-) -> list[Segment]:
+def difficulty_segments(items: Sequence[DifficultyItem], midi_dir: Path, qpm: float = DEFAULT_QPM) -> list[Segment]:
     """Unlabelled :class:`Segment` s for the items: a MIDI item keeps its file; a MusicXML score is written as
     ``midi_dir/<source>_<key>.mid`` (its notes at ``qpm``) with :func:`piano_data.midi.write_notes`."""
     out = []

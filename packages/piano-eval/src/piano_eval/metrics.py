@@ -132,9 +132,7 @@ def robustness(
         acc = pairwise_accuracy(y_true, pred, groups, threshold)
         per_aug[name] = {
             "pairwise_accuracy": acc,
-            "drop": (clean - acc) / clean
-            if clean and np.isfinite(clean) and np.isfinite(acc)
-            else float("nan"),
+            "drop": (clean - acc) / clean if clean and np.isfinite(clean) and np.isfinite(acc) else float("nan"),
             "pearson_clean_vs_augmented": pearson(pred_clean, pred),
         }
     drops = [v["drop"] for v in per_aug.values() if np.isfinite(v["drop"])]

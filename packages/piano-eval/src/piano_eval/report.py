@@ -61,9 +61,7 @@ class Report:
         for row in self.to_dict()["dimensions"]:
             bar = "#" * round(row["value"] * 20)
             conf = _conf(row["confidence"])
-            lines.append(
-                f"{row['dimension']:<52} {row['value']:>6.3f}  {row['rating_1_to_7']:>4.1f}  {conf:>4}  {bar}"
-            )
+            lines.append(f"{row['dimension']:<52} {row['value']:>6.3f}  {row['rating_1_to_7']:>4.1f}  {conf:>4}  {bar}")
         if self.score_view:
             lines.append("")
             lines.append("Against the score:")
@@ -102,9 +100,7 @@ class Report:
             f"<td>{_conf(r['confidence'])}</td></tr>"
             for r in self.to_dict()["dimensions"]
         )
-        view = "".join(
-            f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in self.score_view.items()
-        )
+        view = "".join(f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in self.score_view.items())
         return (
             "<!doctype html><meta charset='utf-8'><title>piano-eval report</title>"
             "<style>body{font-family:sans-serif;max-width:900px;margin:auto}td{padding:2px 8px}</style>"

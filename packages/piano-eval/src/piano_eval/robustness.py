@@ -140,9 +140,7 @@ class RobustnessProbe(Experiment):
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         self.inner.prepare(segments, ctx)
 
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         from piano_eval.experiments.audio import render_audio
 
         test = render_audio(test, self.inner.config)
@@ -150,8 +148,7 @@ class RobustnessProbe(Experiment):
         out_dir = ctx.workdir / "robustness" / f"fold{fold}"
         seconds = self.inner.config.get("eval_seconds")
         copies = [
-            augment_segments(test, p, augmentor, out_dir, seed=self.seed + fold, seconds=seconds)
-            for p in self.suite
+            augment_segments(test, p, augmentor, out_dir, seed=self.seed + fold, seconds=seconds) for p in self.suite
         ]
         pred = np.asarray(self.inner.fit_predict(train, [*test, *(s for c in copies for s in c)], ctx, fold))
         n = len(test)

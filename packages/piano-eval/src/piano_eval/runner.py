@@ -46,9 +46,7 @@ class FoldResult:
     robustness: dict[str, Any] | None = None
 
 
-def score_fold(
-    fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int
-) -> FoldResult:
+def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int) -> FoldResult:
     """All fold metrics from :mod:`piano_eval.metrics`."""
     y = stack_labels(list(test))
     if pred.shape != y.shape:
@@ -148,9 +146,7 @@ def run_cv(
     prepare_s = time.perf_counter() - t0
     results: list[FoldResult] = []
     for fold in chosen:
-        log.info(
-            "fold %d: %s (%d train, %d test)", fold.index, fold.description, len(fold.train), len(fold.test)
-        )
+        log.info("fold %d: %s (%d train, %d test)", fold.index, fold.description, len(fold.train), len(fold.test))
         train = [segments[i] for i in fold.train]
         test = [segments[i] for i in fold.test]
         t0 = time.perf_counter()

@@ -40,9 +40,7 @@ class Row:
         return self.robustness_drop is not None and self.robustness_drop > ROBUSTNESS_VETO
 
 
-def rows_from_results(
-    docs: Sequence[dict[str, Any]], difficulty: dict[str, float] | None = None
-) -> list[Row]:
+def rows_from_results(docs: Sequence[dict[str, Any]], difficulty: dict[str, float] | None = None) -> list[Row]:
     rows = []
     for doc in docs:
         s, c = doc["summary"], doc.get("compute", {})
@@ -74,9 +72,7 @@ def select_winner(rows: Sequence[Row]) -> Row | None:
     eligible = [r for r in rows if not r.vetoed and r.pairwise is not None]
     if not eligible:
         return None
-    return max(
-        eligible, key=lambda r: (round(r.pairwise or 0.0, 3), r.r2 if r.r2 is not None else float("-inf"))
-    )
+    return max(eligible, key=lambda r: (round(r.pairwise or 0.0, 3), r.r2 if r.r2 is not None else float("-inf")))
 
 
 def _robust_cell(row: Row) -> str:
@@ -108,13 +104,9 @@ def group_tables(rows: Sequence[Row]) -> str:
         winner = select_winner(members)
         vetoed = [r.experiment for r in members if r.vetoed]
         line = f"\n**Winner ({table}, {split}):** " + (
-            f"{winner.experiment} (pairwise {fmt(winner.pairwise)}, R^2 {fmt(winner.r2)})"
-            if winner
-            else "none"
+            f"{winner.experiment} (pairwise {fmt(winner.pairwise)}, R^2 {fmt(winner.r2)})" if winner else "none"
         )
         if vetoed:
-            line += (
-                f"; disqualified by the robustness veto (> {ROBUSTNESS_VETO:.0%} drop): {', '.join(vetoed)}"
-            )
+            line += f"; disqualified by the robustness veto (> {ROBUSTNESS_VETO:.0%} drop): {', '.join(vetoed)}"
         out.append(line + "\n")
     return "\n".join(out)

@@ -94,9 +94,7 @@ def load_checkpoint(
     try:
         cfg = config_from_dict(kind, values)
     except TypeError as exc:
-        raise PianoDataError(
-            cfg_path, f"config does not match this version's {kind} config ({exc})"
-        ) from None
+        raise PianoDataError(cfg_path, f"config does not match this version's {kind} config ({exc})") from None
     bundle = build_encoder(kind, cfg, saved_tok)
     state = torch.load(d / WEIGHTS_FILE, map_location="cpu", weights_only=True)
     bundle.model.load_state_dict(state)

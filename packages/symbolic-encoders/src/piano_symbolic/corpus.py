@@ -105,8 +105,7 @@ def _long_form(root: Path, spec: CorpusSpec) -> list[tuple[Path, str | None, str
     if "asap" in spec.sources and (root / "asap" / "metadata.csv").is_file():
         with (root / "asap" / "metadata.csv").open() as fh:
             rows = [
-                (root / "asap" / r["midi_performance"], f"{r['composer']}|{r['title']}")
-                for r in csv.DictReader(fh)
+                (root / "asap" / r["midi_performance"], f"{r['composer']}|{r['title']}") for r in csv.DictReader(fh)
             ]
         files += _cap([(p, g, "asap") for p, g in rows if p.is_file()], spec)
     table = root / "giantmidi_subset" / "midis_for_evaluation" / "groundtruth_maestro_giantmidi-piano.csv"

@@ -58,9 +58,7 @@ def build_encoder(kind: EncoderKind, cfg: Any, tokenizer: RemiTokenizer | None =
     if kind == "s1":
         tok = tokenizer or RemiTokenizer()
         if cfg.vocab_size != tok.vocab_size:
-            raise ValueError(
-                f"S1 config vocab_size {cfg.vocab_size} != tokenizer vocabulary {tok.vocab_size}"
-            )
+            raise ValueError(f"S1 config vocab_size {cfg.vocab_size} != tokenizer vocabulary {tok.vocab_size}")
         model = S1Transformer(cfg, mask_id=tok.mask_id, special_ids=tok.special_ids)
         return SymbolicBundle("s1", model, S1Featurizer(tok, cfg.max_tokens), tok)
     if kind == "s2":

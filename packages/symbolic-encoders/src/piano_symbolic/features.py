@@ -181,9 +181,7 @@ def features_for_files(
     score_cache: dict[str, NoteArray] = {}
     rows = []
     pairs = list(zip(performances, scores if scores is not None else [None] * len(performances), strict=True))
-    for perf_path, score_path in tqdm(
-        pairs, desc="features", unit="file", leave=False, disable=len(pairs) < 50
-    ):
+    for perf_path, score_path in tqdm(pairs, desc="features", unit="file", leave=False, disable=len(pairs) < 50):
         score = None
         if score_path is not None:
             key = str(score_path)

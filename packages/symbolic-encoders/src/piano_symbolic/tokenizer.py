@@ -171,9 +171,7 @@ class RemiTokenizer:
     # -- persistence ----------
     def fingerprint(self) -> str:
         """Short hash of the vocabulary and the spec: two tokenizers agree iff their fingerprints do."""
-        payload = json.dumps(
-            {"spec": asdict(self.spec), "vocab": sorted(self._tok.vocab.items())}, sort_keys=True
-        )
+        payload = json.dumps({"spec": asdict(self.spec), "vocab": sorted(self._tok.vocab.items())}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def save(self, directory: str | PathLike[str]) -> Path:
@@ -207,7 +205,5 @@ class RemiTokenizer:
         except (KeyError, TypeError, ValueError) as exc:
             raise PianoDataError(p, f"not a piano_symbolic tokenizer file ({exc})") from None
         if payload.get("fingerprint") != tok.fingerprint():
-            raise PianoDataError(
-                p, "tokenizer vocabulary differs from the one its spec builds (miditok version?)"
-            )
+            raise PianoDataError(p, "tokenizer vocabulary differs from the one its spec builds (miditok version?)")
         return tok

@@ -14,22 +14,16 @@ from symbolic_testing import percepiano_files
 @st.composite
 def note_arrays(draw: st.DrawFn) -> NoteArray:
     n = draw(st.integers(1, 30))
-    cells = draw(
-        st.lists(st.tuples(st.integers(0, 60), st.integers(21, 108)), min_size=n, max_size=n, unique=True)
-    )
+    cells = draw(st.lists(st.tuples(st.integers(0, 60), st.integers(21, 108)), min_size=n, max_size=n, unique=True))
     dur = draw(st.lists(st.integers(1, 20), min_size=n, max_size=n))
     vel = draw(st.lists(st.integers(1, 127), min_size=n, max_size=n))
     onset = np.array([c[0] for c in cells]) * 0.1
-    return NoteArray.from_arrays(
-        onset, onset + np.array(dur) * 0.1, [c[1] for c in cells], vel, np.array([[0.5, 1.5]])
-    )
+    return NoteArray.from_arrays(onset, onset + np.array(dur) * 0.1, [c[1] for c in cells], vel, np.array([[0.5, 1.5]]))
 
 
 def _permuted(notes: NoteArray, perm: np.ndarray) -> NoteArray:
     # bypass from_arrays' sorting: the graph builder must not depend on the input order
-    return NoteArray(
-        notes.onset[perm], notes.offset[perm], notes.pitch[perm], notes.velocity[perm], notes.pedal
-    )
+    return NoteArray(notes.onset[perm], notes.offset[perm], notes.pitch[perm], notes.velocity[perm], notes.pedal)
 
 
 def _canonical(g) -> tuple[Counter, Counter]:
@@ -39,9 +33,7 @@ def _canonical(g) -> tuple[Counter, Counter]:
     ]
     nodes = Counter(node_key)
     s, d = g.edge_index.numpy()
-    edges = Counter(
-        (node_key[i], node_key[j], int(t)) for i, j, t in zip(s, d, g.edge_type.numpy(), strict=True)
-    )
+    edges = Counter((node_key[i], node_key[j], int(t)) for i, j, t in zip(s, d, g.edge_type.numpy(), strict=True))
     return nodes, edges
 
 

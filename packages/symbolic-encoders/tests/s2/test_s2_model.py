@@ -10,9 +10,7 @@ from piano_symbolic.s2 import S2Featurizer, S2GraphEncoder, s2_tiny
 def _notes(n: int, seed: int) -> NoteArray:
     rng = np.random.default_rng(seed)
     onset = np.sort(rng.integers(0, 40, n)) * 0.125
-    return NoteArray.from_arrays(
-        onset, onset + 0.25 + rng.random(n), rng.integers(40, 90, n), rng.integers(30, 110, n)
-    )
+    return NoteArray.from_arrays(onset, onset + 0.25 + rng.random(n), rng.integers(40, 90, n), rng.integers(30, 110, n))
 
 
 def _batch(sizes=(12, 20, 7)):

@@ -49,8 +49,7 @@ class Fusion(nn.Module):
             raise FusionInputError(f"duplicate modalities: {list(modalities)}")
         if len(modalities) < self.min_modalities:
             raise FusionInputError(
-                f"{type(self).__name__} needs at least {self.min_modalities} modalities, "
-                f"got {list(modalities)}"
+                f"{type(self).__name__} needs at least {self.min_modalities} modalities, got {list(modalities)}"
             )
         self.modalities = tuple(modalities)
         self.in_dims = tuple(int(d) for d in in_dims)

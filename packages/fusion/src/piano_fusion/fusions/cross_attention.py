@@ -50,19 +50,13 @@ class CrossAttentionFusion(Fusion):
     def __init__(self, modalities: Sequence[str], in_dims: Sequence[int], cfg: FusionConfig) -> None:
         super().__init__(modalities, in_dims, cfg)
         mods = self.modalities
-        self.in_proj = nn.ModuleDict(
-            {m: nn.Linear(d, cfg.d_model) for m, d in zip(mods, self.in_dims, strict=True)}
-        )
+        self.in_proj = nn.ModuleDict({m: nn.Linear(d, cfg.d_model) for m, d in zip(mods, self.in_dims, strict=True)})
         self.layers = nn.ModuleList(
-            nn.ModuleDict(
-                {m: CrossAttentionBlock(cfg.d_model, cfg.n_heads, cfg.ffn_mult, cfg.dropout) for m in mods}
-            )
+            nn.ModuleDict({m: CrossAttentionBlock(cfg.d_model, cfg.n_heads, cfg.ffn_mult, cfg.dropout) for m in mods})
             for _ in range(cfg.n_layers)
         )
         self.pool = nn.ModuleDict({m: AttentionPooling(cfg.d_model, cfg.pool_hidden) for m in mods})
-        self.project = nn.ModuleDict(
-            {m: ProjectionHead(cfg.d_model, cfg.z_dim, cfg.hidden, cfg.dropout) for m in mods}
-        )
+        self.project = nn.ModuleDict({m: ProjectionHead(cfg.d_model, cfg.z_dim, cfg.hidden, cfg.dropout) for m in mods})
         self.mlp = nn.Sequential(
             nn.Linear(len(mods) * cfg.z_dim, cfg.hidden),
             nn.GELU(),

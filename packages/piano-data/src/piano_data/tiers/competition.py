@@ -66,8 +66,7 @@ def placement_rank(placement: str) -> int:
     if text in _NAMED:
         return _NAMED[text]
     raise ValueError(
-        f"unknown placement {placement!r} (use 1, 1st, 2nd, ..., finalist, semifinalist, "
-        "quarterfinalist or eliminated)"
+        f"unknown placement {placement!r} (use 1, 1st, 2nd, ..., finalist, semifinalist, quarterfinalist or eliminated)"
     )
 
 
@@ -126,9 +125,7 @@ def load_competition_manifest(
             raise PianoDataError(where, str(exc)) from None
         key = (row["competition"], row["recording_id"])
         if key in seen:
-            raise PianoDataError(
-                where, f"duplicate recording_id {row['recording_id']!r} in {row['competition']!r}"
-            )
+            raise PianoDataError(where, f"duplicate recording_id {row['recording_id']!r} in {row['competition']!r}")
         seen.add(key)
         audio = Path(row["audio_path"])
         audio = audio if audio.is_absolute() else manifest.parent / audio
@@ -174,10 +171,6 @@ def ordinal_pairs(
             pairs = [p for p in pairs if p.same_piece]
         elif same_piece == "prefer":
             has_same = {r.key for p in pairs if p.same_piece for r in (p.better, p.worse)}
-            pairs = [
-                p
-                for p in pairs
-                if p.same_piece or p.better.key not in has_same or p.worse.key not in has_same
-            ]
+            pairs = [p for p in pairs if p.same_piece or p.better.key not in has_same or p.worse.key not in has_same]
         out.extend(pairs)
     return out

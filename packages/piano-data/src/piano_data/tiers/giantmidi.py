@@ -32,9 +32,7 @@ def load_giantmidi_eval(root: str | PathLike[str], *, strict: bool = False) -> l
     table = base / _TRIPLETS
     if not table.is_file():
         raise PianoDataError(table, "GiantMIDI evaluation table not found (is this midis_for_evaluation/?)")
-    rows = [
-        {k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(table.open(), delimiter="\t")
-    ]
+    rows = [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(table.open(), delimiter="\t")]
     require_columns(table, rows, _COLUMNS)
     skips = SkipCounter(f"GiantMIDI {table}", strict)
     out: list[Performance] = []

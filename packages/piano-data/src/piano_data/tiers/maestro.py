@@ -52,11 +52,7 @@ def load_maestro(
     for row in rows:
         midi = optional_path(base, row["midi_filename"])
         audio = optional_path(base, row.get("audio_filename", ""))
-        if (
-            (need == "midi" and midi is None)
-            or (need == "audio" and audio is None)
-            or (midi is None and audio is None)
-        ):
+        if (need == "midi" and midi is None) or (need == "audio" and audio is None) or (midi is None and audio is None):
             skips.skip(
                 base / (row["midi_filename"] if need != "audio" else row.get("audio_filename", "")),
                 f"{need} file named in the metadata not found",

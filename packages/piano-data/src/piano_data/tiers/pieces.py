@@ -63,12 +63,7 @@ class PieceIndex:
 
 def same_piece_pairs(index: PieceIndex) -> list[tuple[Performance, Performance]]:
     """Every unordered same-piece, different-performer pair, piece by piece."""
-    return [
-        (a, b)
-        for perfs in index.pieces.values()
-        for a, b in combinations(perfs, 2)
-        if a.performer != b.performer
-    ]
+    return [(a, b) for perfs in index.pieces.values() for a, b in combinations(perfs, 2) if a.performer != b.performer]
 
 
 class SamePiecePairSampler:
@@ -79,9 +74,7 @@ class SamePiecePairSampler:
     as one with 2); ``"pair"`` draws uniformly over all pairs.
     """
 
-    def __init__(
-        self, index: PieceIndex, seed: int = 0, *, balance: Literal["piece", "pair"] = "piece"
-    ) -> None:
+    def __init__(self, index: PieceIndex, seed: int = 0, *, balance: Literal["piece", "pair"] = "piece") -> None:
         self.index, self.seed, self.balance = index, seed, balance
         self.pieces = index.paired_pieces()
         if not self.pieces:

@@ -55,9 +55,7 @@ class ClipConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.min_s <= self.clip_s <= self.max_s:
-            raise ValueError(
-                f"need 0 < min_s <= clip_s <= max_s, got {self.min_s}, {self.clip_s}, {self.max_s}"
-            )
+            raise ValueError(f"need 0 < min_s <= clip_s <= max_s, got {self.min_s}, {self.clip_s}, {self.max_s}")
         if not self.hop_s > 0:
             raise ValueError("hop_s must be positive")
 
@@ -89,9 +87,7 @@ def scan_files(roots: Iterable[str | PathLike[str]]) -> list[Path]:
         out += [
             f
             for f in base.rglob("*")
-            if f.is_file()
-            and not f.name.startswith(".")
-            and f.suffix.lower() in MIDI_EXTENSIONS + AUDIO_EXTENSIONS
+            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in MIDI_EXTENSIONS + AUDIO_EXTENSIONS
         ]
     return sorted(out)
 
@@ -130,18 +126,14 @@ def segment_unlabelled(
                 notes = read_notes(path)
                 spans = _spans(notes.end_time, cfg)
                 keep = [
-                    s
-                    for s in spans
-                    if np.count_nonzero((notes.onset >= s[0]) & (notes.onset < s[1])) >= cfg.min_notes
+                    s for s in spans if np.count_nonzero((notes.onset >= s[0]) & (notes.onset < s[1])) >= cfg.min_notes
                 ]
                 kind: Literal["midi", "audio"] = "midi"
             else:
                 spans = _spans(audio_duration(path), cfg)
                 audio = load_audio(path) if spans else np.zeros(0, np.float32)
                 floor = 10 ** (cfg.silence_dbfs / 20)
-                keep = [
-                    s for s in spans if _rms(audio[int(s[0] * SAMPLE_RATE) : int(s[1] * SAMPLE_RATE)]) > floor
-                ]
+                keep = [s for s in spans if _rms(audio[int(s[0] * SAMPLE_RATE) : int(s[1] * SAMPLE_RATE)]) > floor]
                 kind = "audio"
         except PianoDataError as exc:
             skips.skip(path, f"unreadable ({exc.problem})")
@@ -197,9 +189,7 @@ def read_clip_manifest(path: str | PathLike[str]) -> list[Clip]:
             rec = json.loads(line)
             unexpected = sorted(set(rec) - set(Clip.__dataclass_fields__))
             if unexpected:
-                raise PianoDataError(
-                    f"{p} (line {i})", f"unexpected field(s) {unexpected}; T4 clips carry no labels"
-                )
+                raise PianoDataError(f"{p} (line {i})", f"unexpected field(s) {unexpected}; T4 clips carry no labels")
             clips.append(Clip(**{**rec, "path": Path(rec["path"])}))
         except (json.JSONDecodeError, TypeError, KeyError) as exc:
             raise PianoDataError(f"{p} (line {i})", f"not a clip record ({exc})") from None

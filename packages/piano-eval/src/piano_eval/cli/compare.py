@@ -19,9 +19,7 @@ def register(sub: Any) -> None:
         "per group (audio, symbolic, fusion) in the design's format with its winner: highest "
         "pairwise accuracy, R^2 breaks ties, disqualified if the robustness drop exceeds 15%%.",
     )
-    p.add_argument(
-        "results", nargs="+", type=Path, metavar="RESULTS", help="results.json files or their folders"
-    )
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json files or their folders")
     p.add_argument(
         "--difficulty",
         type=Path,
@@ -58,9 +56,7 @@ def _compare(args: argparse.Namespace) -> int:
     from piano_eval.provenance import write_text_atomic
 
     docs = [load_results(p) for p in args.results]
-    text = (
-        comparison_table(docs) + "\n\n" + group_tables(rows_from_results(docs, _difficulty(args.difficulty)))
-    )
+    text = comparison_table(docs) + "\n\n" + group_tables(rows_from_results(docs, _difficulty(args.difficulty)))
     print(text)
     if args.output:
         write_text_atomic(args.output, text + "\n")

@@ -11,9 +11,7 @@ from piano_data.summary import summarize
 
 
 def register(sub: Any) -> None:
-    data = sub.add_parser(
-        "data", help="inspect datasets", description="Inspect the datasets under a data root."
-    )
+    data = sub.add_parser("data", help="inspect datasets", description="Inspect the datasets under a data root.")
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     summary = dsub.add_parser(
         "summary",

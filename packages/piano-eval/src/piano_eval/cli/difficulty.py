@@ -83,9 +83,7 @@ def _mikrokosmos_root(data_root: Path | None) -> Path:
 
     root = data_root if data_root is not None else find_data_root()
     if root is None:
-        raise UsageError(
-            "no data folder found: pass --data-root (the folder holding mikrokosmos_difficulty/)"
-        )
+        raise UsageError("no data folder found: pass --data-root (the folder holding mikrokosmos_difficulty/)")
     if (root / "splits.json").is_file():
         return root
     if (root / MIKROKOSMOS_DIR).is_dir():

@@ -28,12 +28,8 @@ def register(sub: Any) -> None:
         "(or their mean with --pooled) in the embedding cache, keyed by file content, encoder and layers.",
     )
     p.add_argument("inputs", nargs="*", type=Path, metavar="AUDIO", help="audio files or folders (recursive)")
-    p.add_argument(
-        "--data-root", type=Path, default=None, help="embed PercePiano segments rendered from MIDI"
-    )
-    p.add_argument(
-        "--soundfont", default="fluidr3", help="soundfont for --data-root rendering (default: fluidr3)"
-    )
+    p.add_argument("--data-root", type=Path, default=None, help="embed PercePiano segments rendered from MIDI")
+    p.add_argument("--soundfont", default="fluidr3", help="soundfont for --data-root rendering (default: fluidr3)")
     p.add_argument(
         "--cache",
         type=Path,

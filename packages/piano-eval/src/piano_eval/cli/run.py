@@ -54,9 +54,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run only these folds, e.g. 0,1",
     )
-    p.add_argument(
-        "--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)"
-    )
+    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
     p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
     p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
     p.add_argument(
@@ -79,9 +77,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a preset YAML file to use instead of the shipped one (same keys)",
     )
-    p.add_argument(
-        "--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)"
-    )
+    p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
 
 
 def register(sub: Any) -> None:
@@ -122,9 +118,7 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
     experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))
     if args.split == "soundfont" and not getattr(args, "soundfonts", None):
-        raise UsageError(
-            "--split soundfont needs --soundfonts with at least two soundfonts, e.g. fluidr3,timgm6mb"
-        )
+        raise UsageError("--split soundfont needs --soundfonts with at least two soundfonts, e.g. fluidr3,timgm6mb")
     dataset = load_labelled(args.data_root, getattr(args, "soundfonts", None))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"

@@ -47,9 +47,7 @@ def as_midi(path: Path, workdir: Path) -> tuple[Path, list[str]]:
         try:
             from piano_audio.transcribe import transcribe
         except ImportError as exc:  # pragma: no cover - the package is a dependency
-            raise PianoDataError(
-                path, f"audio needs the transcription of piano-audio-encoders ({exc})"
-            ) from None
+            raise PianoDataError(path, f"audio needs the transcription of piano-audio-encoders ({exc})") from None
         from piano_data.midi import write_notes
 
         out = write_notes(transcribe(path), workdir / f"{path.stem}.transcribed.mid")

@@ -25,9 +25,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("experiment", metavar="EXPERIMENT")
     p.add_argument("--output", type=Path, required=True, help="checkpoint folder to write")
-    p.add_argument(
-        "--data-root", type=Path, default=None, help="folder holding percepiano/ (default: embedded)"
-    )
+    p.add_argument("--data-root", type=Path, default=None, help="folder holding percepiano/ (default: embedded)")
     p.add_argument("--size", choices=("quick", "full"), default="quick")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")

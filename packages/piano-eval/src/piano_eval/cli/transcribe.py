@@ -34,9 +34,7 @@ def _transcribe(args: argparse.Namespace) -> int:
     from piano_audio.transcribe import transcribe_to_midi
 
     start = time.perf_counter()
-    out, notes = transcribe_to_midi(
-        args.audio, args.output, device=args.device, allow_clipped=args.allow_clipped
-    )
+    out, notes = transcribe_to_midi(args.audio, args.output, device=args.device, allow_clipped=args.allow_clipped)
     print(
         json.dumps(
             {

@@ -186,17 +186,13 @@ class AudioExperiment(Experiment):
         return chosen
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
-        return AudioRegressor(
-            backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"])
-        )
+        return AudioRegressor(backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"]))
 
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
         return SupervisedModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
 
     # -- the experiment interface ---------------------------------------------------------------------
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         c = self.config
         train = render_audio(self.subset(train, c["max_train"], ctx.seed + fold), c)
         test = render_audio(test, c)
@@ -215,9 +211,7 @@ class AudioExperiment(Experiment):
             collate_fn=collate,
         )
         val = (
-            DataLoader(
-                AudioSet(va, c["crop_seconds"], False, 0), batch_size=cfg.batch_size, collate_fn=collate
-            )
+            DataLoader(AudioSet(va, c["crop_seconds"], False, 0), batch_size=cfg.batch_size, collate_fn=collate)
             if va
             else None
         )
@@ -248,9 +242,7 @@ class AudioExperiment(Experiment):
 
 class A1LoRA(AudioExperiment):
     id = "a1"
-    description = (
-        "A1: MuQ + LoRA on the self-attention of layers 9-12, mean pooling, MLP head (MSE + ranking)"
-    )
+    description = "A1: MuQ + LoRA on the self-attention of layers 9-12, mean pooling, MLP head (MSE + ranking)"
     uses_lora = True
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
@@ -280,9 +272,7 @@ class A2Staged(A1LoRA):
         lora = MuQLoRAConfig(
             rank=int(c["lora_rank"]), dropout=float(c["lora_dropout"]), layers=self.top_layers(backbone)
         )
-        model = AudioContrastiveModel(
-            apply_lora(backbone, lora), invariance_weight=float(c["invariance_weight"])
-        )
+        model = AudioContrastiveModel(apply_lora(backbone, lora), invariance_weight=float(c["invariance_weight"]))
         cfg = self.train_config(ctx, 0, max_epochs=int(c["pretrain_epochs"]), lr=float(c["pretrain_lr"]))
         data = AudioSet(segs, c["crop_seconds"], train=True, seed=ctx.seed, augment=True)
         loader = DataLoader(
@@ -290,9 +280,7 @@ class A2Staged(A1LoRA):
             batch_sampler=PairBatches([s.group for s in segs], cfg.batch_size, ctx.seed),
             collate_fn=collate,
         )
-        fit_module(
-            SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1"
-        )
+        fit_module(SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1")
         self.stage1 = save_lora(backbone, ctx.workdir / "a2-stage1" / "adapter")  # the hand-off checkpoint
         log.info("a2: stage-1 adapter saved to %s", self.stage1)
 
@@ -319,9 +307,7 @@ class A3GradualUnfreeze(AudioExperiment):
             decay=float(c["lr_decay"]),
         )
         backbone.freeze()
-        return AudioRegressor(
-            backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule
-        )
+        return AudioRegressor(backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule)
 
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
         return _UnfreezingModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
@@ -366,9 +352,7 @@ class PaperBaseline(AudioExperiment):
                 start = max(0, (len(wave) - n) // 2)  # the centre crop, as the fine-tuned models predict
                 self.features[s.key] = masked_mean(backbone.encode(wave[start : start + n]))[0].cpu().numpy()
 
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         from sklearn.neural_network import MLPRegressor
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler

@@ -75,9 +75,7 @@ class Experiment(ABC):
         """Label-free work done once per run (pretraining, caching features)."""
 
     @abstractmethod
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         """Train on ``train`` (fresh weights for every fold) and predict ``test``."""
 
     # Optional: experiments that can be trained once into a checkpoint for ``piano-eval train`` / ``score``.

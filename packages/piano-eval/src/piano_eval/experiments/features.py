@@ -41,9 +41,7 @@ class FeatureBaseline(Experiment):
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
         if self.config["model"] not in ("mlp", "ridge"):
-            raise ValueError(
-                f"baseline-features: model must be 'mlp' or 'ridge', got {self.config['model']!r}"
-            )
+            raise ValueError(f"baseline-features: model must be 'mlp' or 'ridge', got {self.config['model']!r}")
         self._features: dict[str, np.ndarray] = {}
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
@@ -73,9 +71,7 @@ class FeatureBaseline(Experiment):
             ),
         )
 
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         x_train, y_train, x_test = self._x(train), stack_labels(list(train)), self._x(test)
         n_models = 1 if self.config["model"] == "ridge" else int(self.config["ensemble"])
         with warnings.catch_warnings():  # early stopping decides; a capped run is not an error
@@ -119,9 +115,7 @@ class FeatureBaseline(Experiment):
         return Prediction(values, np.clip(confidence, 0.0, 1.0), details)
 
     def save(self, directory: Path) -> None:
-        joblib.dump(
-            {"models": self._models, "train_range": self._train_range}, directory / "features_models.joblib"
-        )
+        joblib.dump({"models": self._models, "train_range": self._train_range}, directory / "features_models.joblib")
 
     def load(self, directory: Path) -> None:
         state = joblib.load(directory / "features_models.joblib")

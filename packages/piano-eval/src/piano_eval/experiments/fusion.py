@@ -116,9 +116,7 @@ class _FusionExperiment(Experiment):
         self._gates: list[np.ndarray] = []
         mods = tuple(self.config["modalities"])
         if not mods or any(m not in (AUDIO, SYMBOLIC) for m in mods) or len(set(mods)) != len(mods):
-            raise ValueError(
-                f"{self.id}: modalities must be a non-empty subset of [audio, perf_midi], got {mods}"
-            )
+            raise ValueError(f"{self.id}: modalities must be a non-empty subset of [audio, perf_midi], got {mods}")
         self.modalities: tuple[Modality, ...] = mods
 
     # ---------------------------------------------------------------------------------------------- prepare
@@ -182,9 +180,7 @@ class _FusionExperiment(Experiment):
         )
 
     # ------------------------------------------------------------------------------------------ fit_predict
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         from piano_eval.training import SupervisedModule, TrainConfig, fit_module
 
         c = self.config
@@ -239,9 +235,7 @@ class _FusionExperiment(Experiment):
             from piano_data.contracts import DIMENSIONS
 
             mean = np.mean(self._gates, axis=0)
-            doc["audio_gate_per_dimension"] = {
-                d: round(float(g), 4) for d, g in zip(DIMENSIONS, mean, strict=True)
-            }
+            doc["audio_gate_per_dimension"] = {d: round(float(g), 4) for d, g in zip(DIMENSIONS, mean, strict=True)}
         return doc
 
 

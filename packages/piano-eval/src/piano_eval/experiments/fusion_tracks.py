@@ -72,9 +72,7 @@ def _note_features(notes: NoteArray) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def _s1_bundle(
-    segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache_dir: Path
-) -> tuple[Any, str]:
+def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache_dir: Path) -> tuple[Any, str]:
     """A pretrained S1 bundle and an id naming its weights."""
     from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
     from piano_symbolic.encoders import build_encoder
@@ -117,9 +115,7 @@ def _s1_bundle(
             accelerator=str(ctx.option("accelerator", "cpu")),
         )  # fmt: skip
         dataset: Any = items
-        loader: DataLoader[Any] = DataLoader(
-            dataset, batch_size=tcfg.batch_size, shuffle=True, collate_fn=collate
-        )
+        loader: DataLoader[Any] = DataLoader(dataset, batch_size=tcfg.batch_size, shuffle=True, collate_fn=collate)
         log.info(
             "pretraining S1 (masked tokens + cross-performer InfoNCE) for %d epochs on %d MIDI",
             epochs,
@@ -143,9 +139,7 @@ def symbolic_track(
     if kind != "s1":
         raise ValueError(f"symbolic_track must be 's1' or 'features', got {kind!r}")
     stride = int(cfg["symbolic_stride"])
-    keys = {
-        s.key: CacheKey.for_file(s.midi_path, "pending", layer_spec=f"out-stride{stride}") for s in segments
-    }
+    keys = {s.key: CacheKey.for_file(s.midi_path, "pending", layer_spec=f"out-stride{stride}") for s in segments}
     bundle, wid = _s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
     keys = {k: CacheKey(v.content_hash, wid, layer_spec=v.layer_spec) for k, v in keys.items()}
     todo = [s for s in segments if keys[s.key] not in cache]
@@ -154,9 +148,7 @@ def symbolic_track(
     with torch.no_grad():
         for i in tqdm(range(0, len(todo), batch), desc="S1 encode", disable=not todo):
             chunk = todo[i : i + batch]
-            enc = model(
-                bundle.featurizer.collate([bundle.featurizer(read_notes(s.midi_path)) for s in chunk])
-            )
+            enc = model(bundle.featurizer.collate([bundle.featurizer(read_notes(s.midi_path)) for s in chunk]))
             for j, s in enumerate(chunk):
                 frames = enc.frames[j][enc.mask[j]].float().numpy()
                 cache.put(keys[s.key], stride_pool(frames, stride).astype(np.float16))
@@ -166,9 +158,7 @@ def symbolic_track(
         out[s.key] = np.asarray(arr)
     n_layers, width = bundle.model.cfg.n_layers, bundle.model.cfg.d_model
     how = (
-        "given checkpoint"
-        if cfg.get("symbolic_checkpoint")
-        else f"pretrained {cfg['s1_pretrain_epochs']} epochs here"
+        "given checkpoint" if cfg.get("symbolic_checkpoint") else f"pretrained {cfg['s1_pretrain_epochs']} epochs here"
     )
     return out, f"S1 REMI Transformer ({n_layers}x{width}, {how}), 512-d tokens pooled x{stride}"
 
@@ -206,9 +196,7 @@ def audio_track(
 
         backbone = muq_backbone(None if weights else muq_tiny(), weights=weights)
         device = (
-            "cuda"
-            if str(ctx.option("accelerator", "cpu")) in ("gpu", "cuda") and torch.cuda.is_available()
-            else "cpu"
+            "cuda" if str(ctx.option("accelerator", "cpu")) in ("gpu", "cuda") and torch.cuda.is_available() else "cpu"
         )
         backbone = backbone.to(device).eval()
         layers = "-".join(map(str, backbone.config.layers))

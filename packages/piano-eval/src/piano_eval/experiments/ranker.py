@@ -29,9 +29,7 @@ class BaselineRanker(_FusionExperiment):
     id = "baseline-ranker"
     group = "baseline"  # type: ignore[assignment]  # its table is the audio one (selection.GROUP_OF)
     kind: ClassVar[FusionKind] = "concat"
-    description = (
-        "contrastive ranker: attention pooling -> shared encoder -> piece InfoNCE + per-dimension ranking"
-    )
+    description = "contrastive ranker: attention pooling -> shared encoder -> piece InfoNCE + per-dimension ranking"
     defaults = DEFAULTS
 
     def loss_weights(self) -> LossWeights:

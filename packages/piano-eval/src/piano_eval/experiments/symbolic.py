@@ -209,10 +209,7 @@ class SymbolicExperiment(Experiment):
             "corpus": asdict(spec),
             "data_root": str(ctx.data_root),
             "segments": _digest(sorted(s.key for s in segments)),
-            "train": {
-                k: c[k]
-                for k in ("pretrain_epochs", "pretrain_max_steps", "pretrain_lr", "pretrain_batch_size")
-            },
+            "train": {k: c[k] for k in ("pretrain_epochs", "pretrain_max_steps", "pretrain_lr", "pretrain_batch_size")},
             "seed": ctx.seed,
         }
         ckpt = self._cache_root() / _digest(recipe)
@@ -275,9 +272,7 @@ class SymbolicExperiment(Experiment):
                     self._states[s.key] = h[i, mask[i]].to(torch.float16)
 
     # -- fine-tuning ----------
-    def fit_predict(
-        self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int
-    ) -> np.ndarray:
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         if self._state is None:
             raise RuntimeError(f"{self.id}: prepare() must run before fit_predict()")
         c = self.config
@@ -376,9 +371,7 @@ def _collate_labelled(collate_items: Any) -> Any:
 class S1Experiment(SymbolicExperiment):
     id = "s1"
     kind = "s1"
-    description = (
-        "S1: Transformer over REMI tokens, BERT masked-token + cross-performer pretraining, fine-tuned"
-    )
+    description = "S1: Transformer over REMI tokens, BERT masked-token + cross-performer pretraining, fine-tuned"
 
 
 class S2Experiment(SymbolicExperiment):

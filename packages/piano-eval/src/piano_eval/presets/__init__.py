@@ -31,9 +31,7 @@ class Preset:
 
     def config(self, size: str) -> dict[str, Any]:
         if size not in self.sizes:
-            raise UsageError(
-                f"{self.source}: preset {self.id!r} has no size {size!r} (has: {', '.join(self.sizes)})"
-            )
+            raise UsageError(f"{self.source}: preset {self.id!r} has no size {size!r} (has: {', '.join(self.sizes)})")
         return dict(self.sizes[size] or {})
 
 
@@ -70,9 +68,7 @@ def load_preset(source: str | PathLike[str]) -> Preset:
     for size, cfg in sizes.items():
         if cfg is not None and not isinstance(cfg, dict):
             raise UsageError(f"{path}: size {size!r} must be a mapping of preset keys")
-    return Preset(
-        str(doc["id"]), str(doc.get("group", "")), str(doc.get("description", "")), sizes, str(path)
-    )
+    return Preset(str(doc["id"]), str(doc.get("group", "")), str(doc.get("description", "")), sizes, str(path))
 
 
 def resolve_config(

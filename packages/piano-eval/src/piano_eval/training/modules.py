@@ -15,9 +15,7 @@ from piano_eval.training.config import TrainConfig
 LossFn = Callable[[torch.Tensor, Mapping[str, Any]], torch.Tensor | dict[str, torch.Tensor]]
 
 
-def cosine_with_warmup(
-    total_steps: int, warmup_frac: float, min_ratio: float = 0.0
-) -> Callable[[int], float]:
+def cosine_with_warmup(total_steps: int, warmup_frac: float, min_ratio: float = 0.0) -> Callable[[int], float]:
     """LR multiplier: linear warmup over ``warmup_frac`` of the steps, then cosine decay to ``min_ratio``."""
     warmup = max(1, round(total_steps * warmup_frac))
 
@@ -52,9 +50,7 @@ class RecipeModule(L.LightningModule):
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
-    def _log_terms(
-        self, prefix: str, out: torch.Tensor | Mapping[str, torch.Tensor], batch_size: int
-    ) -> torch.Tensor:
+    def _log_terms(self, prefix: str, out: torch.Tensor | Mapping[str, torch.Tensor], batch_size: int) -> torch.Tensor:
         terms = {"loss": out} if isinstance(out, torch.Tensor) else dict(out)
         if "loss" not in terms:
             raise KeyError("a loss dict must hold the total under 'loss'")

@@ -35,9 +35,7 @@ class S1Config:
 
 def s1_tiny(vocab_size: int = 455) -> S1Config:
     """Test preset: 2 layers of width 32."""
-    return S1Config(
-        vocab_size, d_model=32, n_layers=2, n_heads=2, d_ff=64, dropout=0.0, max_len=64, max_tokens=256
-    )
+    return S1Config(vocab_size, d_model=32, n_layers=2, n_heads=2, d_ff=64, dropout=0.0, max_len=64, max_tokens=256)
 
 
 def s1_quick(vocab_size: int = 455) -> S1Config:

@@ -57,9 +57,7 @@ class S1Transformer(nn.Module):
     ``-1`` = unknown piece) for the cross-performer contrastive term.
     """
 
-    def __init__(
-        self, cfg: S1Config, *, mask_id: int = 3, special_ids: tuple[int, ...] = (0, 1, 2, 3)
-    ) -> None:
+    def __init__(self, cfg: S1Config, *, mask_id: int = 3, special_ids: tuple[int, ...] = (0, 1, 2, 3)) -> None:
         super().__init__()
         self.cfg = cfg
         self.output_dim = cfg.output_dim
@@ -79,9 +77,7 @@ class S1Transformer(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(cfg.d_model)
         self.out = nn.Linear(cfg.d_model, cfg.output_dim)
-        self.mlm_head = nn.Sequential(
-            nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.LayerNorm(cfg.d_model)
-        )
+        self.mlm_head = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.LayerNorm(cfg.d_model))
         self.mlm_bias = nn.Parameter(torch.zeros(cfg.vocab_size))
         self.contrast = ContrastiveProjection(cfg.output_dim)
         nn.init.normal_(self.embed.weight, std=0.02)

@@ -25,9 +25,7 @@ class _Block(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.conv = GATv2Conv(dim, dim // heads, heads=heads, edge_dim=_EDGE_DIM, dropout=dropout)
         self.norm2 = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(
-            nn.Linear(dim, 2 * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * dim, dim)
-        )
+        self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * dim, dim))
 
     def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         h = h + self.conv(self.norm1(h), edge_index, edge_attr)
