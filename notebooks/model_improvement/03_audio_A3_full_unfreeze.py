@@ -31,27 +31,18 @@ MUQ_WEIGHTS = os.environ.get("MUQ_WEIGHTS")  # full: a local folder holding real
 OUT = os.environ.get("PIANO_NB_OUT", "../outputs/03_audio_A3_full_unfreeze")
 
 # %%
-import tempfile
 from pathlib import Path
 
 from IPython.display import Image, Markdown, display
-from piano_data.paths import find_data_root
-from piano_eval import plots
 from piano_eval.compare import comparison_table
-from piano_eval.datasets import load_labelled
-from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
-from piano_eval.outputs import per_dimension_rows, plot_training_curves, write_csv, write_markdown
+from piano_eval.outputs import experiment_report, notebook_context
 from piano_eval.runner import run_cv
 
 out = Path(OUT)
 out.mkdir(parents=True, exist_ok=True)
-data_root = {"auto": find_data_root(), "synthetic": None}.get(DATA_ROOT, DATA_ROOT)
-data_root = Path(data_root) if data_root else None  # None: the embedded synthetic corpus
-dataset = load_labelled(data_root)
-workdir = Path(tempfile.mkdtemp(prefix="a3-nb-"))
-options = {"muq_weights": MUQ_WEIGHTS, "accelerator": "cpu" if SIZE == "quick" else "auto", "devices": 1}
-ctx = RunContext(workdir=workdir, seed=0, size=SIZE, data_root=data_root, options=options)
+dataset, ctx = notebook_context(DATA_ROOT, SIZE, "a3", MUQ_WEIGHTS)
+workdir = ctx.workdir
 print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or "all")
 
 # %% [markdown]
@@ -70,14 +61,6 @@ print("MuQ:", "weights " + MUQ_WEIGHTS if MUQ_WEIGHTS else "random (tiny in quic
 # predictions against the ratings, and the training curves of every fold.
 
 # %%
-write_markdown(comparison_table([doc]), out / "summary.md")
-write_csv(per_dimension_rows([doc]), out / "per_dimension.csv")
-labels = {s.key: s.labels for s in dataset.segments}
-figures = [
-    plots.per_dimension_r2([doc], out / "per_dimension_r2.png"),
-    plots.predicted_vs_rated(doc, labels, out / "predicted_vs_rated.png"),
-    plot_training_curves(workdir, out / "training_curves.png", "A3 gradual unfreeze: training curves"),
-]
+figures = experiment_report(doc, dataset, workdir, out, "A3 gradual unfreeze")
 for figure in figures:
-    if figure is not None:
-        display(Image(filename=str(figure)))
+    display(Image(filename=str(figure)))

@@ -69,3 +69,16 @@ def test_matching_results(tmp_path: Path) -> None:
     assert matching_results(tmp_path / "s1", "v1", "full", "piece4", [0]) is None  # other size
     assert matching_results(tmp_path / "s1", "v1", "quick", "piece4", [0, 1]) is None  # other folds
     assert matching_results(tmp_path / "missing", "v1", "quick", "piece4", None) is None
+
+
+def test_notebook_context_and_report(tmp_path: Path) -> None:
+    from piano_eval.experiments.registry import build_experiment
+    from piano_eval.outputs import experiment_report, notebook_context
+    from piano_eval.runner import run_cv
+
+    dataset, ctx = notebook_context("synthetic", "quick", "t")
+    assert dataset.name == "synthetic" and ctx.size == "quick" and ctx.option("accelerator") == "cpu"
+    doc = run_cv(build_experiment("baseline-features", {"model": "ridge"}), dataset, "piece4", ctx, folds=[0])
+    figures = experiment_report(doc, dataset, ctx.workdir, tmp_path, "ridge")
+    assert (tmp_path / "summary.md").is_file() and (tmp_path / "per_dimension.csv").is_file()
+    assert {f.name for f in figures} >= {"per_dimension_r2.png", "predicted_vs_rated.png"}

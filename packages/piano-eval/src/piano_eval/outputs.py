@@ -155,3 +155,42 @@ def plot_training_curves(workdir: Path, path: Path, title: str = "training curve
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def notebook_context(data_root: str | None, size: str, prefix: str, muq_weights: str | None = None) -> tuple[Any, Any]:
+    """The dataset and :class:`RunContext` a notebook runs with, as ``piano-eval run`` would build them.
+
+    ``data_root``: ``"auto"`` (:func:`piano_data.paths.find_data_root`), ``"synthetic"`` (the embedded corpus)
+    or a folder. Quick size stays on the CPU; full size lets Lightning pick the accelerator.
+    """
+    import tempfile
+
+    from piano_data.paths import find_data_root
+
+    from piano_eval.datasets import load_labelled
+    from piano_eval.experiments.base import RunContext
+
+    root = {"auto": find_data_root(), "synthetic": None}.get(str(data_root), data_root)
+    root_path = Path(root) if root else None
+    dataset = load_labelled(root_path)
+    options = {"muq_weights": muq_weights, "accelerator": "cpu" if size == "quick" else "auto", "devices": 1}
+    workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-nb-"))
+    ctx = RunContext(workdir=workdir, seed=0, size=size, data_root=root_path, options=options)  # type: ignore[arg-type]
+    return dataset, ctx
+
+
+def experiment_report(doc: dict[str, Any], dataset: Any, workdir: Path, out: Path, title: str) -> list[Path]:
+    """``summary.md``, ``per_dimension.csv`` and the figures of one results document (per-dimension R^2,
+    out-of-fold predictions against the ratings, training curves of every fold); returns the figures."""
+    from piano_eval import plots
+    from piano_eval.compare import comparison_table
+
+    write_markdown(comparison_table([doc]), out / "summary.md")
+    write_csv(per_dimension_rows([doc]), out / "per_dimension.csv")
+    labels = {s.key: s.labels for s in dataset.segments}
+    figures = [
+        plots.per_dimension_r2([doc], out / "per_dimension_r2.png"),
+        plots.predicted_vs_rated(doc, labels, out / "predicted_vs_rated.png"),
+        plot_training_curves(workdir, out / "training_curves.png", f"{title}: training curves"),
+    ]
+    return [f for f in figures if f is not None]
