@@ -44,27 +44,20 @@ SOUNDFONTS = ["fluidr3", "timgm6mb"]  # cross-soundfont: one fold per soundfont 
 SOUNDFONT_FOLDS = [0] if SIZE == "quick" else None
 
 # %%
-import tempfile
 from pathlib import Path
 
 from IPython.display import Image, Markdown, display
-from piano_data.paths import find_data_root
 from piano_eval import plots
 from piano_eval.compare import comparison_table
 from piano_eval.datasets import load_labelled
-from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
-from piano_eval.outputs import per_dimension_rows, write_csv, write_markdown
+from piano_eval.outputs import notebook_context, per_dimension_rows, write_csv, write_markdown
 from piano_eval.runner import run_cv
 
 out = Path(OUT)
 out.mkdir(parents=True, exist_ok=True)
-data_root = {"auto": find_data_root(), "synthetic": None}.get(DATA_ROOT, DATA_ROOT)
-data_root = Path(data_root) if data_root else None  # None: the embedded synthetic corpus
-dataset = load_labelled(data_root)
-workdir = Path(tempfile.mkdtemp(prefix="robustness-nb-"))
-options = {"muq_weights": MUQ_WEIGHTS, "accelerator": "cpu" if SIZE == "quick" else "auto", "devices": 1}
-ctx = RunContext(workdir=workdir, seed=0, size=SIZE, data_root=data_root, options=options)
+dataset, ctx = notebook_context(DATA_ROOT, SIZE, "robustness", MUQ_WEIGHTS)
+workdir, data_root = ctx.workdir, ctx.data_root
 print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or "all")
 
 # %%
