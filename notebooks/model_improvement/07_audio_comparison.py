@@ -38,9 +38,7 @@ from pathlib import Path
 from IPython.display import Image, Markdown, display
 from piano_eval import plots
 from piano_eval.compare import comparison_table
-from piano_eval.experiments.registry import build_experiment
-from piano_eval.outputs import notebook_context, per_dimension_rows, write_csv, write_markdown
-from piano_eval.runner import run_cv
+from piano_eval.outputs import notebook_context, per_dimension_rows, reuse_or_run, write_csv, write_markdown
 
 out = Path(OUT)
 out.mkdir(parents=True, exist_ok=True)
@@ -49,22 +47,11 @@ workdir, data_root = ctx.workdir, ctx.data_root
 print(dataset.description, "| size", SIZE, "| split", SPLIT, "| folds", FOLDS or "all")
 
 # %%
-from piano_eval.outputs import comparison_rows, matching_results
+from piano_eval.outputs import comparison_rows
 from piano_eval.selection import group_tables, rows_from_results
 
 MUQ = {} if MUQ_WEIGHTS else {"muq": "tiny"}  # the tables then say 'tiny MuQ'
 REUSE = True  # take an earlier notebook's results when it ran the same dataset, size, split and folds
-
-
-def result_of(experiment_id: str, notebook: str | None, overrides: dict) -> dict:
-    """An earlier notebook's results for ``experiment_id`` if they match this run, else a fresh run."""
-    if REUSE and notebook:
-        doc = matching_results(out.parent / notebook / experiment_id, dataset.version, SIZE, SPLIT, FOLDS)
-        if doc is not None:
-            print(f"{experiment_id}: reusing {doc['results_path']}")
-            return doc
-    experiment = build_experiment(experiment_id, overrides, size=SIZE)
-    return run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id)
 
 
 # %%
@@ -75,7 +62,10 @@ runs = [
     ("baseline-paper", None, MUQ),
     ("baseline-ranker", None, {}),  # contrastive ranker on the MuQ audio track (same MuQ as above)
 ]
-docs = [result_of(experiment_id, notebook, overrides) for experiment_id, notebook, overrides in runs]
+docs = [
+    reuse_or_run(eid, out.parent / nb if REUSE and nb else None, dataset, ctx, SPLIT, FOLDS, out, overrides)
+    for eid, nb, overrides in runs
+]
 tables = group_tables(rows_from_results(docs))
 display(Markdown(tables))
 display(Markdown(comparison_table(docs)))

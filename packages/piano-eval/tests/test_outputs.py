@@ -82,3 +82,13 @@ def test_notebook_context_and_report(tmp_path: Path) -> None:
     figures = experiment_report(doc, dataset, ctx.workdir, tmp_path, "ridge")
     assert (tmp_path / "summary.md").is_file() and (tmp_path / "per_dimension.csv").is_file()
     assert {f.name for f in figures} >= {"per_dimension_r2.png", "predicted_vs_rated.png"}
+
+
+def test_reuse_or_run_reuses_matching_results(tmp_path: Path) -> None:
+    from piano_eval.outputs import notebook_context, reuse_or_run
+
+    dataset, ctx = notebook_context("synthetic", "quick", "t")
+    first = reuse_or_run("baseline-features", None, dataset, ctx, "piece4", [0], tmp_path / "a", {"model": "ridge"})
+    again = reuse_or_run("baseline-features", tmp_path / "a", dataset, ctx, "piece4", [0], tmp_path / "b")
+    assert again["results_path"] == first["results_path"]
+    assert not (tmp_path / "b").exists()

@@ -194,3 +194,27 @@ def experiment_report(doc: dict[str, Any], dataset: Any, workdir: Path, out: Pat
         plot_training_curves(workdir, out / "training_curves.png", f"{title}: training curves"),
     ]
     return [f for f in figures if f is not None]
+
+
+def reuse_or_run(
+    experiment_id: str,
+    earlier: Path | None,
+    dataset: Any,
+    ctx: Any,
+    split: str,
+    folds: Sequence[int] | None,
+    out: Path,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The results in ``earlier/<experiment_id>`` when they match this run (dataset version, size, split,
+    folds), else a fresh :func:`piano_eval.runner.run_cv` written to ``out/<experiment_id>``."""
+    from piano_eval.experiments.registry import build_experiment
+    from piano_eval.runner import run_cv
+
+    if earlier is not None:
+        doc = matching_results(earlier / experiment_id, dataset.version, ctx.size, split, folds)
+        if doc is not None:
+            print(f"{experiment_id}: reusing {doc['results_path']}")
+            return doc
+    experiment = build_experiment(experiment_id, overrides, size=ctx.size)
+    return run_cv(experiment, dataset, split, ctx, folds=folds, out_dir=out / experiment_id)
