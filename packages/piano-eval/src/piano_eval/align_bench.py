@@ -169,10 +169,52 @@ def _log_piece(fh: TextIO | None, item: AsapPerformance, res: dict[str, PieceRes
     for name, r in res.items():
         row = {"index": item.index, "performance": str(item.performance_midi), "method": name,
                "cpu_s": r.cpu_s,
-               "failed": r.failed, "flags": list(r.flags), "errors_ms": np.round(r.errors * 1000, 2).tolist(),
+               "failed": r.failed, "flags": list(r.flags), "errors_ms": np.round(r.errors * 1000, 3).tolist(),
                "downbeat": r.downbeat.astype(int).tolist()}  # fmt: skip
         fh.write(json.dumps(row) + "\n")
     fh.flush()
+
+
+def read_pieces_log(path: Path) -> tuple[dict[tuple[int, str], PieceResult], dict[int, str]]:
+    """The per-piece results of an earlier (possibly stopped) run: ``{(metadata row, method): result}`` and the
+    rows it skipped, with why. A torn last line (a run killed while writing) is ignored."""
+    done: dict[tuple[int, str], PieceResult] = {}
+    skipped: dict[int, str] = {}
+    if not path.is_file():
+        return done, skipped
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            log.warning("%s: line %d is not JSON (a torn write?), ignored", path, n)
+            continue
+        if "skipped" in row:
+            skipped[int(row["index"])] = row["skipped"]
+            continue
+        done[(int(row["index"]), row["method"])] = PieceResult(
+            np.asarray(row["errors_ms"], dtype=np.float64) / 1000,
+            np.asarray(row["downbeat"], dtype=bool),
+            float(row["cpu_s"]),
+            bool(row["failed"]),
+            tuple(row["flags"]),
+        )
+    return done, skipped
+
+
+def _piece_job(job: tuple[AsapPerformance, list[str]]) -> tuple[AsapPerformance, dict[str, PieceResult] | str]:
+    item, methods = job
+    try:
+        return item, evaluate_piece(item, methods)
+    except PianoDataError as exc:
+        return item, str(exc)
+
+
+def _worker_init(methods: Sequence[str]) -> None:
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = "1"
+    warm_up(methods)
 
 
 def run_midi_benchmark(
@@ -180,33 +222,74 @@ def run_midi_benchmark(
     reference_every: int = 1,
     methods: Sequence[str] = tuple(METHODS),
     pieces_log: Path | None = None,
+    jobs: int = 1,
+    resume: bool = False,
 ) -> dict:
     """All ``methods`` but parangonar on every item; parangonar (and a same-pieces table) on every
     ``reference_every``-th item (those run first). ``pieces_log`` receives one JSON line per piece and method
-    as it goes."""
+    as it goes; with ``resume`` the results already in it are reused and only the missing (piece, method)
+    pairs run, appended to it. ``jobs`` > 1 spreads the pieces over that many processes (each
+    single-threaded; CPU seconds stay per method and piece)."""
     cheap = [m for m in methods if m != "parangonar"]
-    warm_up(methods)
+    done, skipped_before = read_pieces_log(pieces_log) if (resume and pieces_log is not None) else ({}, {})
+    if done or skipped_before:
+        log.info("resuming: %d results and %d skipped rows from %s", len(done), len(skipped_before), pieces_log)
     every: list[dict[str, PieceResult]] = []
     ref: list[dict[str, PieceResult]] = []
     skipped = []
-    fh = None if pieces_log is None else pieces_log.open("w")
     # spread order: the reference subset first, then the other residues, so that any prefix of the run (and of
     # the pieces log) is an evenly spread sample of the list
     order = sorted(range(len(items)), key=lambda k: (k % reference_every, k))
-    for k in tqdm(order, desc="ASAP MIDI", unit="piece"):
+    todo: list[tuple[AsapPerformance, list[str]]] = []
+    cached: dict[int, dict[str, PieceResult]] = {}
+    for k in order:
         item = items[k]
-        use = list(methods) if k % reference_every == 0 else cheap
-        try:
-            res = evaluate_piece(item, use)
-        except PianoDataError as exc:
-            skipped.append(str(exc))
+        if item.index in skipped_before:
+            skipped.append(skipped_before[item.index])
             continue
-        _log_piece(fh, item, res)
+        use = list(methods) if k % reference_every == 0 else cheap
+        cached[item.index] = {m: done[(item.index, m)] for m in use if (item.index, m) in done}
+        missing = [m for m in use if m not in cached[item.index]]
+        if missing:
+            todo.append((item, missing))
+
+    def collect(item: AsapPerformance, res: dict[str, PieceResult]) -> None:
+        res = {m: res[m] for m in methods if m in res}
         every.append(res)
         if "parangonar" in res:
             ref.append(res)
-    if fh is not None:
-        fh.close()
+
+    ready = {index: res for index, res in cached.items() if index not in {it.index for it, _ in todo}}
+    for k in order:
+        if items[k].index in ready:
+            collect(items[k], ready[items[k].index])
+    fh = None if pieces_log is None else pieces_log.open("a" if resume else "w")
+    try:
+        if jobs > 1 and len(todo) > 1:
+            import multiprocessing
+
+            pool = multiprocessing.get_context("fork").Pool(jobs, _worker_init, (list(methods),))
+            results = pool.imap_unordered(_piece_job, todo, chunksize=1)
+        else:
+            pool = None
+            if todo:
+                warm_up(methods)
+            results = map(_piece_job, todo)
+        for item, res in tqdm(results, total=len(todo), desc="ASAP MIDI", unit="piece"):
+            if isinstance(res, str):
+                skipped.append(res)
+                if fh is not None:
+                    fh.write(json.dumps({"index": item.index, "skipped": res}) + "\n")
+                    fh.flush()
+                continue
+            _log_piece(fh, item, res)
+            collect(item, {**cached[item.index], **res})
+        if pool is not None:
+            pool.close()
+            pool.join()
+    finally:
+        if fh is not None:
+            fh.close()
     return {
         "all": {"pieces": len(every), "methods": summarize(every, cheap)},
         "reference_subset": {

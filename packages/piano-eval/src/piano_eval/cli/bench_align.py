@@ -35,6 +35,12 @@ def register(sub: Any) -> None:
     p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
     p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
     p.add_argument("--pieces-log", type=Path, default=None, help="write per-piece results (JSON lines) here")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the results already in --pieces-log and run only the missing (piece, method) pairs",
+    )
+    p.add_argument("--jobs", type=int, default=1, help="processes for the MIDI benchmark (each single-threaded)")
     p.set_defaults(func=_bench)
 
 
@@ -42,6 +48,8 @@ def _bench(args: argparse.Namespace) -> int:
     from piano_eval.align_bench import METHODS, asap_performances, run_audio_benchmark, run_midi_benchmark
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.resume and args.pieces_log is None:
+        raise PianoDataError(None, "--resume needs --pieces-log (the log of the run to resume)")
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise PianoDataError(None, f"unknown methods {unknown}; choose from {sorted(METHODS)}")
@@ -58,7 +66,9 @@ def _bench(args: argparse.Namespace) -> int:
             "reference_every": args.reference_every,
         },
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "threads": 1},
-        "midi": run_midi_benchmark(selected, args.reference_every, methods, args.pieces_log),
+        "midi": run_midi_benchmark(
+            selected, args.reference_every, methods, args.pieces_log, jobs=max(1, args.jobs), resume=args.resume
+        ),
     }
     if args.audio_subset > 0:
         report["audio"] = run_audio_benchmark(items, args.audio_subset, args.cache, args.excerpt, methods=methods)
