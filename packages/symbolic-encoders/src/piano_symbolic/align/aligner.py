@@ -22,6 +22,7 @@ from piano_data.midi import NoteArray
 from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows
 from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets
 from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch
+from piano_symbolic.align.repeats import jump_predictions, place_jumps
 from piano_symbolic.align.types import Alignment, NoteMatches, TimeMap
 
 __all__ = ["AlignConfig", "align_notes", "check_notes", "default_config", "flag_alignment"]
@@ -37,12 +38,15 @@ class AlignConfig:
     max_cells: int = 4_000_000  # largest full DTW matrix; longer pieces go multiscale
     radius: int = 12  # multiscale DTW band half-width (events)
     step_penalty: float = 0.2  # extra cost of a non-diagonal DTW step (keeps repeated chords one-to-one)
+    gap_cost: float = 0.5  # cap on a non-diagonal step's cost: lets the path jump over skipped sections
     min_similarity: float = 0.0  # DTW event pairs below this cosine similarity do not anchor the coarse map
     passes: tuple[float, ...] = (2.0, 0.6, 0.25)  # note-matching thresholds, one pass each
     skip: float = 0.5  # cost of leaving a note unmatched (a match costs |error| / threshold)
     anchor: Literal["min", "median", "mean"] = "median"  # performance time of a matched score event
     cluster_gap: float = 0.15  # matched onsets of one score event further apart than this are split
     leave_one_out: bool = False  # predict each event from its neighbours' anchors in later passes
+    repeat_jumps: bool = True  # move jumps over skipped repeats to the middle of their possible positions
+    min_jump: float = 3.0  # score seconds played in (almost) no time that count as a jump
     min_confidence: float = 0.5  # below this share of matched score notes: "low_confidence"
     max_length_ratio: float = 1.6  # performed notes / score notes above this: "performance_longer_than_score"
 
@@ -63,7 +67,9 @@ def check_notes(notes: NoteArray, what: str) -> None:
 def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig) -> TimeMap:
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
-    path, _ = multiscale_dtw(fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty)
+    path, _ = multiscale_dtw(
+        fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost
+    )
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
     order = np.lexsort((-sim, path[:, 0]))
@@ -99,6 +105,30 @@ def flag_alignment(n_score: int, n_perf: int, confidence: float, cfg: AlignConfi
     return tuple(flags)
 
 
+def _matching_pass(
+    score: NoteArray,
+    performance: NoteArray,
+    sev: OnsetEvents,
+    event_pred: np.ndarray,
+    threshold: float,
+    cfg: AlignConfig,
+    played: np.ndarray | None = None,
+) -> tuple[np.ndarray, TimeMap] | None:
+    """One pass of pitch-wise matching near ``event_pred``: the kept note pairs and the map of their anchors
+    (None when fewer than two anchors). Score notes outside ``played`` (a mask over notes) are not matched."""
+    idx = np.arange(len(score)) if played is None else np.flatnonzero(played)
+    found = match_by_pitch(
+        event_pred[sev.event[idx]], score.pitch[idx], performance.onset, performance.pitch, threshold, cfg.skip
+    )
+    found[:, 0] = idx[found[:, 0]]
+    s_anchor, p_anchor, inlier = anchors_from_matches(
+        found, sev, performance.onset, cfg.anchor, event_pred, cfg.cluster_gap
+    )
+    if len(s_anchor) < 2:
+        return None
+    return found[inlier], TimeMap.from_pairs(s_anchor, p_anchor)
+
+
 def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
     """Align a performance to its score; returns the time map, note matches, confidence and flags."""
     cfg = cfg or default_config()
@@ -110,18 +140,23 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
     event_pred = tmap(sev.time)
     pairs = np.zeros((0, 2), dtype=np.int64)
     for threshold in cfg.passes:
-        found = match_by_pitch(
-            event_pred[sev.event], score.pitch, performance.onset, performance.pitch, threshold, cfg.skip
-        )
-        s_anchor, p_anchor, inlier = anchors_from_matches(
-            found, sev, performance.onset, cfg.anchor, event_pred, cfg.cluster_gap
-        )
-        if len(s_anchor) < 2:
+        found = _matching_pass(score, performance, sev, event_pred, threshold, cfg)
+        if found is None:
             break
-        pairs = found[inlier]
-        tmap = TimeMap.from_pairs(s_anchor, p_anchor)
+        pairs, tmap = found
         event_pred = leave_one_out(tmap, sev.time) if cfg.leave_one_out else tmap(sev.time)
+    flags: tuple[str, ...] = ()
+    if cfg.repeat_jumps and len(pairs):
+        placed = place_jumps(tmap, score, sev, cfg.min_jump)
+        if placed.skipped:
+            flags = ("skipped_section",)
+            # match once more, predicting the music on each side of a jump from the tempo on that side (the
+            # interpolated map smears the jump over the events next to it, which then find no match)
+            pred, use = jump_predictions(placed.time_map, sev.time, placed.skipped)
+            found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, use[sev.event])
+            if found is not None:
+                pairs, tmap = found
     matches = NoteMatches.from_pairs(pairs, len(score), len(performance))
     confidence = matches.n_matched / len(score)
-    flags = flag_alignment(len(score), len(performance), confidence, cfg)
+    flags = flag_alignment(len(score), len(performance), confidence, cfg) + flags
     return Alignment(tmap, matches, float(confidence), "ours", flags)

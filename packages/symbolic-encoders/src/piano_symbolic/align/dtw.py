@@ -29,7 +29,7 @@ def full_window(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _accumulate(x, y, lo, hi, offs, pen):  # pragma: no cover - compiled
+def _accumulate(x, y, lo, hi, offs, pen, gap):  # pragma: no cover - compiled
     n = x.shape[0]
     d = x.shape[1]
     acc = np.empty(offs[n], dtype=np.float32)
@@ -44,19 +44,20 @@ def _accumulate(x, y, lo, hi, offs, pen):  # pragma: no cover - compiled
                 acc[offs[i]] = c
                 continue
             best = inf
+            side = min(c + pen, gap)  # a non-diagonal step costs at most ``gap`` (a skipped or extra event)
             if i > 0:
                 if lo[i - 1] <= j - 1 < hi[i - 1]:
-                    best = min(best, acc[offs[i - 1] + j - 1 - lo[i - 1]])
+                    best = min(best, acc[offs[i - 1] + j - 1 - lo[i - 1]] + c)
                 if lo[i - 1] <= j < hi[i - 1]:
-                    best = min(best, acc[offs[i - 1] + j - lo[i - 1]] + pen)
+                    best = min(best, acc[offs[i - 1] + j - lo[i - 1]] + side)
             if j > lo[i]:
-                best = min(best, acc[offs[i] + j - 1 - lo[i]] + pen)
-            acc[offs[i] + j - lo[i]] = c + best
+                best = min(best, acc[offs[i] + j - 1 - lo[i]] + side)
+            acc[offs[i] + j - lo[i]] = best
     return acc
 
 
 @njit(cache=True, nogil=True)
-def _backtrack(acc, lo, hi, offs, n, m, pen):  # pragma: no cover - compiled
+def _backtrack(x, y, acc, lo, hi, offs, n, m, pen, gap):  # pragma: no cover - compiled
     path_i = np.empty(n + m, dtype=np.int64)
     path_j = np.empty(n + m, dtype=np.int64)
     i, j = n - 1, m - 1
@@ -68,19 +69,24 @@ def _backtrack(acc, lo, hi, offs, n, m, pen):  # pragma: no cover - compiled
         k += 1
         if i == 0 and j == 0:
             break
+        dot = np.float32(0.0)
+        for k2 in range(x.shape[1]):
+            dot += x[i, k2] * y[j, k2]
+        c = np.float32(1.0) - dot
+        side = min(c + pen, gap)
         best = inf
         bi, bj = i, j - 1
         if i > 0:
             if lo[i - 1] <= j - 1 < hi[i - 1]:
-                v = acc[offs[i - 1] + j - 1 - lo[i - 1]]
+                v = acc[offs[i - 1] + j - 1 - lo[i - 1]] + c
                 if v < best:
                     best, bi, bj = v, i - 1, j - 1
             if lo[i - 1] <= j < hi[i - 1]:
-                v = acc[offs[i - 1] + j - lo[i - 1]] + pen
+                v = acc[offs[i - 1] + j - lo[i - 1]] + side
                 if v < best:
                     best, bi, bj = v, i - 1, j
         if j > lo[i]:
-            v = acc[offs[i] + j - 1 - lo[i]] + pen
+            v = acc[offs[i] + j - 1 - lo[i]] + side
             if v < best:
                 best, bi, bj = v, i, j - 1
         i, j = bi, bj
@@ -93,11 +99,15 @@ def dtw(
     lo: np.ndarray | None = None,
     hi: np.ndarray | None = None,
     step_penalty: float = 0.0,
+    gap_cost: float = np.inf,
 ) -> tuple[np.ndarray, float]:
     """DTW of normalised features ``x [N, D]`` and ``y [M, D]`` inside a window.
 
     ``step_penalty`` is added to every horizontal or vertical step, so that among equally good paths (repeated
-    identical chords) the one-to-one diagonal wins.
+    identical chords) the one-to-one diagonal wins. ``gap_cost`` caps the cost of such a step (cell cost plus
+    penalty): with a finite cap, a long run of score events the performer skipped (or of performed events
+    the score lacks) costs ``gap_cost`` per event instead of its mismatch, so the path can jump over a cut
+    instead of smearing it over the music around it. ``inf`` is plain DTW.
 
     Returns the warping path ``[L, 2]`` (monotone, from (0, 0) to (N-1, M-1)) and its total cost.
     """
@@ -108,9 +118,10 @@ def dtw(
         lo, hi = full_window(n, m)
     offs = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offs[1:])
-    pen = np.float32(step_penalty)
-    acc = _accumulate(normalize_rows(x), normalize_rows(y), lo, hi, offs, pen)
-    pi, pj = _backtrack(acc, lo, hi, offs, n, m, pen)
+    pen, gap = np.float32(step_penalty), np.float32(gap_cost)
+    x, y = normalize_rows(x), normalize_rows(y)
+    acc = _accumulate(x, y, lo, hi, offs, pen, gap)
+    pi, pj = _backtrack(x, y, acc, lo, hi, offs, n, m, pen, gap)
     return np.stack([pi, pj], axis=1), float(acc[-1])
 
 
@@ -143,13 +154,21 @@ def _window_from_path(path: np.ndarray, n: int, m: int, radius: int) -> tuple[np
 
 
 def multiscale_dtw(
-    x: np.ndarray, y: np.ndarray, *, max_cells: int = 4_000_000, radius: int = 12, step_penalty: float = 0.0
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    max_cells: int = 4_000_000,
+    radius: int = 12,
+    step_penalty: float = 0.0,
+    gap_cost: float = np.inf,
 ) -> tuple[np.ndarray, float]:
     """DTW in bounded memory: full DTW when ``N * M <= max_cells``, else coarse-to-fine (see module doc)."""
     x, y = normalize_rows(x), normalize_rows(y)
     n, m = len(x), len(y)
     if n * m <= max_cells or min(n, m) <= 4 * radius + 4:
-        return dtw(x, y, step_penalty=step_penalty)
-    coarse, _ = multiscale_dtw(_pool2(x), _pool2(y), max_cells=max_cells, radius=radius, step_penalty=step_penalty)
+        return dtw(x, y, step_penalty=step_penalty, gap_cost=gap_cost)
+    coarse, _ = multiscale_dtw(
+        _pool2(x), _pool2(y), max_cells=max_cells, radius=radius, step_penalty=step_penalty, gap_cost=gap_cost
+    )
     lo, hi = _window_from_path(coarse, n, m, radius)
-    return dtw(x, y, lo, hi, step_penalty)
+    return dtw(x, y, lo, hi, step_penalty, gap_cost)
