@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray
 from piano_symbolic.align import AlignConfig, align_notes
-from piano_symbolic.align.features import group_onsets
+from piano_symbolic.align.features import group_onsets, ioi_features
+from piano_symbolic.align.notematch import pitch_rarity
 
 #: The stated tolerance: with 10 ms onset jitter, 95% of score events map within 50 ms of their true time.
 TOLERANCE_S = 0.05
@@ -95,3 +96,22 @@ def test_group_onsets() -> None:
     ev = group_onsets(np.array([0.0, 0.01, 0.5, 0.52, 0.6]), gap=0.03)
     np.testing.assert_array_equal(ev.event, [0, 0, 1, 1, 2])
     np.testing.assert_allclose(ev.time, [0.0, 0.5, 0.6])
+
+
+def test_ioi_features_see_a_missing_event_not_rubato() -> None:
+    steady = ioi_features(np.arange(10) * 0.25)
+    slower = ioi_features(np.arange(10) * 0.30, scale=1.2)  # 20% slower, told the tempo: the same
+    np.testing.assert_allclose(slower, steady, atol=1e-5)
+    dropped = ioi_features(np.delete(np.arange(10) * 0.25, 5))  # a gap doubles where an event is missing
+    a, b = steady[4, 12:], dropped[4, 12:]  # the gap to the next event
+    assert np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b) < 0.3
+    np.testing.assert_allclose(steady[4, :12], dropped[4, :12], atol=1e-6)  # the gap before is unchanged
+    assert steady.shape == (10, 24) and not steady[0, :12].any() and not steady[-1, 12:].any()
+
+
+def test_pitch_rarity_down_weights_repeated_figures() -> None:
+    onset = np.array([0.0, 0.1, 0.2, 0.3, 0.0, 2.0])
+    pitch = np.array([57, 57, 57, 57, 69, 57])
+    w = pitch_rarity(onset, pitch, window=0.5)
+    np.testing.assert_allclose(w, [0.25, 0.25, 0.25, 0.25, 1.0, 1.0])
+    np.testing.assert_allclose(pitch_rarity(onset, pitch, window=0.0), 1.0)

@@ -20,8 +20,8 @@ from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray
 
 from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows
-from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets
-from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch
+from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets, ioi_features
+from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity
 from piano_symbolic.align.repeats import jump_predictions, place_jumps
 from piano_symbolic.align.types import Alignment, NoteMatches, TimeMap
 
@@ -35,6 +35,7 @@ class AlignConfig:
     score_gap: float = 0.02  # score notes closer than this form one event
     perf_gap: float = 0.03  # performed onsets closer than this form one event
     chroma_weight: float = 0.5  # weight of the pitch-class part of event features
+    ioi_weight: float = 0.6  # weight of the inter-onset-interval part of event features (timing)
     max_cells: int = 4_000_000  # largest full DTW matrix; longer pieces go multiscale
     radius: int = 12  # multiscale DTW band half-width (events)
     step_penalty: float = 0.2  # extra cost of a non-diagonal DTW step (keeps repeated chords one-to-one)
@@ -44,6 +45,7 @@ class AlignConfig:
     skip: float = 0.5  # cost of leaving a note unmatched (a match costs |error| / threshold)
     anchor: Literal["min", "median", "mean"] = "median"  # performance time of a matched score event
     cluster_gap: float = 0.15  # matched onsets of one score event further apart than this are split
+    rarity_window: float = 0.5  # weigh matches by 1 / same-pitch score notes within this many score seconds
     leave_one_out: bool = False  # predict each event from its neighbours' anchors in later passes
     repeat_jumps: bool = True  # move jumps over skipped repeats to the middle of their possible positions
     min_jump: float = 3.0  # score seconds played in (almost) no time that count as a jump
@@ -67,6 +69,12 @@ def check_notes(notes: NoteArray, what: str) -> None:
 def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig) -> TimeMap:
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
+    if cfg.ioi_weight > 0:  # timing: where in a run of identical chords an extra or missing one sits
+        span_s = max(float(sev.time[-1] - sev.time[0]), 1e-3)
+        scale = max(float(pev.time[-1] - pev.time[0]), 1e-3) / span_s
+        w = np.float32(cfg.ioi_weight)
+        fs = np.hstack([fs, w * normalize_rows(ioi_features(sev.time))])
+        fp = np.hstack([fp, w * normalize_rows(ioi_features(pev.time, scale))])
     path, _ = multiscale_dtw(
         fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost
     )
@@ -121,8 +129,9 @@ def _matching_pass(
         event_pred[sev.event[idx]], score.pitch[idx], performance.onset, performance.pitch, threshold, cfg.skip
     )
     found[:, 0] = idx[found[:, 0]]
+    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
     s_anchor, p_anchor, inlier = anchors_from_matches(
-        found, sev, performance.onset, cfg.anchor, event_pred, cfg.cluster_gap
+        found, sev, performance.onset, cfg.anchor, event_pred, cfg.cluster_gap, weights
     )
     if len(s_anchor) < 2:
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from piano_data.midi import NoteArray
 
-__all__ = ["OnsetEvents", "event_features", "frame_features", "group_onsets"]
+__all__ = ["OnsetEvents", "event_features", "frame_features", "group_onsets", "ioi_features"]
 
 _LOW, _HIGH = 21, 109  # piano range A0..C8
 
@@ -44,6 +44,29 @@ def _pitch_chroma(pitch: np.ndarray, rows: np.ndarray, n_rows: int, weight: np.n
 def event_features(notes: NoteArray, events: OnsetEvents, chroma_weight: float = 0.5) -> np.ndarray:
     """Per event: which pitches start there (88 dims) and their pitch classes (12 dims), ``[E, 100]``."""
     return _pitch_chroma(notes.pitch, events.event, len(events), np.ones(len(notes), np.float32), chroma_weight)
+
+
+def ioi_features(times: np.ndarray, scale: float = 1.0, n_bins: int = 12) -> np.ndarray:
+    """Soft log-IOI histogram of each event's gaps to its previous and next event (``[E, 2 * n_bins]``).
+
+    ``scale`` converts the gaps to a common tempo (performance seconds per score second for a performance), so
+    that a score and its performance can be compared. Bins are log-spaced from 30 ms to 4 s (one octave
+    apart); a gap spreads over neighbouring bins (Gaussian, 0.5 bin wide), so that rubato changes it
+    gradually, while a missing or extra event (a gap halved or doubled) changes it clearly."""
+    t = np.asarray(times, dtype=np.float64) / max(scale, 1e-6)
+    gaps = np.diff(t)
+    centers = np.linspace(np.log2(0.03), np.log2(4.0), n_bins)
+
+    def enc(g: np.ndarray) -> np.ndarray:
+        x = np.log2(np.clip(g, 0.03, 4.0))[:, None]
+        return np.exp(-0.5 * ((x - centers[None, :]) / 0.5) ** 2).astype(np.float32)
+
+    out = np.zeros((len(t), 2 * n_bins), dtype=np.float32)
+    if len(t) > 1:
+        e = enc(gaps)
+        out[1:, :n_bins] = e
+        out[:-1, n_bins:] = e
+    return out
 
 
 def frame_features(notes: NoteArray, hop: float, n_frames: int | None = None, chroma_weight: float = 1.0) -> np.ndarray:

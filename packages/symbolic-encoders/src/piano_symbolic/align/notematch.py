@@ -19,7 +19,7 @@ from numba import njit
 
 from piano_symbolic.align.features import OnsetEvents
 
-__all__ = ["anchors_from_matches", "match_by_pitch", "monotone_subset"]
+__all__ = ["anchors_from_matches", "match_by_pitch", "monotone_subset", "pitch_rarity"]
 
 
 @njit(cache=True, nogil=True)
@@ -156,12 +156,14 @@ def anchors_from_matches(
     mode: Literal["min", "median", "mean"] = "median",
     predicted: np.ndarray | None = None,
     cluster_gap: float = 0.05,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One (score time, performance time) anchor per score event holding matches, made monotone.
 
     The matched onsets of an event are split into clusters (gaps over ``cluster_gap``); the biggest cluster
     wins, ties going to the one nearest the event's ``predicted`` time, so that one stray match (an ornament,
-    a neighbouring repeated note) cannot move the anchor. Returns anchor score times, anchor performance times
+    a neighbouring repeated note) cannot move the anchor. With ``weights`` (one per score note) a cluster's
+    size is the sum of its notes' weights. Returns anchor score times, anchor performance times
     and a boolean mask over ``pairs``: True for matches inside the chosen cluster of a kept anchor.
     """
     if len(pairs) == 0:
@@ -174,11 +176,15 @@ def anchors_from_matches(
     cluster = np.cumsum(new_cluster) - 1
     c_start = np.flatnonzero(new_cluster)
     c_size = np.diff(np.append(c_start, len(times)))
+    if weights is not None:  # a cluster's weight: the sum of its notes' weights
+        c_weight = np.add.reduceat(np.asarray(weights, np.float64)[pairs[order, 0]], c_start)
+    else:
+        c_weight = c_size.astype(np.float64)
     c_event = ev[c_start]
     c_median = np.array([np.median(times[s : s + n]) for s, n in zip(c_start, c_size, strict=True)])
     pred = score_events.time[c_event] if predicted is None else predicted[c_event]
     # best cluster per event: biggest, then nearest the prediction
-    pick = np.lexsort((np.abs(c_median - pred), -c_size, c_event))
+    pick = np.lexsort((np.abs(c_median - pred), -c_weight, c_event))
     first = np.concatenate([[True], np.diff(c_event[pick]) != 0])
     chosen = pick[first]  # cluster ids, ordered by event
     if mode == "min":
@@ -187,9 +193,25 @@ def anchors_from_matches(
         value = np.add.reduceat(times, c_start)[chosen] / c_size[chosen]
     else:
         value = c_median[chosen]
-    keep = monotone_subset(value, c_size[chosen].astype(np.float64))
+    keep = monotone_subset(value, c_weight[chosen])
     kept_clusters = np.zeros(len(c_start), dtype=bool)
     kept_clusters[chosen[keep]] = True
     inlier = np.zeros(len(pairs), dtype=bool)
     inlier[order] = kept_clusters[cluster]
     return score_events.time[c_event[chosen[keep]]], value[keep], inlier
+
+
+def pitch_rarity(onset: np.ndarray, pitch: np.ndarray, window: float) -> np.ndarray:
+    """Per note, 1 / the number of notes of its pitch starting within ``window`` s of it (itself included):
+    a melody note counts fully, a note of a repeated accompaniment figure (where one dropped or added note
+    makes every match shift by one) counts little."""
+    out = np.ones(len(onset), dtype=np.float64)
+    if window <= 0:
+        return out
+    for q in np.unique(pitch):
+        idx = np.flatnonzero(pitch == q)
+        o = np.sort(onset[idx])
+        order = np.argsort(onset[idx], kind="stable")
+        n = np.searchsorted(o, o + window, side="right") - np.searchsorted(o, o - window, side="left")
+        out[idx[order]] = 1.0 / n
+    return out
