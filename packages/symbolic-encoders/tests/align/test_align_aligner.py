@@ -104,7 +104,7 @@ def test_ioi_features_see_a_missing_event_not_rubato() -> None:
     np.testing.assert_allclose(slower, steady, atol=1e-5)
     dropped = ioi_features(np.delete(np.arange(10) * 0.25, 5))  # a gap doubles where an event is missing
     a, b = steady[4, 12:], dropped[4, 12:]  # the gap to the next event
-    assert np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b) < 0.3
+    assert np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b) < 0.5  # 1.0 for the same gap
     np.testing.assert_allclose(steady[4, :12], dropped[4, :12], atol=1e-6)  # the gap before is unchanged
     assert steady.shape == (10, 24) and not steady[0, :12].any() and not steady[-1, 12:].any()
 

@@ -50,9 +50,9 @@ def ioi_features(times: np.ndarray, scale: float = 1.0, n_bins: int = 12) -> np.
     """Soft log-IOI histogram of each event's gaps to its previous and next event (``[E, 2 * n_bins]``).
 
     ``scale`` converts the gaps to a common tempo (performance seconds per score second for a performance), so
-    that a score and its performance can be compared. Bins are log-spaced from 30 ms to 4 s (one octave
-    apart); a gap spreads over neighbouring bins (Gaussian, 0.5 bin wide), so that rubato changes it
-    gradually, while a missing or extra event (a gap halved or doubled) changes it clearly."""
+    that a score and its performance can be compared. The bins are log-spaced from 30 ms to 4 s (0.64 octave
+    apart); a gap spreads over neighbouring bins (a Gaussian 0.5 octave wide), so that rubato changes it
+    gradually, while a missing or extra event (a gap doubled or halved) changes it clearly."""
     t = np.asarray(times, dtype=np.float64) / max(scale, 1e-6)
     gaps = np.diff(t)
     centers = np.linspace(np.log2(0.03), np.log2(4.0), n_bins)
