@@ -45,7 +45,19 @@ def test_align_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["align", str(text), str(score), "--output", str(tmp_path / "m.csv")]) == 2
 
 
-def test_bench_align_runs_on_a_tiny_asap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_align_flags_another_piece(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    score, _ = _score_and_performance(tmp_path)
+    rng = np.random.default_rng(9)
+    onset = np.sort(rng.uniform(0, 20, 150))
+    other = NoteArray.from_arrays(onset, onset + 0.3, rng.integers(30, 100, 150), np.full(150, 60))
+    other_path = write_notes(other, tmp_path / "other.mid")
+    out = tmp_path / "map.csv"
+    assert main(["align", str(other_path), str(score), "--output", str(out)]) == 3
+    assert "low_confidence" in capsys.readouterr().err
+    assert out.is_file()  # the map is still written, flagged
+
+
+def _tiny_asap(tmp_path: Path, rows: int) -> None:
     _score_and_performance(tmp_path)
     beats = np.arange(0, 15, 1.0)
     (tmp_path / "s_annotations.txt").write_text(
@@ -55,9 +67,40 @@ def test_bench_align_runs_on_a_tiny_asap(tmp_path: Path, capsys: pytest.CaptureF
     (tmp_path / "p_annotations.txt").write_text("".join(f"{b}\t{b}\tb\n" for b in perf_beats))
     (tmp_path / "metadata.csv").write_text(
         "composer,title,midi_score,midi_performance,midi_score_annotations,performance_annotations\n"
-        "X,Y,score.mid,perf.mid,s_annotations.txt,p_annotations.txt\n"
+        + "".join(f"X,Y{i},score.mid,perf.mid,s_annotations.txt,p_annotations.txt\n" for i in range(rows))
     )
+
+
+def test_bench_align_runs_on_a_tiny_asap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _tiny_asap(tmp_path, rows=1)
     assert main(["bench-align", "--data-root", str(tmp_path), "--methods", "ours,plain_dtw"]) == 0
     report = json.loads(capsys.readouterr().out)
     ours = report["midi"]["all"]["methods"]["ours"]
     assert ours["pieces"] == 1 and ours["beats_within_50ms"] == 1.0
+
+
+def test_bench_align_resumes_from_its_pieces_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _tiny_asap(tmp_path, rows=3)
+    log = tmp_path / "pieces.jsonl"
+    args = ["bench-align", "--data-root", str(tmp_path), "--pieces-log", str(log)]
+    assert main([*args, "--methods", "ours", "--jobs", "2"]) == 0
+    first = json.loads(capsys.readouterr().out)["midi"]["all"]["methods"]["ours"]
+    assert len(log.read_text().splitlines()) == 3
+    # resuming with one more method runs only that method; the earlier results are reused as they are
+    assert main([*args, "--methods", "ours,plain_dtw", "--resume"]) == 0
+    report = json.loads(capsys.readouterr().out)["midi"]["all"]["methods"]
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(r["method"] for r in rows) == ["ours"] * 3 + ["plain_dtw"] * 3
+    assert report["ours"]["cpu_s_per_piece_mean"] == pytest.approx(first["cpu_s_per_piece_mean"])
+    assert report["plain_dtw"]["pieces"] == 3
+    # a torn last line (a run killed while writing) is ignored, and what is appended after it stays readable
+    log.write_text(log.read_text() + '{"index": 0, "meth')
+    assert main([*args, "--methods", "ours,plain_dtw,parangonar", "--resume"]) == 0
+    assert json.loads(capsys.readouterr().out)["midi"]["reference_subset"]["pieces"] == 3
+    assert sum('"parangonar"' in line for line in log.read_text().splitlines()) == 3
+
+
+def test_bench_align_resume_needs_a_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _tiny_asap(tmp_path, rows=1)
+    assert main(["bench-align", "--data-root", str(tmp_path), "--resume"]) == 2
+    assert "--pieces-log" in capsys.readouterr().err

@@ -264,6 +264,8 @@ def run_midi_benchmark(
         if items[k].index in ready:
             collect(items[k], ready[items[k].index])
     fh = None if pieces_log is None else pieces_log.open("a" if resume else "w")
+    if fh is not None and resume and pieces_log.stat().st_size and not pieces_log.read_bytes().endswith(b"\n"):
+        fh.write("\n")  # end a torn last line so that the next result starts a line of its own
     try:
         if jobs > 1 and len(todo) > 1:
             import multiprocessing

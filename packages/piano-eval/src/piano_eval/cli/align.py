@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
         description="Align PERFORMANCE to SCORE and write the time map as CSV with the header "
         "score_time,performance_time (seconds, non-decreasing). Audio is transcribed with transkun first. "
         "A low-confidence alignment (probably another piece) or a performance much longer than its score "
-        "is reported on stderr and in the exit code 3.",
+        "is reported on stderr and in the exit code 3; a performance that skips part of the score (a cut, a "
+        "repeat not taken) is noted on stderr.",
     )
     p.add_argument("performance", type=Path, metavar="PERFORMANCE", help="performance MIDI or audio file")
     p.add_argument("score", type=Path, metavar="SCORE", help="score MIDI (e.g. ASAP midi_score.mid)")
@@ -84,7 +85,10 @@ def _align(args: argparse.Namespace) -> int:
         write_note_matches_csv(result.matches, score, perf, args.notes)
     matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")
-    if result.flags:
-        print(f"piano-eval align: warning: {', '.join(result.flags)}", file=sys.stderr)
+    if "skipped_section" in result.flags:
+        print("piano-eval align: note: the performance skips part of the score (skipped_section)", file=sys.stderr)
+    warnings = [f for f in result.flags if f != "skipped_section"]
+    if warnings:
+        print(f"piano-eval align: warning: {', '.join(warnings)}", file=sys.stderr)
         return 3
     return 0
