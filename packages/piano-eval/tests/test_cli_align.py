@@ -104,3 +104,24 @@ def test_bench_align_resume_needs_a_log(tmp_path: Path, capsys: pytest.CaptureFi
     _tiny_asap(tmp_path, rows=1)
     assert main(["bench-align", "--data-root", str(tmp_path), "--resume"]) == 2
     assert "--pieces-log" in capsys.readouterr().err
+
+
+def test_bench_align_writes_markdown_and_sets_squeezed_annotations_apart(tmp_path: Path) -> None:
+    _tiny_asap(tmp_path, rows=2)
+    # the second performance's annotation squeezes 25 beats into one instant (a skipped repeat)
+    beats = np.arange(0, 40, 0.5)
+    (tmp_path / "s2_annotations.txt").write_text("".join(f"{b}\t{b}\tb\n" for b in beats))
+    squeezed = np.concatenate([beats[:30], np.full(25, 15.0) + np.arange(25) * 1e-3, beats[55:] - 12.5])
+    (tmp_path / "p2_annotations.txt").write_text("".join(f"{b}\t{b}\tb\n" for b in squeezed))
+    meta = (tmp_path / "metadata.csv").read_text().splitlines()
+    meta[2] = "X,Z,score.mid,perf.mid,s2_annotations.txt,p2_annotations.txt"
+    (tmp_path / "metadata.csv").write_text("\n".join(meta) + "\n")
+    md, out = tmp_path / "tables.md", tmp_path / "report.json"
+    args = ["bench-align", "--data-root", str(tmp_path), "--methods", "ours", "--markdown", str(md)]
+    assert main([*args, "--output", str(out)]) == 0
+    report = json.loads(out.read_text())["midi"]
+    assert report["all"]["pieces"] == 2 and report["all_without_squeezed"]["pieces"] == 1
+    assert [Path(p).name for p in report["squeezed_annotations"]] == ["perf.mid"]
+    text = md.read_text()
+    assert "| MIDI, all evaluated performances | pieces |" in text and "| **ours** | 2 |" in text
+    assert "| MIDI, all, without squeezed annotations | pieces |" in text and "| **ours** | 1 |" in text

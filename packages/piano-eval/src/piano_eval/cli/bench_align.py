@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cache", type=Path, default=Path("/tmp/piano_eval_align_render"), help="render cache")
     p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
     p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
+    p.add_argument("--markdown", type=Path, default=None, help="also write the tables as Markdown here")
     p.add_argument("--pieces-log", type=Path, default=None, help="write per-piece results (JSON lines) here")
     p.add_argument(
         "--resume",
@@ -45,7 +46,13 @@ def register(sub: Any) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from piano_eval.align_bench import METHODS, asap_performances, run_audio_benchmark, run_midi_benchmark
+    from piano_eval.align_bench import (
+        METHODS,
+        asap_performances,
+        markdown_report,
+        run_audio_benchmark,
+        run_midi_benchmark,
+    )
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.resume and args.pieces_log is None:
@@ -74,10 +81,11 @@ def _bench(args: argparse.Namespace) -> int:
         report["audio"] = run_audio_benchmark(items, args.audio_subset, args.cache, args.excerpt, methods=methods)
     report["wall_s"] = round(time.time() - started, 1)
     text = json.dumps(report, indent=2)
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.output.with_name(f".{args.output.name}.tmp")
-        tmp.write_text(text + "\n")
-        tmp.replace(args.output)
+    for path, content in ((args.output, text + "\n"), (args.markdown, markdown_report(report))):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(content)
+            tmp.replace(path)
     print(text)
     return 0
