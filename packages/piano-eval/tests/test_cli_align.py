@@ -125,3 +125,20 @@ def test_bench_align_writes_markdown_and_sets_squeezed_annotations_apart(tmp_pat
     text = md.read_text()
     assert "| MIDI, all evaluated performances | pieces |" in text and "| **ours** | 2 |" in text
     assert "| MIDI, all, without squeezed annotations | pieces |" in text and "| **ours** | 1 |" in text
+
+
+def test_align_audio_without_piano(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import piano_audio.transcribe
+    import soundfile as sf
+
+    score, _ = _score_and_performance(tmp_path)
+    wav = tmp_path / "speech.wav"
+    sf.write(wav, np.random.default_rng(0).normal(0, 0.1, 24_000).astype(np.float32), 24_000)
+    empty = NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), source=str(wav))
+    monkeypatch.setattr(piano_audio.transcribe, "transcribe", lambda path: empty)  # what transkun finds: nothing
+    out = tmp_path / "m.csv"
+    assert main(["align", str(wav), str(score), "--output", str(out)]) == 2
+    assert "speech.wav: no piano notes were transcribed" in capsys.readouterr().err
+    assert not out.exists()
