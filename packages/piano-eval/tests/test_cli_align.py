@@ -117,7 +117,8 @@ def test_bench_align_writes_markdown_and_sets_squeezed_annotations_apart(tmp_pat
     meta[2] = "X,Z,score.mid,perf.mid,s2_annotations.txt,p2_annotations.txt"
     (tmp_path / "metadata.csv").write_text("\n".join(meta) + "\n")
     md, out = tmp_path / "tables.md", tmp_path / "report.json"
-    args = ["bench-align", "--data-root", str(tmp_path), "--methods", "ours", "--markdown", str(md)]
+    args = ["bench-align", "--data-root", str(tmp_path), "--methods", "ours,parangonar", "--markdown", str(md)]
+    args += ["--plot", str(tmp_path / "cdf.png")]
     assert main([*args, "--output", str(out)]) == 0
     report = json.loads(out.read_text())["midi"]
     assert report["all"]["pieces"] == 2 and report["all_without_squeezed"]["pieces"] == 1
@@ -125,6 +126,7 @@ def test_bench_align_writes_markdown_and_sets_squeezed_annotations_apart(tmp_pat
     text = md.read_text()
     assert "| MIDI, all evaluated performances | pieces |" in text and "| **ours** | 2 |" in text
     assert "| MIDI, all, without squeezed annotations | pieces |" in text and "| **ours** | 1 |" in text
+    assert (tmp_path / "cdf.png").stat().st_size > 1000
 
 
 def test_align_audio_without_piano(

@@ -241,12 +241,14 @@ def run_midi_benchmark(
     pieces_log: Path | None = None,
     jobs: int = 1,
     resume: bool = False,
+    plot: Path | None = None,
 ) -> dict:
     """All ``methods`` but parangonar on every item; parangonar (and a same-pieces table) on every
     ``reference_every``-th item (those run first). ``pieces_log`` receives one JSON line per piece and method
     as it goes; with ``resume`` the results already in it are reused and only the missing (piece, method)
     pairs run, appended to it. ``jobs`` > 1 spreads the pieces over that many processes (each
-    single-threaded; CPU seconds stay per method and piece)."""
+    single-threaded; CPU seconds stay per method and piece). ``plot`` receives a PNG of the share of beats
+    within each error, per method, on the pieces where all methods ran."""
     cheap = [m for m in methods if m != "parangonar"]
     done, skipped_before = read_pieces_log(pieces_log) if (resume and pieces_log is not None) else ({}, {})
     if done or skipped_before:
@@ -310,6 +312,11 @@ def run_midi_benchmark(
         if fh is not None:
             fh.close()
     squeezed = {item.index for item, _ in every if squeezed_beats(item) >= SQUEEZED_MIN}
+    if plot is not None and ref:
+        from piano_eval.plots import beat_error_cdf
+
+        errors = {m: np.concatenate([r[m].errors for _, r in ref]) for m in methods}
+        beat_error_cdf(errors, plot, f"ASAP beat error, {len(ref)} performances")
 
     def table(rows: list[tuple[AsapPerformance, dict[str, PieceResult]]], use: Sequence[str], rule: str) -> dict:
         return {"pieces": len(rows), "rule": rule, "methods": summarize([r for _, r in rows], use)}

@@ -102,3 +102,19 @@ def robustness_curves(doc: dict[str, Any], path: Path) -> Path:
     plt.setp(ax.get_xticklabels(), rotation=30, ha="right", fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def beat_error_cdf(errors: dict[str, np.ndarray], path: Path, title: str = "ASAP beat error") -> Path:
+    """Share of beats within each error (log scale), one line per aligner; 30/50/100 ms marked."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    grid = np.logspace(0, 5, 400)  # 1 ms .. 100 s
+    for name, err in errors.items():
+        e = np.sort(np.abs(np.asarray(err, dtype=np.float64)) * 1000)
+        ax.plot(grid, np.searchsorted(e, grid, side="right") / max(len(e), 1), label=f"{name} ({len(e)} beats)")
+    for ms in (30, 50, 100):
+        ax.axvline(ms, color="0.8", lw=0.8, zorder=0)
+    ax.set(xscale="log", xlabel="absolute beat error (ms)", ylabel="share of beats within", title=title, ylim=(0, 1))
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
     p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
     p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
     p.add_argument("--markdown", type=Path, default=None, help="also write the tables as Markdown here")
+    p.add_argument("--plot", type=Path, default=None, help="PNG: share of beats within each error, per method")
     p.add_argument("--pieces-log", type=Path, default=None, help="write per-piece results (JSON lines) here")
     p.add_argument(
         "--resume",
@@ -74,7 +75,13 @@ def _bench(args: argparse.Namespace) -> int:
         },
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "threads": 1},
         "midi": run_midi_benchmark(
-            selected, args.reference_every, methods, args.pieces_log, jobs=max(1, args.jobs), resume=args.resume
+            selected,
+            args.reference_every,
+            methods,
+            args.pieces_log,
+            jobs=max(1, args.jobs),
+            resume=args.resume,
+            plot=args.plot,
         ),
     }
     if args.audio_subset > 0:
