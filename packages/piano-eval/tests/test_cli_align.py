@@ -144,3 +144,16 @@ def test_align_audio_without_piano(
     assert main(["align", str(wav), str(score), "--output", str(out)]) == 2
     assert "speech.wav: no piano notes were transcribed" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_audio_excerpt_keeps_at_least_four_beats_of_a_slow_opening() -> None:
+    from piano_eval.align_bench import excerpt
+    from piano_symbolic.align.evaluate import BeatAnnotations
+
+    onset = np.arange(0, 60, 0.5)
+    notes = NoteArray.from_arrays(onset, onset + 0.4, np.full(len(onset), 60), np.full(len(onset), 64))
+    slow = BeatAnnotations(np.arange(0, 60, 6.0), np.zeros(10, bool))  # 3 beats in the first 15 s
+    s, p, s_ann, p_ann = excerpt(notes, notes, slow, slow, 15.0)
+    assert len(p_ann) == len(s_ann) == 4 and p.onset.max() < 24.0 and s.onset.max() < 24.0 + 1e-9
+    fast = BeatAnnotations(np.arange(0, 60, 1.0), np.zeros(60, bool))
+    assert len(excerpt(notes, notes, fast, fast, 15.0)[3]) == 15

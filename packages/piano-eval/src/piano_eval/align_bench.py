@@ -367,12 +367,13 @@ def _cut(notes: NoteArray, end: float) -> NoteArray:
 def excerpt(
     score: NoteArray, perf: NoteArray, s_ann: BeatAnnotations, p_ann: BeatAnnotations, seconds: float
 ) -> tuple[NoteArray, NoteArray, BeatAnnotations, BeatAnnotations]:
-    """The opening of a performance up to the last annotated beat before ``seconds`` (performance time), the
-    score up to the same beat, and the beats before it. Pieces shorter than that are kept whole."""
+    """The opening of a performance up to the last annotated beat before ``seconds`` (performance time; at least
+    to the fifth beat, for a slow opening), the score up to the same beat, and the beats before it. Pieces
+    shorter than that are kept whole."""
     inside = np.flatnonzero(p_ann.time <= seconds)
-    if len(inside) < 4 or inside[-1] == len(p_ann) - 1:
+    k = max(int(inside[-1]) if len(inside) else 0, 4)  # at least 4 beats, even after a slow opening
+    if k >= len(p_ann) - 1:
         return score, perf, s_ann, p_ann
-    k = int(inside[-1])
     beats = slice(0, k)
     return (
         _cut(score, float(s_ann.time[k])),
