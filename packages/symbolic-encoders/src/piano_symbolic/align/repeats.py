@@ -3,8 +3,10 @@
 A performer who does not take a written-out repeat plays ``A e2`` where the score has ``A e1 A e2``. Any
 alignment that skips ``len(e1 A)`` events somewhere inside the repeated material explains the performance
 equally well: the notes are the same, so the data cannot say whether the first or the second pass was played.
-A DTW puts the jump wherever its tie-breaking lands (in practice near one end of the passage), so the
-skipped beats can sit a whole repeat (tens of seconds) away from where a musician would put them.
+A DTW puts the jump wherever its tie-breaking and small differences in the playing land it, so the skipped
+beats can sit a whole repeat (tens of seconds) away from where an annotator puts them. (ASAP annotates such
+performances by squeezing the skipped beats into one instant, at positions that differ between performances of
+one piece: 0.06 to 0.93 of the way through the repeated music.)
 
 :func:`place_jumps` finds each jump in a time map (a stretch of score time that takes almost no performance
 time), checks with the score alone whether the skipped span is a repeat (the events before the jump recur,
