@@ -14,7 +14,7 @@ import csv
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -283,8 +283,10 @@ def run_midi_benchmark(
         if items[k].index in ready:
             collect(items[k], ready[items[k].index])
     fh = None if pieces_log is None else pieces_log.open("a" if resume else "w")
-    if fh is not None and resume and pieces_log.stat().st_size and not pieces_log.read_bytes().endswith(b"\n"):
+    torn = pieces_log is not None and resume and pieces_log.stat().st_size > 0
+    if fh is not None and pieces_log is not None and torn and not pieces_log.read_bytes().endswith(b"\n"):
         fh.write("\n")  # end a torn last line so that the next result starts a line of its own
+    results: Iterator[tuple[AsapPerformance, dict[str, PieceResult] | str]]
     try:
         if jobs > 1 and len(todo) > 1:
             import multiprocessing
