@@ -120,6 +120,7 @@ def _matching_pass(
     event_pred: np.ndarray,
     threshold: float,
     cfg: AlignConfig,
+    weights: np.ndarray | None = None,
     played: np.ndarray | None = None,
 ) -> tuple[np.ndarray, TimeMap] | None:
     """One pass of pitch-wise matching near ``event_pred``: the kept note pairs and the map of their anchors
@@ -129,7 +130,6 @@ def _matching_pass(
         event_pred[sev.event[idx]], score.pitch[idx], performance.onset, performance.pitch, threshold, cfg.skip
     )
     found[:, 0] = idx[found[:, 0]]
-    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
     s_anchor, p_anchor, inlier = anchors_from_matches(
         found, sev, performance.onset, cfg.anchor, event_pred, cfg.cluster_gap, weights
     )
@@ -148,8 +148,9 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
     tmap = _coarse_map(score, performance, sev, pev, cfg)
     event_pred = tmap(sev.time)
     pairs = np.zeros((0, 2), dtype=np.int64)
+    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
     for threshold in cfg.passes:
-        found = _matching_pass(score, performance, sev, event_pred, threshold, cfg)
+        found = _matching_pass(score, performance, sev, event_pred, threshold, cfg, weights)
         if found is None:
             break
         pairs, tmap = found
@@ -162,7 +163,7 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
             # match once more, predicting the music on each side of a jump from the tempo on that side (the
             # interpolated map smears the jump over the events next to it, which then find no match)
             pred, use = jump_predictions(placed.time_map, sev.time, placed.skipped)
-            found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, use[sev.event])
+            found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, weights, use[sev.event])
             if found is not None:
                 pairs, tmap = found
     matches = NoteMatches.from_pairs(pairs, len(score), len(performance))
