@@ -259,6 +259,13 @@ def run_midi_benchmark(
     # spread order: the reference subset first, then the other residues, so that any prefix of the run (and of
     # the pieces log) is an evenly spread sample of the list
     order = sorted(range(len(items)), key=lambda k: (k % reference_every, k))
+
+    def collect(item: AsapPerformance, res: dict[str, PieceResult]) -> None:
+        res = {m: res[m] for m in methods if m in res}
+        every.append((item, res))
+        if "parangonar" in res:
+            ref.append((item, res))
+
     todo: list[tuple[AsapPerformance, list[str]]] = []
     cached: dict[int, dict[str, PieceResult]] = {}
     for k in order:
@@ -271,21 +278,16 @@ def run_midi_benchmark(
         missing = [m for m in use if m not in cached[item.index]]
         if missing:
             todo.append((item, missing))
-
-    def collect(item: AsapPerformance, res: dict[str, PieceResult]) -> None:
-        res = {m: res[m] for m in methods if m in res}
-        every.append((item, res))
-        if "parangonar" in res:
-            ref.append((item, res))
-
-    ready = {index: res for index, res in cached.items() if index not in {it.index for it, _ in todo}}
-    for k in order:
-        if items[k].index in ready:
-            collect(items[k], ready[items[k].index])
-    fh = None if pieces_log is None else pieces_log.open("a" if resume else "w")
-    torn = pieces_log is not None and resume and pieces_log.stat().st_size > 0
-    if fh is not None and pieces_log is not None and torn and not pieces_log.read_bytes().endswith(b"\n"):
-        fh.write("\n")  # end a torn last line so that the next result starts a line of its own
+        else:  # everything reused from the log
+            collect(item, cached[item.index])
+    fh = None
+    if pieces_log is not None:
+        fh = pieces_log.open("a" if resume else "w")
+        if resume and fh.tell() > 0:
+            with pieces_log.open("rb") as last:
+                last.seek(-1, 2)
+                if last.read(1) != b"\n":
+                    fh.write("\n")  # end a torn last line so that the next result starts a line of its own
     results: Iterator[tuple[AsapPerformance, dict[str, PieceResult] | str]]
     try:
         if jobs > 1 and len(todo) > 1:

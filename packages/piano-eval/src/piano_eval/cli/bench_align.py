@@ -54,6 +54,7 @@ def _bench(args: argparse.Namespace) -> int:
         run_audio_benchmark,
         run_midi_benchmark,
     )
+    from piano_eval.provenance import write_text_atomic
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.resume and args.pieces_log is None:
@@ -90,9 +91,6 @@ def _bench(args: argparse.Namespace) -> int:
     text = json.dumps(report, indent=2)
     for path, content in ((args.output, text + "\n"), (args.markdown, markdown_report(report))):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(content)
-            tmp.replace(path)
+            write_text_atomic(path, content)
     print(text)
     return 0
