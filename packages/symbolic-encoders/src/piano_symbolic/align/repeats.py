@@ -117,24 +117,22 @@ def repeat_run(sig: np.ndarray, jump: Jump, search: float = 0.3, window: int = 2
 
 @dataclass(frozen=True)
 class PlacedJumps:
-    """What :func:`place_jumps` did: the new map, every jump found (score seconds skipped, from-to, after any
-    move) and the moves, as ``(first event, last event, shift)``: those score events were re-assigned to the
-    event ``shift`` away (their other pass)."""
+    """What :func:`place_jumps` did: the new map and every jump found (score seconds skipped, from-to, after
+    any move)."""
 
     time_map: TimeMap
     skipped: list[tuple[float, float]]
-    moves: list[tuple[int, int, int]]
 
 
 def place_jumps(tmap: TimeMap, score: NoteArray, events: OnsetEvents, min_score_s: float = 3.0) -> PlacedJumps:
     """Move every jump over a skipped repeat to the middle of its equally good positions (see module doc)."""
     jumps = find_jumps(tmap, events, min_score_s)
     if not jumps:
-        return PlacedJumps(tmap, [], [])
+        return PlacedJumps(tmap, [])
     sig = event_signatures(score, events)
-    s, p = tmap.score_time.copy(), tmap.performance_time.copy()
+    s, p = tmap.score_time, tmap.performance_time
     t = events.time
-    skipped, moves = [], []
+    skipped = []
     for jump in jumps:
         found = repeat_run(sig, jump)
         if found is None:  # a cut: the skipped music is played nowhere, drop stray anchors inside it
@@ -159,16 +157,13 @@ def place_jumps(tmap: TimeMap, score: NoteArray, events: OnsetEvents, min_score_
             move = on_event & (s >= t[jump.after]) & (s <= t[min(u + k, len(t) - 1)])
             s_new[move] = t[ev[move] - k]
             keep = ~stray
-            moves.append((jump.after, min(u + k, len(t) - 1), -k))
         else:  # first-pass anchors after u become second-pass anchors
             move = on_event & (s > t[u]) & (s <= t[cur])
             s_new[move] = t[np.minimum(ev[move] + k, len(t) - 1)]
             keep = ~stray & ~(~move & (s >= t[jump.after]) & (s <= s_new[move].max(initial=-np.inf)))
-            moves.append((u + 1, cur, k))
-        order = np.argsort(s_new[keep], kind="stable")
-        tmap = TimeMap.from_pairs(s_new[keep][order], p[keep][order])
-        s, p = tmap.score_time.copy(), tmap.performance_time.copy()
-    return PlacedJumps(tmap, skipped, moves)
+        tmap = TimeMap.from_pairs(s_new[keep], p[keep])  # sorts by score time
+        s, p = tmap.score_time, tmap.performance_time
+    return PlacedJumps(tmap, skipped)
 
 
 def jump_predictions(
