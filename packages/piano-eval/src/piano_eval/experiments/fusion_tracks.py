@@ -90,6 +90,7 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
         "epochs": cfg["s1_pretrain_epochs"],
         "seed": ctx.seed,
         "tok": tok.fingerprint(),
+        "piece_contrast": 2,  # piano_fusion.piece_contrast (anchors need a negative)
     }
     wid = f"s1-{_digest([recipe, sorted(s.key for s in segments)])}"
     ckpt = cache_dir / "s1" / wid
@@ -121,7 +122,10 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
             epochs,
             len(items),
         )
-        fit_module(SelfSupervisedModule(bundle.model, tcfg), loader, None, tcfg, ctx.workdir / "s1-pretrain")
+        from piano_fusion import piece_contrast
+
+        module = SelfSupervisedModule(bundle.model, tcfg, loss_kwargs={"piece_contrast": piece_contrast})
+        fit_module(module, loader, None, tcfg, ctx.workdir / "s1-pretrain")
     save_checkpoint(ckpt, bundle, extra={"pretrain": recipe})
     return bundle, wid
 

@@ -30,7 +30,7 @@ from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
 from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
-from piano_fusion import AttentionPooling, QualityHead, pairwise_ranking_loss, regression_loss
+from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
 from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
 from piano_symbolic.corpus import CorpusSpec, build_corpus, group_batches, load_window
 from piano_symbolic.encoders import SymbolicBundle, build_encoder, preset_config
@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Part of the pretraining recipe digest: 2 = the piece contrast of piano_fusion (anchors need a negative).
+PIECE_CONTRAST_VERSION = 2
+
+
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -88,28 +92,6 @@ class GroupPairSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return (len(self.groups) + self.batch_size - 1) // self.batch_size
-
-
-class SymbolicRegressor(nn.Module):
-    """Encoder -> attention pooling -> 19 sigmoid outputs; the encoder gets ``encoder_lr_scale`` of the lr."""
-
-    def __init__(self, encoder: nn.Module, hidden: int, encoder_lr_scale: float) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.pool = AttentionPooling(encoder.output_dim)  # type: ignore[arg-type]
-        self.head = QualityHead(encoder.output_dim, hidden=hidden)  # type: ignore[arg-type]
-        self.encoder_lr_scale = encoder_lr_scale
-
-    def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        out = self.encoder(batch)
-        return self.head(self.pool(out.frames, out.mask))
-
-    def param_groups(self, base_lr: float) -> list[dict[str, Any]]:
-        head = [*self.pool.parameters(), *self.head.parameters()]
-        return [
-            {"params": list(self.encoder.parameters()), "lr": base_lr * self.encoder_lr_scale},
-            {"params": head, "lr": base_lr},
-        ]
 
 
 class ProjectedStates(nn.Module):
@@ -135,22 +117,6 @@ def _collate_states(items: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
         h[i, : len(x)] = x.float()
         mask[i, : len(x)] = True
     return {"h": h, "mask": mask}
-
-
-def quality_rank_loss(rank_weight: float, temperature: float) -> Any:
-    """MSE + ``rank_weight`` x RankNet on same-piece pairs, with scores ``pred / temperature``.
-
-    Scaling the predictions (rather than taking their logits) keeps the two terms compatible: ranking a pair
-    correctly needs prediction gaps of the size of the rating gaps, not ever wider spreads that ruin the MSE.
-    """
-
-    def loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        labels = batch["labels"].to(pred.dtype)
-        mse = regression_loss(pred, labels)
-        rank = pairwise_ranking_loss(pred / temperature, labels, batch["group"])
-        return {"loss": mse + rank_weight * rank, "mse": mse, "rank": rank}
-
-    return loss
 
 
 class SymbolicExperiment(Experiment):
@@ -211,6 +177,7 @@ class SymbolicExperiment(Experiment):
             "segments": _digest(sorted(s.key for s in segments)),
             "train": {k: c[k] for k in ("pretrain_epochs", "pretrain_max_steps", "pretrain_lr", "pretrain_batch_size")},
             "seed": ctx.seed,
+            "piece_contrast": PIECE_CONTRAST_VERSION,
         }
         ckpt = self._cache_root() / _digest(recipe)
         if (ckpt / "model.pt").is_file():
@@ -239,7 +206,7 @@ class SymbolicExperiment(Experiment):
         log.info("%s: pretraining on %d windows (%d same-piece groups)", self.id, len(items), len(names))
         if tcfg.max_epochs > 0:
             fit_module(
-                SelfSupervisedModule(bundle.model, tcfg),
+                SelfSupervisedModule(bundle.model, tcfg, loss_kwargs={"piece_contrast": piece_contrast}),
                 loader,
                 None,
                 tcfg,
@@ -291,7 +258,7 @@ class SymbolicExperiment(Experiment):
             feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
             collate_items = bundle.featurizer.collate
         scale = 1.0 if top else float(c["encoder_lr_scale"])
-        model = SymbolicRegressor(encoder, int(c["head_hidden"]), scale)
+        model = EncoderRegressor(encoder, hidden=int(c["head_hidden"]), encoder_lr_scale=scale)
         rng = random.Random(ctx.seed * 100 + fold)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
@@ -316,7 +283,7 @@ class SymbolicExperiment(Experiment):
         sampler = GroupPairSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
         train_loader: DataLoader[Any] = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         val_loader: DataLoader[Any] = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
-        loss_fn = quality_rank_loss(float(c["rank_weight"]), float(c["rank_temperature"]))
+        loss_fn = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
         module = SupervisedModule(model, tcfg, loss_fn)
         monitor = str(c["monitor"])
         if monitor not in ("val_mse", "val_r2"):
