@@ -22,11 +22,12 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from piano_audio import MuQBackbone, load_audio, muq_backbone, muq_large, muq_tiny, resolve_weights
-from piano_audio.data import AudioSet, PairBatches, collate
+from piano_audio.data import AudioSet, collate
 from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
 from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
 from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
+from piano_data.tiers.pieces import SamePieceBatchSampler
 from piano_fusion import QualityObjective, masked_mean
 from torch.utils.data import DataLoader
 
@@ -202,7 +203,7 @@ class AudioExperiment(Experiment):
         data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)
         loader = DataLoader(
             data,
-            batch_sampler=PairBatches([s.group for s in tr], cfg.batch_size, ctx.seed),
+            batch_sampler=SamePieceBatchSampler([s.group for s in tr], cfg.batch_size, ctx.seed),
             collate_fn=collate,
         )
         val = (
@@ -272,7 +273,7 @@ class A2Staged(A1LoRA):
         data = AudioSet(segs, c["crop_seconds"], train=True, seed=ctx.seed, augment=True)
         loader = DataLoader(
             data,
-            batch_sampler=PairBatches([s.group for s in segs], cfg.batch_size, ctx.seed),
+            batch_sampler=SamePieceBatchSampler([s.group for s in segs], cfg.batch_size, ctx.seed),
             collate_fn=collate,
         )
         fit_module(SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1")

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -30,12 +30,13 @@ from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
 from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
+from piano_data.tiers.pieces import SamePieceBatchSampler
 from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
 from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
-from piano_symbolic.corpus import CorpusSpec, build_corpus, group_batches, load_window
+from piano_symbolic.corpus import CorpusSpec, build_corpus, load_window
 from piano_symbolic.encoders import SymbolicBundle, build_encoder, preset_config
 from torch import nn
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from piano_eval.experiments.base import Experiment, RunContext
@@ -78,20 +79,6 @@ PIECE_CONTRAST_VERSION = 2
 
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-class GroupPairSampler(Sampler[list[int]]):
-    """Batches with same-group pairs (see :func:`group_batches`), reshuffled every epoch."""
-
-    def __init__(self, groups: Sequence[str | None], batch_size: int, seed: int) -> None:
-        self.groups, self.batch_size, self.seed, self.epoch = list(groups), batch_size, seed, 0
-
-    def __iter__(self) -> Iterator[list[int]]:
-        self.epoch += 1
-        return iter(group_batches(self.groups, self.batch_size, self.seed * 1000 + self.epoch))
-
-    def __len__(self) -> int:
-        return (len(self.groups) + self.batch_size - 1) // self.batch_size
 
 
 class ProjectedStates(nn.Module):
@@ -201,7 +188,7 @@ class SymbolicExperiment(Experiment):
             lr=float(c["pretrain_lr"]),
             batch_size=int(c["pretrain_batch_size"]),
         )
-        sampler = GroupPairSampler([w.group for w in windows], tcfg.batch_size, ctx.seed)
+        sampler = SamePieceBatchSampler([w.group for w in windows], tcfg.batch_size, ctx.seed)
         loader: DataLoader[Any] = DataLoader(items, batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         log.info("%s: pretraining on %d windows (%d same-piece groups)", self.id, len(items), len(names))
         if tcfg.max_epochs > 0:
@@ -280,7 +267,7 @@ class SymbolicExperiment(Experiment):
             save_top_k=1,
             warmup_frac=0.1,
         )
-        sampler = GroupPairSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
+        sampler = SamePieceBatchSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
         train_loader: DataLoader[Any] = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         val_loader: DataLoader[Any] = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
         loss_fn = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
