@@ -32,7 +32,7 @@ from piano_data.paths import cache_root
 from piano_data.samples import Segment, stack_labels
 from piano_data.tiers.pieces import SamePieceBatchSampler
 from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
-from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
+from piano_symbolic.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
 from piano_symbolic.corpus import CorpusSpec, build_corpus, load_window
 from piano_symbolic.encoders import SymbolicBundle, build_encoder, preset_config
 from torch import nn
@@ -145,7 +145,7 @@ class SymbolicExperiment(Experiment):
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         c = self.config
         if c["checkpoint"]:
-            bundle, extra = load_checkpoint(Path(c["checkpoint"]))
+            bundle, extra = load_encoder_checkpoint(Path(c["checkpoint"]))
             self._remember(bundle, {"checkpoint": str(c["checkpoint"]), **extra})
             return
         cfg = self._encoder_cfg()
@@ -168,7 +168,7 @@ class SymbolicExperiment(Experiment):
         }
         ckpt = self._cache_root() / _digest(recipe)
         if (ckpt / "model.pt").is_file():
-            bundle, extra = load_checkpoint(ckpt)
+            bundle, extra = load_encoder_checkpoint(ckpt)
             log.info("%s: pretrained weights from cache %s", self.id, ckpt)
             self._remember(bundle, {"cache": str(ckpt), **extra})
             return
@@ -200,7 +200,7 @@ class SymbolicExperiment(Experiment):
                 ctx.workdir / f"{self.id}-pretrain",
             )
         info = {"windows": len(items), "groups": len(names), "sources": _count(w.source for w in windows)}
-        save_checkpoint(ckpt, bundle, extra={"recipe": recipe, **info})
+        save_encoder_checkpoint(ckpt, bundle, extra={"recipe": recipe, **info})
         self._remember(bundle, {"cache": str(ckpt), **info})
 
     def _remember(self, bundle: SymbolicBundle, info: dict[str, Any]) -> None:
