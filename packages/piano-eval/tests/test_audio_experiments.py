@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
-from piano_eval.datasets import LabelledDataset
+from piano_eval.datasets import LabelledCorpus
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
@@ -30,16 +30,16 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> LabelledDataset:
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> LabelledCorpus:
     segs = make_synthetic_corpus(
         SyntheticConfig(works=2, pieces_per_work=1, segments_per_piece=2, players=4),
         tmp_path_factory.mktemp("synth"),
     )
-    return LabelledDataset("synthetic-mini", segs, "test", None)
+    return LabelledCorpus("synthetic-mini", segs, "test", None)
 
 
 @pytest.mark.parametrize("name", ["baseline-paper", "a1", "a3"])
-def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledDataset, tmp_path: Path) -> None:
+def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledCorpus, tmp_path: Path) -> None:
     exp = build_experiment(name, {**TINY, "render_cache": str(tmp_path / "render")})
     ctx = RunContext(workdir=tmp_path / "work", seed=0, size="quick")
     doc = run_cv(exp, dataset, "piece4", ctx, folds=[0])
@@ -49,7 +49,7 @@ def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledDataset, tmp_p
     assert ((pred >= 0) & (pred <= 1)).all()
 
 
-def test_full_size_without_weights_is_a_usage_error(dataset: LabelledDataset, tmp_path: Path) -> None:
+def test_full_size_without_weights_is_a_usage_error(dataset: LabelledCorpus, tmp_path: Path) -> None:
     exp = build_experiment("a1", size="full")
     with pytest.raises(UsageError, match="--muq-weights"):
         exp.prepare(dataset.segments, RunContext(workdir=tmp_path, size="full"))
