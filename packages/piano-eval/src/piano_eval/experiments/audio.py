@@ -86,6 +86,8 @@ def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Se
     from piano_data.render import render_segments
 
     todo = [s for s in segments if s.audio_path is None]
+    if not todo:
+        return list(segments)
     rendered = render_segments(todo, [cfg["soundfont"]], _render_cache(cfg), progress=False)
     done = {r.extra.get("base_key", r.key): r.audio_path for r in rendered}  # keys may carry '@soundfont'
     missing = [s.key for s in todo if s.key not in done]
