@@ -17,11 +17,11 @@ import torch
 from muq import MuQ
 from piano_data.contracts import MUQ_FRAME_RATE, SAMPLE_RATE, EncoderOutput
 from piano_data.errors import PianoDataError
+from piano_data.rng import preserved_rng_state
 from torch import nn
 
 from piano_audio.audio import AudioInput, load_audio
 from piano_audio.config import MuQBackboneConfig
-from piano_audio.rng import preserved_rng_state
 
 __all__ = ["SAMPLES_PER_FRAME", "MuQBackbone"]
 

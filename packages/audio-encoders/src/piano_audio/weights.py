@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -139,14 +140,17 @@ def save_backbone(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path
         if "lora_" not in k
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    (tmp / "config.json").write_text(json.dumps(payload, indent=2))
-    save_file(state, str(tmp / "model.safetensors"))
-    if out.exists():
-        for f in tmp.iterdir():
-            f.replace(out / f.name)
-        tmp.rmdir()
-    else:
-        tmp.replace(out)
+    try:
+        (tmp / "config.json").write_text(json.dumps(payload, indent=2))
+        save_file(state, str(tmp / "model.safetensors"))
+        if out.exists():
+            for f in tmp.iterdir():
+                f.replace(out / f.name)
+            tmp.rmdir()
+        else:
+            tmp.replace(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already unless something failed
     return out
 
 

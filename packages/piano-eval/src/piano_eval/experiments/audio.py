@@ -26,6 +26,7 @@ from piano_audio.data import AudioSet, collate
 from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
 from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
 from piano_data.paths import cache_root
+from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
 from piano_data.tiers.pieces import SamePieceBatchSampler
 from piano_fusion import QualityObjective, masked_mean
@@ -199,8 +200,8 @@ class AudioExperiment(Experiment):
         val_groups = set(random.Random(ctx.seed + fold).sample(groups, n_val))
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
-        torch.manual_seed(ctx.seed * 100 + fold)  # the head's initial weights must not depend on earlier runs
-        model = self.build_model(self.backbone(ctx), ctx, fold)
+        with seeded(ctx.seed * 100 + fold):  # the head's initial weights must not depend on earlier runs
+            model = self.build_model(self.backbone(ctx), ctx, fold)
         cfg = self.train_config(ctx, fold)
         data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)
         loader = DataLoader(

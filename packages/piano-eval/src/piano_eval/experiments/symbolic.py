@@ -29,6 +29,7 @@ import torch
 from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
 from piano_data.paths import cache_root
+from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
 from piano_data.tiers.pieces import SamePieceBatchSampler
 from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
@@ -172,7 +173,8 @@ class SymbolicExperiment(Experiment):
             log.info("%s: pretrained weights from cache %s", self.id, ckpt)
             self._remember(bundle, {"cache": str(ckpt), **extra})
             return
-        bundle = build_encoder(self.kind, cfg)  # type: ignore[arg-type]
+        with seeded(ctx.seed):
+            bundle = build_encoder(self.kind, cfg)  # type: ignore[arg-type]
         windows = build_corpus(ctx.data_root, spec, segments)
         names = sorted({w.group for w in windows if w.group is not None})
         gid = {g: i for i, g in enumerate(names)}
@@ -245,7 +247,8 @@ class SymbolicExperiment(Experiment):
             feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
             collate_items = bundle.featurizer.collate
         scale = 1.0 if top else float(c["encoder_lr_scale"])
-        model = EncoderRegressor(encoder, hidden=int(c["head_hidden"]), encoder_lr_scale=scale)
+        with seeded(ctx.seed * 100 + fold):  # the head's initial weights must not depend on earlier runs
+            model = EncoderRegressor(encoder, hidden=int(c["head_hidden"]), encoder_lr_scale=scale)
         rng = random.Random(ctx.seed * 100 + fold)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
