@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from piano_data.soundfonts import available_soundfonts
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
+from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 
@@ -83,11 +84,12 @@ def test_fit_before_prepare_is_an_error(corpus: list, tmp_path: Path) -> None:
 
 
 def test_bad_modalities() -> None:
-    with pytest.raises(ValueError, match="modalities"):
+    with pytest.raises(UsageError, match="modalities must be a list of one of 'audio', 'perf_midi', got"):
         build_experiment("f2", {"modalities": ["video"]})
+    with pytest.raises(UsageError, match="modalities must be a non-empty subset"):
+        build_experiment("f2", {"modalities": []})
 
 
-def test_unknown_track_is_an_error(corpus: list, tmp_path: Path) -> None:
-    exp = build_experiment("f2", {**TINY, "symbolic_track": "nope", "cache_dir": str(tmp_path)})
-    with pytest.raises(ValueError, match="symbolic_track"):
-        exp.prepare(corpus[:2], RunContext(workdir=tmp_path))
+def test_unknown_track_is_an_error_when_built() -> None:
+    with pytest.raises(UsageError, match="symbolic_track must be one of 's1', 'features', got 'nope'"):
+        build_experiment("f2", {**TINY, "symbolic_track": "nope"})

@@ -48,3 +48,26 @@ def test_unknown_keys_name_key_and_file(tmp_path: Path) -> None:
     other.write_text("id: s9\nquick: {}\nfull: {}\n")
     with pytest.raises(UsageError, match="preset is for experiment 's9'"):
         build_experiment("baseline-features", preset_file=str(other))
+
+
+def test_typed_configs_check_values_at_build() -> None:
+    exp = build_experiment("a1", {"lr": "3e-4", "max_train": 12})
+    assert exp.settings.lr == 3e-4 and exp.settings.max_train == 12 and exp.config["lr"] == 3e-4
+    with pytest.raises(
+        UsageError, match=r"^experiment 'a1': muq must be one of 'auto', 'tiny', 'large', got 'medium'$"
+    ):
+        build_experiment("a1", {"muq": "medium"})
+    with pytest.raises(UsageError, match=r"epochs must be an integer, got 2\.5"):
+        build_experiment("a3", {"epochs": 2.5})
+    with pytest.raises(UsageError, match="ranking_weight must be a number, got True"):
+        build_experiment("baseline-ranker", {"ranking_weight": True})
+    ranker = build_experiment("baseline-ranker")
+    assert ranker.settings.modalities == ["audio"] and ranker.settings.contrastive_weight == 0.2
+
+
+def test_typed_config_errors_reach_the_cli_as_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from piano_eval.cli.main import main
+
+    assert main(["run", "s1", "--set", "finetune=half"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "piano-eval run: error: experiment 's1': finetune must be one of 'full', 'top', got 'half'"

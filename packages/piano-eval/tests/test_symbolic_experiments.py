@@ -50,8 +50,13 @@ def test_unknown_key_and_bad_finetune(tmp_path: Path, segments: list) -> None:
 
     with pytest.raises(UsageError):
         build_experiment("s2", {"nonsense": 1})
-    exp = build_experiment("s2", {**TINY, "finetune": "half", "cache_dir": str(tmp_path)})
-    ctx = RunContext(workdir=tmp_path / "w")
-    exp.prepare(segments, ctx)
-    with pytest.raises(ValueError, match="finetune"):
-        exp.fit_predict(segments[:4], segments[4:6], ctx, 0)
+    # a wrong value fails when the experiment is built (one line), before any pretraining
+    with pytest.raises(UsageError, match=r"^experiment 's2': finetune must be one of 'full', 'top', got 'half'$"):
+        build_experiment("s2", {**TINY, "finetune": "half", "cache_dir": str(tmp_path)})
+    with pytest.raises(UsageError, match="preset must be one of tiny, quick, base, got 'small'"):
+        build_experiment("s2", {"preset": "small"})
+    with pytest.raises(UsageError, match="pretrain_epochs must be an integer, got 'two'"):
+        build_experiment("s1", {"pretrain_epochs": "two"})
+    exp = build_experiment("s1", {"finetune_lr": "1e-3", "corpus_max_files": None})  # --set reads 1e-3 as text
+    assert exp.config["finetune_lr"] == 1e-3 and exp.settings.finetune_lr == 1e-3
+    assert exp.settings.corpus_max_files is None

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -39,35 +39,38 @@ from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainCon
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "muq": "auto",  # auto (weights if given, else tiny) | tiny | large (random 329M: slow on CPU)
-    "soundfont": "fluidr3",
-    "render_cache": None,
-    "crop_seconds": 10.0,  # training crop; prediction uses eval_seconds (None: whole segment)
-    "eval_seconds": None,
-    "max_train": None,  # subset of each fold's training segments (None: all)
-    "val_frac": 0.15,
-    "epochs": 20,
-    "patience": 5,
-    "batch_size": 8,
-    "lr": 1e-3,
-    "hidden": 256,
-    "dropout": 0.1,
-    "rank_weight": 0.5,
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Preset keys of ``baseline-paper`` and ``a1``-``a3`` (checked when the experiment is built)."""
+
+    muq: Literal["auto", "tiny", "large"] = "auto"  # auto: weights if given, else tiny; large: random 329M
+    soundfont: str = "fluidr3"
+    render_cache: str | None = None
+    crop_seconds: float | None = 10.0  # training crop; prediction uses eval_seconds (None: whole segment)
+    eval_seconds: float | None = None
+    max_train: int | None = None  # subset of each fold's training segments (None: all)
+    val_frac: float = 0.15
+    epochs: int = 20
+    patience: int = 5
+    batch_size: int = 8
+    lr: float = 1e-3
+    hidden: int = 256
+    dropout: float = 0.1
+    rank_weight: float = 0.5
     # RankNet scores are predictions / rank_temperature (piano_fusion.QualityObjective); 0.25 matches the slope
     # of the logit the audio experiments ranked on before, at a prediction of 0.5
-    "rank_temperature": 0.25,
-    "lora_rank": 16,
-    "lora_dropout": 0.05,
-    "pretrain_epochs": 5,
-    "pretrain_lr": 3e-4,
-    "max_pretrain": None,
-    "invariance_weight": 1.0,
-    "unfreeze_every": 1,  # A3: one more layer every N epochs, the top one after N (head alone first)
-    "top_lr": 2e-5,
-    "lr_decay": 0.5,
-    "mlp_alpha": 1.0,  # baseline-paper: L2 of the sklearn MLP
-}
+    rank_temperature: float = 0.25
+    lora_rank: int = 16
+    lora_dropout: float = 0.05
+    pretrain_epochs: int = 5
+    pretrain_lr: float = 3e-4
+    max_pretrain: int | None = None
+    invariance_weight: float = 1.0
+    unfreeze_every: int = 1  # A3: one more layer every N epochs, the top one after N (head alone first)
+    top_lr: float = 2e-5
+    lr_decay: float = 0.5
+    mlp_alpha: float = 1.0  # baseline-paper: L2 of the sklearn MLP
 
 
 def _render_cache(cfg: Mapping[str, Any]) -> Path:
@@ -111,13 +114,8 @@ class AudioExperiment(Experiment):
     :class:`AudioRegressor`."""
 
     group: ClassVar[Group] = "audio"
-    defaults = DEFAULTS
+    config_type = AudioConfig  # quick/full values come from the presets (presets/a1.yaml, ...)
     uses_lora: ClassVar[bool] = False
-
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        super().__init__(config)  # quick/full values come from the presets (presets/a1.yaml, ...)
-        if self.config["muq"] not in ("auto", "tiny", "large"):
-            raise UsageError(f"{self.id}: muq must be auto, tiny or large, got {self.config['muq']!r}")
 
     # -- pieces ---------------------------------------------------------------------------------------------
     def check_backbone(self, ctx: RunContext) -> None:

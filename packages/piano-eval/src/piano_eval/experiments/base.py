@@ -56,9 +56,27 @@ class Experiment(ABC):
     description: ClassVar[str] = ""
     #: The preset's keys and default values. When set, unknown keys are refused (typos never pass silently).
     defaults: ClassVar[dict[str, Any] | None] = None
+    #: A frozen config dataclass (see :mod:`piano_eval.experiments.config`): its fields are the preset keys and
+    #: their defaults, and every value is type-checked when the experiment is built (``settings``).
+    config_type: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.config_type is not None:
+            from piano_eval.experiments.config import defaults_of
+
+            cls.defaults = defaults_of(cls.config_type)
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         given = dict(config or {})
+        self.settings: Any = None
+        if self.config_type is not None:
+            from piano_eval.experiments.config import check_config, config_dict
+
+            size = {"size": given.pop("size")} if "size" in given else {}
+            self.settings = check_config(self.config_type, given, f"experiment {self.id!r}")
+            self.config: dict[str, Any] = {**config_dict(self.settings), **size}
+            return
         if self.defaults is not None:
             unknown = sorted(set(given) - set(self.defaults) - {"size"})
             if unknown:
@@ -69,7 +87,7 @@ class Experiment(ABC):
                     f"known keys: {', '.join(sorted(self.defaults))}"
                 )
             given = {**self.defaults, **given}
-        self.config: dict[str, Any] = given
+        self.config = given
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:  # noqa: B027 - optional hook
         """Label-free work done once per run (pretraining, caching features)."""

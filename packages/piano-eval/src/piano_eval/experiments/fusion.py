@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -37,41 +38,51 @@ from piano_fusion import (
 from torch import nn
 from torch.utils.data import DataLoader
 
+from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
 from piano_eval.experiments.fusion_tracks import audio_track, stride_pool, symbolic_track
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
+
+@dataclass(frozen=True)
+class FusionExperimentConfig:
+    """Preset keys of ``f1``-``f3`` (checked when the experiment is built)."""
+
     # tracks
-    "symbolic_track": "s1",  # "s1" | "features" (stand-in)
-    "audio_track": "muq",  # "muq" (tiny random weights unless --muq-weights) | "mel" (stand-in)
-    "soundfont": "fluidr3",
-    "symbolic_checkpoint": None,  # a piano_symbolic checkpoint directory; else S1 is pretrained in prepare
-    "s1": {"d_model": 64, "n_layers": 2, "n_heads": 2, "d_ff": 128, "max_len": 256, "max_tokens": 1024},
-    "s1_pretrain_epochs": 3,
-    "symbolic_stride": 4,
-    "max_frames": 1024,  # frames kept per track and sample (the head of the sequence)
-    "audio_stride": 1,  # mean-pool audio frames over this many (2: 12.5 frames/s), at training time
-    "symbolic_train_stride": 1,  # further mean-pooling of the cached symbolic frames, at training time
-    "cache_dir": None,  # default $PIANO_EVAL_CACHE or ~/.cache/piano-eval
-    "modalities": ["audio", "perf_midi"],  # a single track (ablation) needs f2, the only one-input fusion
+    symbolic_track: Literal["s1", "features"] = "s1"  # "features": a stand-in
+    audio_track: Literal["muq", "mel"] = "muq"  # muq: tiny random weights unless --muq-weights; mel: stand-in
+    soundfont: str = "fluidr3"
+    symbolic_checkpoint: str | None = None  # a piano_symbolic checkpoint directory; else S1 is pretrained
+    s1: dict[str, Any] = field(
+        default_factory=lambda: {
+            "d_model": 64, "n_layers": 2, "n_heads": 2, "d_ff": 128, "max_len": 256, "max_tokens": 1024
+        }
+    )  # fmt: skip
+    s1_pretrain_epochs: int = 3
+    symbolic_stride: int = 4
+    max_frames: int = 1024  # frames kept per track and sample (the head of the sequence)
+    audio_stride: int = 1  # mean-pool audio frames over this many (2: 12.5 frames/s), at training time
+    symbolic_train_stride: int = 1  # further mean-pooling of the cached symbolic frames, at training time
+    cache_dir: str | None = None  # default $PIANO_EVAL_CACHE or ~/.cache/piano-eval
+    # a single track (ablation) needs f2, the only one-input fusion
+    modalities: list[Literal["audio", "perf_midi"]] = field(default_factory=lambda: ["audio", "perf_midi"])
     # fusion + heads
-    "z_dim": 128,
-    "hidden": 128,
-    "d_model": 64,
-    "n_heads": 4,
-    "n_layers": 1,
-    "dropout": 0.1,
+    z_dim: int = 128
+    hidden: int = 128
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 1
+    dropout: float = 0.1
     # training
-    "max_epochs": 40,
-    "patience": 8,
-    "lr": 1e-3,
-    "weight_decay": 0.01,
-    "batch_size": 16,
-    "ranking_weight": 0.2,
-    "ranking_margin": 0.05,
-}
+    max_epochs: int = 40
+    patience: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    batch_size: int = 16
+    ranking_weight: float = 0.2
+    ranking_margin: float = 0.05
+
 
 AUDIO: Literal["audio"] = "audio"
 SYMBOLIC: Literal["perf_midi"] = "perf_midi"
@@ -107,7 +118,7 @@ def _pad(arrays: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 class _FusionExperiment(Experiment):
     group = "fusion"
     kind: ClassVar[FusionKind]
-    defaults = DEFAULTS
+    config_type: ClassVar[type] = FusionExperimentConfig
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
@@ -116,8 +127,8 @@ class _FusionExperiment(Experiment):
         self._stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._gates: list[np.ndarray] = []
         mods = tuple(self.config["modalities"])
-        if not mods or any(m not in (AUDIO, SYMBOLIC) for m in mods) or len(set(mods)) != len(mods):
-            raise ValueError(f"{self.id}: modalities must be a non-empty subset of [audio, perf_midi], got {mods}")
+        if not mods or len(set(mods)) != len(mods):
+            raise UsageError(f"experiment {self.id!r}: modalities must be a non-empty subset of [audio, perf_midi]")
         self.modalities: tuple[Modality, ...] = mods
 
     # ---------------------------------------------------------------------------------------------- prepare

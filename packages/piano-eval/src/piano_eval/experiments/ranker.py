@@ -8,21 +8,23 @@ that the quality head also gives absolute values for R^2. Same tracks, cache, re
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
 from piano_fusion import FusionKind, LossWeights
 
-from piano_eval.experiments.fusion import DEFAULTS as FUSION_DEFAULTS
-from piano_eval.experiments.fusion import _FusionExperiment
+from piano_eval.experiments.fusion import FusionExperimentConfig, _FusionExperiment
 
-DEFAULTS: dict[str, Any] = {
-    **FUSION_DEFAULTS,
-    "modalities": ["audio"],
-    "regression_weight": 0.3,
-    "ranking_weight": 1.0,
-    "contrastive_weight": 0.2,
-    "temperature": 0.1,
-}
+
+@dataclass(frozen=True)
+class RankerConfig(FusionExperimentConfig):
+    """The fusion keys with the audio track alone, plus the contrastive ranker's loss weights."""
+
+    modalities: list[Literal["audio", "perf_midi"]] = field(default_factory=lambda: ["audio"])
+    regression_weight: float = 0.3
+    ranking_weight: float = 1.0
+    contrastive_weight: float = 0.2
+    temperature: float = 0.1
 
 
 class BaselineRanker(_FusionExperiment):
@@ -30,7 +32,7 @@ class BaselineRanker(_FusionExperiment):
     group = "baseline"  # type: ignore[assignment]  # its table is the audio one (selection.GROUP_OF)
     kind: ClassVar[FusionKind] = "concat"
     description = "contrastive ranker: attention pooling -> shared encoder -> piece InfoNCE + per-dimension ranking"
-    defaults = DEFAULTS
+    config_type = RankerConfig
 
     def loss_weights(self) -> LossWeights:
         c = self.config

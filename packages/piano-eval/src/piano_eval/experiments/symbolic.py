@@ -20,7 +20,7 @@ import json
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -35,43 +35,49 @@ from piano_data.tiers.pieces import SamePieceBatchSampler
 from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
 from piano_symbolic.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
 from piano_symbolic.corpus import CorpusSpec, build_corpus, load_window
-from piano_symbolic.encoders import SymbolicBundle, build_encoder, preset_config
+from piano_symbolic.encoders import PRESETS, SymbolicBundle, build_encoder, preset_config
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
 from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "preset": "quick",  # piano_symbolic preset: tiny | quick | (small) | base
-    "encoder": {},  # overrides of the preset's config fields
-    "corpus_sources": ["percepiano", "asap", "giantmidi", "maestro"],
-    "corpus_max_files": 40,  # per long-form source
-    "corpus_max_windows_per_file": 6,
-    "window_s": 15.0,
-    "pretrain_epochs": 2,
-    "pretrain_max_steps": -1,
-    "pretrain_lr": 1e-3,
-    "pretrain_batch_size": 16,
-    "finetune_epochs": 12,
-    "finetune_lr": 5e-4,
-    "encoder_lr_scale": 0.3,  # encoder lr = finetune_lr * scale (the head gets finetune_lr)
+
+@dataclass(frozen=True)
+class SymbolicConfig:
+    """Preset keys of ``s1``-``s3`` (checked when the experiment is built)."""
+
+    preset: Literal["tiny", "quick", "small", "base"] = "quick"  # piano_symbolic preset
+    encoder: dict[str, Any] = field(default_factory=dict)  # overrides of the preset's config fields
+    corpus_sources: list[Literal["percepiano", "asap", "giantmidi", "maestro"]] = field(
+        default_factory=lambda: ["percepiano", "asap", "giantmidi", "maestro"]
+    )
+    corpus_max_files: int | None = 40  # per long-form source
+    corpus_max_windows_per_file: int | None = 6
+    window_s: float = 15.0
+    pretrain_epochs: int = 2
+    pretrain_max_steps: int = -1
+    pretrain_lr: float = 1e-3
+    pretrain_batch_size: int = 16
+    finetune_epochs: int = 12
+    finetune_lr: float = 5e-4
+    encoder_lr_scale: float = 0.3  # encoder lr = finetune_lr * scale (the head gets finetune_lr)
     # "full": the whole encoder; "top": frozen body (states cached once), output projection + head
-    "finetune": "full",
-    "batch_size": 16,
-    "patience": 4,
-    "rank_weight": 0.1,
+    finetune: Literal["full", "top"] = "full"
+    batch_size: int = 16
+    patience: int = 4
+    rank_weight: float = 0.1
     # RankNet scores are predictions / rank_temperature: a 0.05 rating gap then costs about as much as MSE
-    "rank_temperature": 0.02,
-    "monitor": "val_mse",  # early stopping / best checkpoint: val_mse (min) or val_r2 (max)
-    "val_frac": 0.15,
-    "head_hidden": 128,
-    "cache_dir": None,
-    "checkpoint": None,  # a saved piano_symbolic checkpoint to start from instead of pretraining
-}
+    rank_temperature: float = 0.02
+    monitor: Literal["val_mse", "val_r2"] = "val_mse"  # early stopping / best checkpoint: min mse or max r2
+    val_frac: float = 0.15
+    head_hidden: int = 128
+    cache_dir: str | None = None
+    checkpoint: str | None = None  # a saved piano_symbolic checkpoint to start from instead of pretraining
 
 
 #: Part of the pretraining recipe digest: 2 = the piece contrast of piano_fusion (anchors need a negative).
@@ -112,10 +118,15 @@ class SymbolicExperiment(Experiment):
 
     group = "symbolic"
     kind: ClassVar[str] = "s1"
-    defaults = DEFAULTS
+    config_type = SymbolicConfig
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
+        if self.config["preset"] not in PRESETS[self.kind]:
+            raise UsageError(
+                f"experiment {self.id!r}: preset must be one of {', '.join(PRESETS[self.kind])}, "
+                f"got {self.config['preset']!r}"
+            )
         self._state: dict[str, torch.Tensor] | None = None
         self._cfg: Any = None
         self._bundle: SymbolicBundle | None = None
@@ -235,8 +246,6 @@ class SymbolicExperiment(Experiment):
         bundle = build_encoder(self.kind, self._cfg, self._bundle.tokenizer if self._bundle else None)  # type: ignore[arg-type]
         bundle.model.load_state_dict(self._state)
         top = c["finetune"] == "top"
-        if c["finetune"] not in ("top", "full"):
-            raise ValueError(f"{self.id}: finetune must be 'top' or 'full', got {c['finetune']!r}")
         if top:
             self._body_states([*train, *test])
             encoder: nn.Module = ProjectedStates(bundle.model.out)  # type: ignore[arg-type]
@@ -276,8 +285,6 @@ class SymbolicExperiment(Experiment):
         loss_fn = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
         module = SupervisedModule(model, tcfg, loss_fn)
         monitor = str(c["monitor"])
-        if monitor not in ("val_mse", "val_r2"):
-            raise ValueError(f"{self.id}: monitor must be 'val_mse' or 'val_r2', got {monitor!r}")
         workdir = ctx.workdir / f"{self.id}-fold{fold}"
         mode: Literal["min", "max"] = "min" if monitor == "val_mse" else "max"
         name = f"fold{fold}"
