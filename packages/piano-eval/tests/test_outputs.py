@@ -17,7 +17,7 @@ from piano_eval.outputs import (
     write_markdown,
 )
 from piano_eval.provenance import write_json_atomic
-from piano_eval.runner import RESULTS_FORMAT
+from piano_eval.results import RESULTS_FORMAT
 
 LOG = """epoch,lr-AdamW,step,train_loss,val_loss,val_r2
 ,0.001,4,,,

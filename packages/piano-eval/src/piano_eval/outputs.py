@@ -57,7 +57,7 @@ def matching_results(
     """
     from piano_data.errors import PianoDataError
 
-    from piano_eval.compare import load_results
+    from piano_eval.results import load_results
 
     try:
         doc = load_results(path)
@@ -74,7 +74,9 @@ def matching_results(
 
 
 def _label(doc: dict[str, Any]) -> str:
-    return doc["experiment"] + (f" ({doc['variant']})" if doc.get("variant") else "")
+    from piano_eval.results import ResultsRecord
+
+    return ResultsRecord.from_doc(doc).label
 
 
 def per_dimension_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -30,7 +30,10 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def _label(doc: dict[str, Any]) -> str:
-    return doc["experiment"] + (f" ({doc['variant']})" if doc.get("variant") else "") + f" [{doc['split']}]"
+    from piano_eval.results import ResultsRecord
+
+    record = ResultsRecord.from_doc(doc)
+    return f"{record.label} [{record.split}]"
 
 
 def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:

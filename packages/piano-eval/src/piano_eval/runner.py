@@ -21,10 +21,9 @@ from piano_eval.datasets import LabelledCorpus
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
 from piano_eval.provenance import git_commit, machine, write_json_atomic
+from piano_eval.results import RESULTS_FORMAT
 
 log = logging.getLogger(__name__)
-
-RESULTS_FORMAT = 1
 
 
 @dataclass

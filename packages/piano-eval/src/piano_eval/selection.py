@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piano_eval.compare import fmt
+from piano_eval.results import ResultsRecord
 
 __all__ = ["GROUP_OF", "ROBUSTNESS_VETO", "Row", "group_tables", "rows_from_results", "select_winner"]
 
@@ -43,25 +44,21 @@ class Row:
 def rows_from_results(docs: Sequence[dict[str, Any]], difficulty: dict[str, float] | None = None) -> list[Row]:
     rows = []
     for doc in docs:
-        s, c = doc["summary"], doc.get("compute", {})
-        exp = doc["experiment"] + (f" ({doc['variant']})" if doc.get("variant") else "")
-        robust = s.get("robustness") or {}
-        rho = (difficulty or {}).get(doc["experiment"], (doc.get("difficulty") or {}).get("spearman"))
+        r = ResultsRecord.from_doc(doc)
+        rho = (difficulty or {}).get(r.experiment, r.difficulty_rho)
         rows.append(
             Row(
-                experiment=exp,
-                table=GROUP_OF.get(doc["experiment"], doc.get("group", "other")),
-                split=doc["split"],
-                r2=s.get("r2"),
-                r2_std=s.get("r2_std"),
-                pairwise=s.get("pairwise_accuracy"),
+                experiment=r.label,
+                table=GROUP_OF.get(r.experiment, r.group),
+                split=r.split,
+                r2=r.r2,
+                r2_std=r.r2_std,
+                pairwise=r.pairwise_accuracy,
                 difficulty_rho=rho,
-                robustness_drop=robust.get("mean_drop"),
-                gpu_hours=float(c.get("gpu_hours", 0.0)),
-                cpu_hours=float(c.get("cpu_hours", 0.0)),
-                note=" (tiny MuQ)"
-                if "tiny" in str(doc.get("config", {})).lower() and doc.get("group") == "audio"
-                else "",
+                robustness_drop=r.robustness_drop,
+                gpu_hours=r.gpu_hours,
+                cpu_hours=r.cpu_hours,
+                note=" (tiny MuQ)" if r.tiny_muq else "",
             )
         )
     return rows
