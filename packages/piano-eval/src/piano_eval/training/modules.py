@@ -97,12 +97,10 @@ class SelfSupervisedModule(RecipeModule):
 
 
 def mse_loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> torch.Tensor:
-    """Mean squared error against ``batch['labels']``, ignoring NaN labels."""
-    labels = batch["labels"].to(pred.dtype)
-    valid = ~torch.isnan(labels)
-    if not bool(valid.any()):
-        return pred.sum() * 0.0
-    return ((pred - torch.nan_to_num(labels)) ** 2)[valid].mean()
+    """:func:`piano_fusion.regression_loss` against ``batch['labels']`` (NaN labels ignored)."""
+    from piano_fusion import regression_loss
+
+    return regression_loss(pred, batch["labels"].to(pred.dtype))
 
 
 class SupervisedModule(RecipeModule):
