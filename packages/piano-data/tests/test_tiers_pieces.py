@@ -39,3 +39,19 @@ def test_small_and_odd_batch_sizes_cover_every_index(batch_size: int) -> None:
     batches = pair_batches(groups, batch_size, seed=0)
     assert sorted(i for b in batches for i in b) == list(range(len(groups)))
     assert max(len(b) for b in batches) <= max(2, batch_size)
+
+
+def test_pair_subset_takes_pairs_from_many_groups() -> None:
+    from piano_data.tiers import pair_subset
+
+    groups = [g for g in "aaaabbbbccccddde"]
+    chosen = pair_subset(groups, 6, seed=0)
+    assert len(chosen) == 6 == len(set(chosen))
+    names = [groups[i] for i in chosen]
+    # two members of each group visited (one of the single-member group 'e'), only the last one may be cut short
+    full = [g for g in dict.fromkeys(names) if names.count(g) == min(2, groups.count(g))]
+    assert len(full) >= len(set(names)) - 1 and len(set(names)) <= 4
+    assert pair_subset(groups, 6, seed=0) == chosen
+    assert pair_subset(groups, None, seed=0) == list(range(len(groups)))
+    assert pair_subset(groups, 99, seed=0) == list(range(len(groups)))
+    assert len(pair_subset(groups, 5, seed=1)) == 5

@@ -19,6 +19,7 @@ from piano_data.tiers.pieces import (
     SamePieceBatchSampler,
     SamePiecePairSampler,
     pair_batches,
+    pair_subset,
     same_piece_pairs,
 )
 from piano_data.tiers.summary import summarize_tiers
@@ -48,6 +49,7 @@ __all__ = [
     "load_maestro",
     "ordinal_pairs",
     "pair_batches",
+    "pair_subset",
     "piece_key",
     "placement_rank",
     "read_beat_annotations",

@@ -19,7 +19,14 @@ import numpy as np
 
 from piano_data.tiers.performance import Performance
 
-__all__ = ["PieceIndex", "SamePieceBatchSampler", "SamePiecePairSampler", "pair_batches", "same_piece_pairs"]
+__all__ = [
+    "PieceIndex",
+    "SamePieceBatchSampler",
+    "SamePiecePairSampler",
+    "pair_batches",
+    "pair_subset",
+    "same_piece_pairs",
+]
 
 
 class PieceIndex:
@@ -157,3 +164,26 @@ class SamePieceBatchSampler:
                 count, fill = count + 1, 0
             fill += size
         return count if fill else count - 1
+
+
+def pair_subset(groups: Sequence[Hashable], limit: int | None, seed: int = 0) -> list[int]:
+    """At most ``limit`` indices, taken as same-group pairs from as many groups as possible.
+
+    A plain random subset of PercePiano holds almost no same-piece pairs, which the contrastive and ranking
+    losses need. Groups are visited in a shuffled order and two members (one for a single-member group) drawn
+    from each until ``limit`` is reached; ``None`` or a ``limit`` of at least ``len(groups)`` keeps every index.
+    """
+    if limit is None or len(groups) <= limit:
+        return list(range(len(groups)))
+    rng = random.Random(seed)
+    by_group: dict[Hashable, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
+    members_of = list(by_group.values())
+    rng.shuffle(members_of)
+    chosen: list[int] = []
+    for members in members_of:
+        chosen += rng.sample(members, min(2, len(members), int(limit) - len(chosen)))
+        if len(chosen) >= int(limit):
+            break
+    return chosen

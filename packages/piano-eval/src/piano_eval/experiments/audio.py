@@ -28,7 +28,7 @@ from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
 from piano_data.paths import cache_root
 from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
-from piano_data.tiers.pieces import SamePieceBatchSampler
+from piano_data.tiers.pieces import SamePieceBatchSampler, pair_subset
 from piano_fusion import QualityObjective, masked_mean
 from torch.utils.data import DataLoader
 
@@ -160,23 +160,9 @@ class AudioExperiment(Experiment):
         return base.with_(**changes)
 
     def subset(self, segs: Sequence[Segment], limit: int | None, seed: int) -> list[Segment]:
-        """At most ``limit`` segments as same-group pairs from as many groups as possible (the contrastive
-        and ranking losses need same-piece pairs; a plain random subset of PercePiano has almost none)."""
+        """At most ``limit`` segments as same-group pairs (:func:`piano_data.tiers.pieces.pair_subset`)."""
         segs = list(segs)
-        if limit is None or len(segs) <= limit:
-            return segs
-        rng = random.Random(seed)
-        by_group: dict[str, list[Segment]] = {}
-        for s in segs:
-            by_group.setdefault(s.group, []).append(s)
-        groups = list(by_group.values())
-        rng.shuffle(groups)
-        chosen: list[Segment] = []
-        for members in groups:
-            chosen += rng.sample(members, min(2, len(members), int(limit) - len(chosen)))
-            if len(chosen) >= int(limit):
-                break
-        return chosen
+        return [segs[i] for i in pair_subset([s.group for s in segs], limit, seed)]
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
         return AudioRegressor(backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"]))
