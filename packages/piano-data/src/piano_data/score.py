@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import symusic
@@ -137,7 +138,7 @@ def _midi_grid(
 
 def _read_midi(p: Path) -> ScoreData:
     try:
-        score = symusic.Score(str(p), ttype="tick")
+        score: Any = symusic.Score(str(p), ttype="tick")  # Any: symusic's stubs lack the Score attributes
     except Exception as exc:
         raise PianoDataError(p, f"not a readable MIDI file ({exc})") from None
     tpq = float(score.ticks_per_quarter)
