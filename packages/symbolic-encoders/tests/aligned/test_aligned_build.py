@@ -199,3 +199,18 @@ def test_asap_whole_piece(folder: str, player: str | None, tmp_path: Path) -> No
     assert (beats < 0.5).mean() > 0.95
     assert np.all(pn.bar[m] == sn.bar[pn.score_index[m]])
     assert a.bar_numbers[0] == "1" and sn.bar.max() < len(a.bar_numbers)
+
+
+def test_percepiano_score_midi_and_musicxml_give_the_same_alignment() -> None:
+    root = find_data_root(Path(__file__).parent)
+    midi = None if root is None else root / "percepiano" / "midi"
+    name = "Beethoven_WoO80_var10_8bars"
+    if midi is None or not (midi / "score_xml" / f"{name}_Score_8.musicxml").is_file():
+        pytest.skip("PercePiano score files are absent")
+    perf = read_notes(midi / "all_2rounds" / f"{name}_11_8.mid")
+    a = align_performance(perf, read_score(midi / "score_midi" / f"{name}_Score_8.mid"), cache=False)
+    b = align_performance(perf, read_score(midi / "score_xml" / f"{name}_Score_8.musicxml"), cache=False)
+    np.testing.assert_array_equal(a.score_notes.status, b.score_notes.status)
+    np.testing.assert_array_equal(a.score_notes.bar, b.score_notes.bar)
+    np.testing.assert_allclose(a.score_notes.onset_dev_beats, b.score_notes.onset_dev_beats, atol=1e-3)
+    assert a.n_matched / len(a.score_notes) > 0.95 and a.bar_numbers == b.bar_numbers
