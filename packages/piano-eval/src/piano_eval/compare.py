@@ -17,13 +17,18 @@ def fmt(mean: float | None, std: float | None = None, digits: int = 3) -> str:
 
 
 def comparison_table(results: Sequence[dict[str, Any]]) -> str:
-    """One markdown row per results file: R^2 (with and without the deadpan renditions), pairwise, compute."""
-    head = "| Experiment | Split | Data | Folds | R^2 | R^2 w/o deadpan | Pairwise | CPU-hours | GPU-hours |"
+    """One markdown row per results file: R^2 (with and without the deadpan renditions), R^2 within each work
+    (deadpan left out), pairwise, compute."""
+    head = (
+        "| Experiment | Split | Data | Folds | R^2 | R^2 w/o deadpan | R^2 within work | Pairwise | CPU-hours "
+        "| GPU-hours |"
+    )
     rows = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in map(ResultsRecord.from_doc, results):
         rows.append(
             f"| {r.label} | {r.split} | {r.dataset} | {r.n_folds} "
             f"| {fmt(r.r2, r.r2_std)} | {fmt(r.r2_no_deadpan, r.r2_no_deadpan_std)} "
+            f"| {fmt(r.r2_within_work, r.r2_within_work_std)} "
             f"| {fmt(r.pairwise_accuracy, r.pairwise_accuracy_std)} "
             f"| {r.cpu_hours:.3f} | {r.gpu_hours:.3f} |"
         )

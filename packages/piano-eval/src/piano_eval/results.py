@@ -66,6 +66,8 @@ class ResultsRecord:
     r2_std: float | None
     r2_no_deadpan: float | None
     r2_no_deadpan_std: float | None
+    r2_within_work: float | None
+    r2_within_work_std: float | None
     pairwise_accuracy: float | None
     pairwise_accuracy_std: float | None
     robustness_drop: float | None
@@ -93,6 +95,8 @@ class ResultsRecord:
             r2_std=_float(s.get("r2_std")),
             r2_no_deadpan=_float(s.get("r2_no_deadpan")),
             r2_no_deadpan_std=_float(s.get("r2_no_deadpan_std")),
+            r2_within_work=_float(s.get("r2_within_work")),
+            r2_within_work_std=_float(s.get("r2_within_work_std")),
             pairwise_accuracy=_float(s.get("pairwise_accuracy")),
             pairwise_accuracy_std=_float(s.get("pairwise_accuracy_std")),
             robustness_drop=_float((s.get("robustness") or {}).get("mean_drop")),
