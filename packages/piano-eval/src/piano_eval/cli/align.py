@@ -7,28 +7,32 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from piano_data.errors import PianoDataError
-from piano_data.midi import NoteArray, read_notes
-from piano_symbolic.align import (
-    Alignment,
-    align_notes,
-    parangonar_align,
-    plain_dtw_align,
-    write_note_matches_csv,
-    write_time_map_csv,
-)
+
+if TYPE_CHECKING:
+    from piano_data.midi import NoteArray
+    from piano_symbolic.align import Alignment
 
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
 MIDI_SUFFIXES = {".mid", ".midi"}
-METHODS: dict[str, Callable[[NoteArray, NoteArray], Alignment]] = {
-    "ours": align_notes,
-    "plain-dtw": plain_dtw_align,
-    "parangonar": parangonar_align,
+#: method name -> aligner function in ``piano_symbolic.align`` (imported when used: numba loads slowly)
+METHODS: dict[str, str] = {
+    "ours": "align_notes",
+    "plain-dtw": "plain_dtw_align",
+    "parangonar": "parangonar_align",
 }
+
+
+def aligner(method: str) -> Callable[[NoteArray, NoteArray], Alignment]:
+    """The aligner function behind a ``--method`` name."""
+    import piano_symbolic.align as align
+
+    fn: Callable[[NoteArray, NoteArray], Alignment] = getattr(align, METHODS[method])
+    return fn
 
 
 def register(sub: Any) -> None:
@@ -55,6 +59,8 @@ def load_performance(path: Path) -> NoteArray:
         raise PianoDataError(path, "file not found")
     suffix = path.suffix.lower()
     if suffix in MIDI_SUFFIXES:
+        from piano_data.midi import read_notes
+
         return read_notes(path)
     if suffix in AUDIO_SUFFIXES:
         from piano_audio.transcribe import transcribe
@@ -71,12 +77,16 @@ def load_performance(path: Path) -> NoteArray:
 
 def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
     """Load both files and align them with ``method``."""
+    from piano_data.midi import read_notes
+
     score_notes = read_notes(score)
     perf_notes = load_performance(performance)
-    return METHODS[method](score_notes, perf_notes), score_notes, perf_notes
+    return aligner(method)(score_notes, perf_notes), score_notes, perf_notes
 
 
 def _align(args: argparse.Namespace) -> int:
+    from piano_symbolic.align import write_note_matches_csv, write_time_map_csv
+
     result, score, perf = run_alignment(args.performance, args.score, args.method)
     write_time_map_csv(result.time_map, args.output)
     if args.notes is not None:

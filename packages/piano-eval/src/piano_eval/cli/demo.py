@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from piano_eval.cli.run import add_run_options, execute, parse_overrides, summary_line
-from piano_eval.compare import comparison_table
 
 #: (experiment id, preset overrides) run by default: quick on 2 CPU cores, no data or weights needed.
 DEMO_RUNS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -46,6 +45,8 @@ def _demo(args: argparse.Namespace) -> int:
         doc = execute(name, args, {**base, **overrides})
         print(summary_line(doc), flush=True)
         docs.append(doc)
+    from piano_eval.compare import comparison_table
+
     print()
     print(comparison_table(docs))
     return 0

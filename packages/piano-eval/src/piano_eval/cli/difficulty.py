@@ -8,9 +8,10 @@ import logging
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from piano_data.difficulty import Target
+if TYPE_CHECKING:
+    from piano_data.difficulty import Target
 
 from piano_eval.errors import UsageError
 

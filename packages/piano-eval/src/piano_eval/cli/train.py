@@ -8,10 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from piano_eval.checkpoint import train_checkpoint
 from piano_eval.cli.run import context_options, parse_overrides
-from piano_eval.datasets import load_labelled
-from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 
 
@@ -38,6 +35,10 @@ def register(sub: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from piano_eval.checkpoint import train_checkpoint
+    from piano_eval.datasets import load_labelled
+    from piano_eval.experiments.base import RunContext
+
     experiment = build_experiment(
         args.experiment, parse_overrides(args.overrides), size=args.size, preset_file=args.preset
     )
