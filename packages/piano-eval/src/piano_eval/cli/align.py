@@ -5,30 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
-from piano_symbolic.align import (
-    Alignment,
-    align_notes,
-    parangonar_align,
-    plain_dtw_align,
-    write_note_matches_csv,
-    write_time_map_csv,
-)
+from piano_symbolic.align import Alignment, align_notes, write_note_matches_csv, write_time_map_csv
 
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
 MIDI_SUFFIXES = {".mid", ".midi"}
-METHODS: dict[str, Callable[[NoteArray, NoteArray], Alignment]] = {
-    "ours": align_notes,
-    "plain-dtw": plain_dtw_align,
-    "parangonar": parangonar_align,
-}
 
 
 def register(sub: Any) -> None:
@@ -45,7 +32,6 @@ def register(sub: Any) -> None:
     p.add_argument("score", type=Path, metavar="SCORE", help="score MIDI (e.g. ASAP midi_score.mid)")
     p.add_argument("--output", type=Path, required=True, metavar="MAP.csv", help="time map CSV to write")
     p.add_argument("--notes", type=Path, default=None, metavar="FILE", help="also write note matches (CSV)")
-    p.add_argument("--method", choices=sorted(METHODS), default="ours", help="aligner (default: ours)")
     p.set_defaults(func=_align)
 
 
@@ -69,19 +55,19 @@ def load_performance(path: Path) -> NoteArray:
     )
 
 
-def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
-    """Load both files and align them with ``method``."""
+def run_alignment(performance: Path, score: Path) -> tuple[Alignment, NoteArray, NoteArray]:
+    """Load both files and align them with :func:`piano_symbolic.align.align_notes`."""
     score_notes = read_notes(score)
     perf_notes = load_performance(performance)
-    return METHODS[method](score_notes, perf_notes), score_notes, perf_notes
+    return align_notes(score_notes, perf_notes), score_notes, perf_notes
 
 
 def _align(args: argparse.Namespace) -> int:
-    result, score, perf = run_alignment(args.performance, args.score, args.method)
+    result, score, perf = run_alignment(args.performance, args.score)
     write_time_map_csv(result.time_map, args.output)
     if args.notes is not None:
         if result.matches is None:
-            raise PianoDataError(args.notes, f"method {args.method!r} gives no note matches")
+            raise PianoDataError(args.notes, "the alignment gives no note matches")
         write_note_matches_csv(result.matches, score, perf, args.notes)
     matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")

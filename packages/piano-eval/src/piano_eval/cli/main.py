@@ -18,7 +18,6 @@ COMMANDS: tuple[str, ...] = (
     "piano_eval.cli.run",
     "piano_eval.cli.compare",
     "piano_eval.cli.align",
-    "piano_eval.cli.bench_align",
     "piano_eval.cli.demo",
     "piano_eval.cli.train",
     "piano_eval.cli.score",
