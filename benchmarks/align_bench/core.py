@@ -66,11 +66,16 @@ def asap_performances(root: Path) -> list[AsapPerformance]:
 
 @dataclass
 class PieceResult:
+    """One method on one performance: signed beat errors (s), which beats are downbeats, CPU seconds, whether
+    it raised, its flags, the restarts it reported (performance time, score time) and its played span."""
+
     errors: np.ndarray
     downbeat: np.ndarray
     cpu_s: float
     failed: bool
     flags: tuple[str, ...]
+    restarts: tuple[tuple[float, float], ...] = ()
+    played_span: tuple[float, float] | None = None
 
 
 def _fallback(score: NoteArray, perf: NoteArray) -> TimeMap:
@@ -97,14 +102,19 @@ def evaluate_notes(
     out = {}
     for name in methods:
         start = time.process_time()
+        restarts: tuple[tuple[float, float], ...] = ()
+        span = None
         try:
             result = METHODS[name](score, perf)
             tmap, failed, flags = result.time_map, False, result.flags
+            restarts = tuple((r.performance_time, r.score_time) for r in result.restarts)
+            span = result.played_span
         except Exception as exc:  # a crash is a benchmark result, not the end of the run
             log.warning("%s on %s failed: %s", name, perf.source, exc)
             tmap, failed, flags = _fallback(score, perf), True, ()
         cpu = time.process_time() - start
-        out[name] = PieceResult(beat_errors(tmap, s_ann.times, p_ann.times), s_ann.downbeat, cpu, failed, flags)
+        errors = beat_errors(tmap, s_ann.times, p_ann.times)
+        out[name] = PieceResult(errors, s_ann.downbeat, cpu, failed, flags, restarts, span)
     return out
 
 
@@ -145,6 +155,9 @@ def summarize(results: list[dict[str, PieceResult]], methods: Sequence[str]) -> 
             failures=sum(r.failed for r in rows),
             pieces_mean_error_over_1s=int(np.sum(piece_mean > 1.0)),
             flagged_low_confidence=sum("low_confidence" in r.flags for r in rows),
+            restarts_reported=sum(len(r.restarts) for r in rows),
+            pieces_with_restarts=sum(bool(r.restarts) for r in rows),
+            flagged_partial=sum("partial" in r.flags for r in rows),
             cpu_s_per_piece_mean=float(np.mean([r.cpu_s for r in rows])),
             cpu_s_per_piece_median=float(np.median([r.cpu_s for r in rows])),
             cpu_s_per_piece_max=float(np.max([r.cpu_s for r in rows])),
@@ -169,7 +182,8 @@ def _log_piece(fh: TextIO | None, item: AsapPerformance, res: dict[str, PieceRes
         row = {"index": item.index, "performance": str(item.performance_midi), "method": name,
                "cpu_s": r.cpu_s,
                "failed": r.failed, "flags": list(r.flags), "errors_ms": np.round(r.errors * 1000, 3).tolist(),
-               "downbeat": r.downbeat.astype(int).tolist()}  # fmt: skip
+               "downbeat": r.downbeat.astype(int).tolist(), "restarts": [list(x) for x in r.restarts],
+               "played_span": None if r.played_span is None else list(r.played_span)}  # fmt: skip
         fh.write(json.dumps(row) + "\n")
     fh.flush()
 
@@ -196,6 +210,8 @@ def read_pieces_log(path: Path) -> tuple[dict[tuple[int, str], PieceResult], dic
             float(row["cpu_s"]),
             bool(row["failed"]),
             tuple(row["flags"]),
+            tuple((float(a), float(b)) for a, b in row.get("restarts", [])),
+            None if row.get("played_span") is None else (float(row["played_span"][0]), float(row["played_span"][1])),
         )
     return done, skipped
 
