@@ -5,34 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from piano_data.errors import PianoDataError
-
-if TYPE_CHECKING:
-    from piano_data.midi import NoteArray
-    from piano_symbolic.align import Alignment
+from piano_data.midi import NoteArray, read_notes
+from piano_symbolic.align import Alignment, align_notes, write_note_matches_csv, write_time_map_csv
 
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
 MIDI_SUFFIXES = {".mid", ".midi"}
-#: method name -> aligner function in ``piano_symbolic.align`` (imported when used: numba loads slowly)
-METHODS: dict[str, str] = {
-    "ours": "align_notes",
-    "plain-dtw": "plain_dtw_align",
-    "parangonar": "parangonar_align",
-}
-
-
-def aligner(method: str) -> Callable[[NoteArray, NoteArray], Alignment]:
-    """The aligner function behind a ``--method`` name."""
-    import piano_symbolic.align as align
-
-    fn: Callable[[NoteArray, NoteArray], Alignment] = getattr(align, METHODS[method])
-    return fn
 
 
 def register(sub: Any) -> None:
@@ -49,7 +32,6 @@ def register(sub: Any) -> None:
     p.add_argument("score", type=Path, metavar="SCORE", help="score MIDI (e.g. ASAP midi_score.mid)")
     p.add_argument("--output", type=Path, required=True, metavar="MAP.csv", help="time map CSV to write")
     p.add_argument("--notes", type=Path, default=None, metavar="FILE", help="also write note matches (CSV)")
-    p.add_argument("--method", choices=sorted(METHODS), default="ours", help="aligner (default: ours)")
     p.set_defaults(func=_align)
 
 
@@ -59,8 +41,6 @@ def load_performance(path: Path) -> NoteArray:
         raise PianoDataError(path, "file not found")
     suffix = path.suffix.lower()
     if suffix in MIDI_SUFFIXES:
-        from piano_data.midi import read_notes
-
         return read_notes(path)
     if suffix in AUDIO_SUFFIXES:
         from piano_audio.transcribe import transcribe
@@ -75,23 +55,19 @@ def load_performance(path: Path) -> NoteArray:
     )
 
 
-def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
-    """Load both files and align them with ``method``."""
-    from piano_data.midi import read_notes
-
+def run_alignment(performance: Path, score: Path) -> tuple[Alignment, NoteArray, NoteArray]:
+    """Load both files and align them with :func:`piano_symbolic.align.align_notes`."""
     score_notes = read_notes(score)
     perf_notes = load_performance(performance)
-    return aligner(method)(score_notes, perf_notes), score_notes, perf_notes
+    return align_notes(score_notes, perf_notes), score_notes, perf_notes
 
 
 def _align(args: argparse.Namespace) -> int:
-    from piano_symbolic.align import write_note_matches_csv, write_time_map_csv
-
-    result, score, perf = run_alignment(args.performance, args.score, args.method)
+    result, score, perf = run_alignment(args.performance, args.score)
     write_time_map_csv(result.time_map, args.output)
     if args.notes is not None:
         if result.matches is None:
-            raise PianoDataError(args.notes, f"method {args.method!r} gives no note matches")
+            raise PianoDataError(args.notes, "the alignment gives no note matches")
         write_note_matches_csv(result.matches, score, perf, args.notes)
     matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")

@@ -23,10 +23,6 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "piano_eval.cli.align",
         "align a performance (MIDI or audio) to its score MIDI: a score->performance time map",
     ),
-    "bench-align": (
-        "piano_eval.cli.bench_align",
-        "ASAP beat-level benchmark of score alignment: ours, plain DTW and parangonar",
-    ),
     "demo": ("piano_eval.cli.demo", DEMO_HELP),
     "train": (
         "piano_eval.cli.train",
