@@ -488,6 +488,7 @@ def _bar_feedback(
     perf: NoteArray, score: ScoreData, aln: Alignment, cls: _Notes, played: np.ndarray, cfg: AnalysisConfig
 ) -> list[BarFeedback]:
     n_bars = len(score.bar_times)
+    perf_end = float(perf.end_time)
     end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
     edges = np.append(score.bar_times, end_score)
     bar_s = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
@@ -513,7 +514,8 @@ def _bar_feedback(
             (cls.score_status[s_idx] == "variant").sum()
         )
         t0, t1 = float(aln.time_map(edges[b])), float(aln.time_map(edges[b + 1]))
-        fb.start_s, fb.end_s = round(t0, 3), round(t1, 3)
+        t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
+        fb.start_s, fb.end_s = round(t0, 3), round(max(t1, t0), 3)
         if t1 - t0 > 1e-3:
             fb.tempo_ratio = round(float((edges[b + 1] - edges[b]) / (t1 - t0)), 4)
         sounding = p_idx[np.isin(cls.perf_status[p_idx], ("matched", "wrong", "extra"))]
