@@ -228,8 +228,8 @@ def figures(report: PracticeReport) -> dict[str, bytes]:
         y = np.arange(len(DIMENSIONS))[::-1]
         ax.barh(y, 7 * mean, color="#4c72b0", height=0.65)
         ax.errorbar(7 * mean, y, xerr=7 * std, fmt="none", ecolor="black", lw=1, capsize=2)
-        ax.scatter(7 * minmax[0], y, marker="|", color="#c44e52", s=40, label="lowest / highest window")
-        ax.scatter(7 * minmax[1], y, marker="|", color="#c44e52", s=40)
+        ax.scatter(7 * minmax[0], y, marker="|", color="#c44e52", s=60, zorder=3, label="lowest / highest window")
+        ax.scatter(7 * minmax[1], y, marker="|", color="#c44e52", s=60, zorder=3)
         ax.set_yticks(y, labels, fontsize=7)
         ax.set_xlim(1, 7)
         ax.set_xlabel("rating (1-7: first pole to second pole); whisker = spread over windows")
@@ -318,20 +318,6 @@ def to_html(report: PracticeReport) -> str:
     parts.append("</p>")
     for note in report.notes:
         parts.append(f"<div class='note'>{esc(note)}</div>")
-    parts.append("<h2>Overall profile</h2>")
-    if mean is None or std is None:
-        parts.append("<p>No window could be scored.</p>")
-    else:
-        if "profile" in figs:
-            parts.append(_img(figs["profile"], "overall profile"))
-        rows = "".join(
-            f"<tr><td>{esc(short_name(d))}</td><td class='num'>{7 * v:.1f}</td><td class='num'>{7 * s:.2f}</td></tr>"
-            for d, v, s in zip(DIMENSIONS, mean, std, strict=True)
-        )
-        parts.append(f"<table><tr><th>dimension</th><th>1-7</th><th>spread</th></tr>{rows}</table>")
-    if "windows" in figs:
-        parts.append("<h2>Profile across the piece</h2>")
-        parts.append(_img(figs["windows"], "profile per window"))
     if report.bars:
         played = report.played_bars
         flagged = [b for b in played if b.flagged]
@@ -361,6 +347,20 @@ def to_html(report: PracticeReport) -> str:
             + "".join(rows_html)
             + "</table>"
         )
+    parts.append("<h2>Overall profile</h2>")
+    if mean is None or std is None:
+        parts.append("<p>No window could be scored.</p>")
+    else:
+        if "profile" in figs:
+            parts.append(_img(figs["profile"], "overall profile"))
+        rows = "".join(
+            f"<tr><td>{esc(short_name(d))}</td><td class='num'>{7 * v:.1f}</td><td class='num'>{7 * s:.2f}</td></tr>"
+            for d, v, s in zip(DIMENSIONS, mean, std, strict=True)
+        )
+        parts.append(f"<table><tr><th>dimension</th><th>1-7</th><th>spread</th></tr>{rows}</table>")
+    if "windows" in figs:
+        parts.append("<h2>Profile across the piece</h2>")
+        parts.append(_img(figs["windows"], "profile per window"))
     parts.append(
         "<p class='meta'>Ratings are on PercePiano's 1-7 scales (first pole = 1, second pole = 7). Tempo is the "
         "played tempo over the score's tempo (above 1: faster). Loudness is the mean MIDI velocity.</p>"
