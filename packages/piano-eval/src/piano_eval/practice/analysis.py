@@ -56,6 +56,7 @@ class AnalysisConfig:
     wrong_max_semitones: int = 4  # a missed + an extra note this close in pitch ...
     wrong_max_beats: float = 0.5  # ... and this close in score time (beats) are one wrong note
     variant_beats: float = 0.35  # a missed/extra note whose pitch the other side has this close: a variant
+    ghost_max_s: float = 0.08  # an extra note shorter than this and softer than the median: a brushed key
     ornament_max_s: float = 0.12  # an extra note shorter than this ...
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
@@ -268,8 +269,12 @@ def _classify(
             score_perf[si] = pi
             perf_status[pi] = "wrong"
 
-    # ornaments: short extra notes next to (in pitch) a matched note sounding at the same moment
+    # ornaments: short extra notes next to (in pitch) a matched note sounding at the same moment; and
+    # brushed keys: very short extra notes softer than the performance's median (barely audible)
     extra = np.flatnonzero(perf_status == "extra")
+    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
+    perf_status[extra[ghost]] = "ornament"
+    extra = extra[~ghost]
     if len(extra):
         ref = np.flatnonzero(perf_status == "matched")
         for pi in extra:
@@ -418,8 +423,9 @@ def analyse(
                 s1 = float(score.bar_times[last + 1]) if last + 1 < n_bars else float(score.notes.end_time)
                 p_mask = keep_perf & (cls.perf_score_time >= s0) & (cls.perf_score_time < s1)
                 s_mask = (score.notes.onset >= s0) & (score.notes.onset < s1)
-                t0 = bars[first].start_s if bars[first].start_s is not None else float(aln.time_map(s0))
-                t1 = bars[last].end_s if bars[last].end_s is not None else float(aln.time_map(s1))
+                b0, b1 = bars[first].start_s, bars[last].end_s
+                t0 = float(aln.time_map(s0)) if b0 is None else b0
+                t1 = float(aln.time_map(s1)) if b1 is None else b1
                 passages.append((_subset(performance, p_mask), _subset(score.notes, s_mask)))
                 spans.append(((first, last), float(t0), float(t1), int(p_mask.sum())))
     else:

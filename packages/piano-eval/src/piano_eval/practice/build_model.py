@@ -117,7 +117,7 @@ def build(data_root: Path, out: Path, features_cache: Path | None = None) -> dic
         x = segment_features(segments)
     if features_cache is not None:
         np.save(features_cache, x, allow_pickle=False)
-    y = np.stack([s.labels for s in segments]).astype(np.float64)
+    y = np.stack([np.asarray(s.labels, dtype=np.float64) for s in segments])
     groups = [f"{s.piece}|{s.segment}" for s in segments]
     works = [s.work for s in segments]
     deadpan = np.array([s.player in ("Score", "Score2") for s in segments])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +69,8 @@ def _score_notes() -> list[tuple[float, float, int, int]]:
 def _write_midi(notes: list[tuple[float, float, int, int]], path: Path, *, seconds: bool) -> Path:
     import symusic
 
+    score: Any
+    track: Any
     if seconds:
         score = symusic.Score(TPQ, ttype="second")
         track = symusic.Track(name="piano", program=0, ttype="second")
