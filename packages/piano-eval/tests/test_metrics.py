@@ -85,3 +85,27 @@ def test_beat_errors_and_their_summary() -> None:
     assert summary["downbeats_within_30ms"] == 1.0
     empty = metrics.summarize_beat_errors(np.zeros(0), np.zeros(0, bool))
     assert empty["n_beats"] == 0 and np.isnan(empty["beats_within_50ms"])
+
+
+def test_r2_within_work_removes_work_means() -> None:
+    rng = np.random.default_rng(1)
+    works = np.repeat(["a", "b", "c"], 20)
+    offsets = {"a": 0.2, "b": 0.5, "c": 0.8}
+    within = rng.normal(0, 0.05, (60, 3))
+    y = within + np.array([offsets[w] for w in works])[:, None]
+    # predicting each work's mean: R^2 high overall, exactly 0 within works
+    means = np.array([offsets[w] for w in works])[:, None] * np.ones((1, 3))
+    assert metrics.r2(y, means) > 0.9
+    assert metrics.r2_within_work(y, means, works) == pytest.approx(0.0)
+    # the within-work part predicted, shifted by any per-work constant: perfect within works
+    shifted = within + np.array([{"a": 5.0, "b": -1.0, "c": 0.0}[w] for w in works])[:, None]
+    assert metrics.r2_within_work(y, shifted, works) == pytest.approx(1.0)
+    assert metrics.r2(y, shifted) < 0
+    # hand case: one work, two rows
+    y2, p2 = np.array([[0.0], [1.0]]), np.array([[0.2], [0.4]])
+    # centred: y (-0.5, 0.5), p (-0.1, 0.1): R^2 = 1 - 2 * 0.16 / 0.5
+    assert metrics.r2_within_work(y2, p2, ["w", "w"]) == pytest.approx(1 - 0.32 / 0.5)
+    # works with a single row are left out; none left: nan
+    assert np.isnan(metrics.r2_within_work(y2, p2, ["w", "v"]))
+    with pytest.raises(ValueError, match="works has"):
+        metrics.r2_within_work(y2, p2, ["w"])

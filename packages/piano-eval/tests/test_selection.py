@@ -91,5 +91,8 @@ def test_compare_tables_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[
     text = capsys.readouterr().out
     assert "### Symbolic experiments (piece4 split)" in text and "0.610" in text and "**Winner (symbolic" in text
     assert md.read_text().strip() in text
+    assert "| R^2 within work |" in text
+    doc = json.loads(Path(paths[0]).read_text())
+    assert "r2_within_work" in doc["summary"] and "r2_within_work" in doc["folds"][0]
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
     assert "per_dimension_r2.png" in pngs and any(p.startswith("scatter-") for p in pngs)

@@ -24,7 +24,7 @@ import symusic
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray
 
-__all__ = ["MIDI_SUFFIXES", "XML_SUFFIXES", "ScoreData", "beat_length", "read_score"]
+__all__ = ["MIDI_SUFFIXES", "XML_SUFFIXES", "ScoreData", "beat_length", "read_score", "score_from_notes"]
 
 MIDI_SUFFIXES = (".mid", ".midi")
 XML_SUFFIXES = (".musicxml", ".mxl", ".xml")
@@ -248,6 +248,26 @@ def _read_musicxml(p: Path) -> ScoreData:
         _seconds(np.asarray(beats), tempo_q, qpm),
         [(float(_seconds(np.array([q]), tempo_q, qpm)[0]), n, d) for q, n, d in sig_q],
         str(p),
+    )
+
+
+def score_from_notes(
+    notes: NoteArray, numerator: int = 4, denominator: int = 4, qpm: float = DEFAULT_QPM
+) -> ScoreData:
+    """A :class:`ScoreData` for bare score notes (e.g. a score read elsewhere) with an assumed metre: one time
+    signature from 0 s at ``qpm`` quarters per minute. Bars and beats are only as right as that assumption."""
+    if len(notes) == 0:
+        raise PianoDataError(notes.source, "score has no notes")
+    spq = 60.0 / qpm
+    end_q = float(max(notes.offset.max(), notes.onset.max() + 1e-3)) / spq
+    bars, numbers, beats, _ = _midi_grid([(0.0, numerator, denominator)], end_q)
+    return ScoreData(
+        notes,
+        np.asarray(bars) * spq,
+        numbers,
+        np.asarray(beats) * spq,
+        [(0.0, numerator, denominator)],
+        notes.source or "notes",
     )
 
 

@@ -42,8 +42,12 @@ def fmt(mean: float | None, std: float | None = None, digits: int = 3) -> str:
 
 
 def comparison_table(results: Sequence[dict[str, Any]]) -> str:
-    """One markdown row per results file: R^2 (with and without the deadpan renditions), pairwise, compute."""
-    head = "| Experiment | Split | Data | Folds | R^2 | R^2 w/o deadpan | Pairwise | CPU-hours | GPU-hours |"
+    """One markdown row per results file: R^2 (with and without the deadpan renditions), R^2 within each work
+    (deadpan left out), pairwise, compute."""
+    head = (
+        "| Experiment | Split | Data | Folds | R^2 | R^2 w/o deadpan | R^2 within work | Pairwise | CPU-hours "
+        "| GPU-hours |"
+    )
     rows = [head, "|---" * (head.count("|") - 1) + "|"]
     for doc in results:
         s, c = doc["summary"], doc.get("compute", {})
@@ -51,6 +55,7 @@ def comparison_table(results: Sequence[dict[str, Any]]) -> str:
         rows.append(
             f"| {label} | {doc['split']} | {doc['dataset']['name']} | {len(doc.get('folds', []))} "
             f"| {fmt(s.get('r2'), s.get('r2_std'))} | {fmt(s.get('r2_no_deadpan'), s.get('r2_no_deadpan_std'))} "
+            f"| {fmt(s.get('r2_within_work'), s.get('r2_within_work_std'))} "
             f"| {fmt(s.get('pairwise_accuracy'), s.get('pairwise_accuracy_std'))} "
             f"| {c.get('cpu_hours', 0.0):.3f} | {c.get('gpu_hours', 0.0):.3f} |"
         )

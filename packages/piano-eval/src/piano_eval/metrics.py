@@ -5,6 +5,9 @@
 - :func:`pairwise_accuracy`: for every pair of performances of the same passage (same group) and every
   dimension where their ratings differ by more than ``threshold``, whether the predictions order them the same
   way; averaged per dimension, then over dimensions.
+- :func:`r2_within_work`: :func:`r2` after removing each work's mean rating and mean prediction (deadpan
+  renditions left out by the caller): how well the ranking *within* a work is explained, without the
+  between-work differences that dominate R^2 on PercePiano.
 - :func:`spearman`, :func:`kendall`: rank correlations for difficulty.
 - :func:`beat_errors`, :func:`summarize_beat_errors`: score alignment against annotated beats (ASAP style).
 """
@@ -32,6 +35,7 @@ __all__ = [
     "pearson",
     "r2",
     "r2_per_dim",
+    "r2_within_work",
     "robustness",
     "same_group_pairs",
     "spearman",
@@ -63,6 +67,29 @@ def r2_per_dim(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Equal-weight mean over dimensions of the per-dimension R^2 (as the PercePiano paper computes it)."""
     return float(np.mean(r2_per_dim(y_true, y_pred)))
+
+
+def r2_within_work(y_true: np.ndarray, y_pred: np.ndarray, works: Sequence[str]) -> float:
+    """:func:`r2` of ratings and predictions each centred on its work's mean (``works`` names each row's work).
+
+    A model that only knew each work's mean rating scores 0; ``nan`` when no work has two rows.
+    """
+    t, p = _as_2d(y_true, y_pred)
+    w = np.asarray(list(works))
+    if len(w) != len(t):
+        raise ValueError(f"works has {len(w)} entries for {len(t)} rows")
+    keep = np.zeros(len(t), dtype=bool)
+    tc, pc = t.copy(), p.copy()
+    for work in np.unique(w):
+        rows = w == work
+        if rows.sum() < 2:
+            continue
+        keep |= rows
+        tc[rows] -= t[rows].mean(axis=0)
+        pc[rows] -= p[rows].mean(axis=0)
+    if keep.sum() < 2:
+        return float("nan")
+    return r2(tc[keep], pc[keep])
 
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:

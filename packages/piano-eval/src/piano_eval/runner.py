@@ -44,6 +44,7 @@ class FoldResult:
     keys: list[str] = field(default_factory=list)
     predictions: list[list[float]] = field(default_factory=list)
     robustness: dict[str, Any] | None = None
+    r2_within_work: float | None = None  # R^2 within each work, deadpan renditions left out
 
 
 def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int) -> FoldResult:
@@ -71,7 +72,13 @@ def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: fl
         wall_s=wall_s,
         keys=[s.key for s in test],
         predictions=np.round(pred, 6).tolist(),
+        r2_within_work=_within_work(y[keep], pred[keep], [s.work for s, k in zip(test, keep, strict=True) if k]),
     )
+
+
+def _within_work(y: np.ndarray, pred: np.ndarray, works: list[str]) -> float | None:
+    value = metrics.r2_within_work(y, pred, works) if len(y) >= 2 else float("nan")
+    return value if np.isfinite(value) else None
 
 
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -85,6 +92,7 @@ def summarize(folds: list[FoldResult]) -> dict[str, Any]:
     r2, r2_std = _mean_std([f.r2 for f in folds])
     pw, pw_std = _mean_std([f.pairwise_accuracy for f in folds])
     nd, nd_std = _mean_std([f.r2_no_deadpan for f in folds])
+    ww, ww_std = _mean_std([f.r2_within_work for f in folds])
     per_dim_r2 = np.mean([f.r2_per_dim for f in folds], axis=0)
     with np.errstate(all="ignore"):
         per_dim_pw = np.nanmean(np.array([f.pairwise_per_dim for f in folds], dtype=np.float64), axis=0)
@@ -113,6 +121,8 @@ def summarize(folds: list[FoldResult]) -> dict[str, Any]:
         "pairwise_accuracy_std": pw_std,
         "r2_no_deadpan": nd,
         "r2_no_deadpan_std": nd_std,
+        "r2_within_work": ww,
+        "r2_within_work_std": ww_std,
         "mse": float(np.mean([f.mse for f in folds])),
         "per_dimension": {
             d: {"r2": float(a), "pairwise_accuracy": None if not np.isfinite(b) else float(b)}

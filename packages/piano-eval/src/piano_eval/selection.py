@@ -34,6 +34,7 @@ class Row:
     gpu_hours: float
     cpu_hours: float
     note: str = ""
+    r2_within_work: float | None = None
 
     @property
     def vetoed(self) -> bool:
@@ -59,6 +60,7 @@ def rows_from_results(docs: Sequence[dict[str, Any]], difficulty: dict[str, floa
                 robustness_drop=robust.get("mean_drop"),
                 gpu_hours=float(c.get("gpu_hours", 0.0)),
                 cpu_hours=float(c.get("cpu_hours", 0.0)),
+                r2_within_work=s.get("r2_within_work"),
                 note=" (tiny MuQ)"
                 if "tiny" in str(doc.get("config", {})).lower() and doc.get("group") == "audio"
                 else "",
@@ -94,11 +96,14 @@ def group_tables(rows: Sequence[Row]) -> str:
     for table, split in keys:
         members = [r for r in rows if (r.table, r.split) == (table, split)]
         out.append(f"### {table.capitalize()} experiments ({split} split)\n")
-        out.append("| Experiment | R^2 | Pairwise | Difficulty rho | Robustness | GPU-hours | CPU-hours |")
-        out.append("|---|---|---|---|---|---|---|")
+        out.append(
+            "| Experiment | R^2 | R^2 within work | Pairwise | Difficulty rho | Robustness | GPU-hours | CPU-hours |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|")
         for r in sorted(members, key=lambda r: -(r.pairwise or 0.0)):
             out.append(
-                f"| {r.experiment}{r.note} | {fmt(r.r2, r.r2_std)} | {fmt(r.pairwise)} | {fmt(r.difficulty_rho)} "
+                f"| {r.experiment}{r.note} | {fmt(r.r2, r.r2_std)} | {fmt(r.r2_within_work)} | {fmt(r.pairwise)} "
+                f"| {fmt(r.difficulty_rho)} "
                 f"| {_robust_cell(r)} | {r.gpu_hours:.3f} | {r.cpu_hours:.3f} |"
             )
         winner = select_winner(members)

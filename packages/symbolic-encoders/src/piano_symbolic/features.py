@@ -1,15 +1,21 @@
 """Hand-crafted MIDI features of a performance, with deviations from its score where one is given.
 
-38 features in six families (names in :data:`FEATURE_NAMES`):
+51 features in six families (names in :data:`FEATURE_NAMES`):
 
 - timing: inter-onset-interval statistics, chord spread, local tempo variability;
 - velocity: level, spread, range, phrase shape, melody/accompaniment balance;
 - articulation: duration over inter-onset interval (legato ratio), overlap rate;
 - pedal: share of time down, changes per second, mean press length;
 - density: notes per second, polyphony, pitch range;
-- score deviation (zeros plus ``has_score=0`` without a score): notes matched to the score by pitch in
-  normalised time, then tempo ratio, onset deviation after a linear time fit, local tempo curve spread,
-  velocity and duration deviation, missed and extra note rates.
+- score deviation (zeros plus ``has_score=0`` without a score), read from the aligned representation
+  (:func:`piano_symbolic.aligned.align_performance`: the project's aligner, deviations normalised by the local
+  tempo): mean tempo ratio, onset deviation in beats (mean absolute, std, 90th percentile, mean), the local tempo
+  curve (spread, 10-90% range, trend), inter-onset ratio spread, velocity against its local mean, within chords,
+  top minus bottom voice and its correlation with the score's velocities, articulation (log performed over
+  score duration), pedal at onsets, chord asynchrony and melody lead, missed, extra, substituted and matched
+  rates, and the alignment's confidence.
+
+Version 1 (38 features) matched notes greedily in normalised time; it was replaced by the aligner (version 2).
 """
 
 from __future__ import annotations
@@ -19,8 +25,24 @@ from os import PathLike
 
 import numpy as np
 from piano_data.midi import NoteArray, read_notes
+from piano_data.score import ScoreData, read_score, score_from_notes
 
-__all__ = ["FEATURE_NAMES", "extract_features", "features_for_files", "match_to_score"]
+from piano_symbolic.aligned import AlignedPerformance, align_performance
+
+__all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "N_SCORE_FEATURES", "extract_features", "features_for_files"]
+
+#: Bump when a feature's definition changes (2: score family from the aligned representation, 24 features).
+FEATURE_VERSION = 2
+DEV_CLIP = 2.0  # onset deviations beyond +/- this many beats are clipped in the statistics
+
+SCORE_FEATURE_NAMES: tuple[str, ...] = (
+    "has_score", "tempo_ratio", "onset_dev_abs_mean", "onset_dev_std", "onset_dev_abs_p90", "onset_dev_mean",
+    "tempo_curve_std", "tempo_curve_range", "tempo_trend", "ioi_ratio_log_std",
+    "vel_local_std", "vel_chord_std", "vel_top_minus_bottom", "vel_score_corr",
+    "artic_log_mean", "artic_log_std", "pedal_at_onset", "async_abs_mean", "melody_lead",
+    "missed_rate", "extra_rate", "substituted_rate", "match_rate", "align_confidence",
+)  # fmt: skip
+N_SCORE_FEATURES = len(SCORE_FEATURE_NAMES)
 
 FEATURE_NAMES: tuple[str, ...] = (
     # timing
@@ -35,8 +57,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     # density
     "notes_per_s", "polyphony_mean", "pitch_range", "pitch_mean",
     # score deviation
-    "has_score", "tempo_ratio", "onset_dev_std", "onset_dev_abs_mean", "tempo_curve_std",
-    "vel_dev_std", "dur_ratio_log_mean", "dur_ratio_log_std", "missed_rate", "extra_rate", "match_rate",
+    *SCORE_FEATURE_NAMES,
 )  # fmt: skip
 
 
@@ -59,73 +80,83 @@ def _onset_clusters(onset: np.ndarray, tol: float = 0.05) -> np.ndarray:
     return ids
 
 
-def match_to_score(perf: NoteArray, score: NoteArray, window: float = 0.08) -> np.ndarray:
-    """``[M, 2]`` (score index, performance index) pairs of the same pitch, nearest in normalised time.
+def _nan(values: np.ndarray, fn: str, default: float = 0.0) -> float:
+    v = values[np.isfinite(values)]
+    return float(getattr(np, fn)(v)) if v.size else default
 
-    Both note lists are mapped to [0, 1] by their first and last onsets; each score note takes the closest unused
-    performance note of its pitch within ``window`` (a fraction of the piece). Greedy, in score order.
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or a[ok].std() == 0 or b[ok].std() == 0:
+        return 0.0
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def score_features(aligned: AlignedPerformance, score_velocity: np.ndarray | None = None) -> list[float]:
+    """The score-deviation family (names after ``has_score`` in :data:`FEATURE_NAMES`) of an aligned performance.
+
+    Rates count the score notes inside the played span; deviation statistics use matched notes, onset
+    deviations clipped to +/- ``DEV_CLIP`` beats so that a rare wrong match does not dominate.
     """
-
-    def norm(x: np.ndarray) -> np.ndarray:
-        span = x.max() - x.min() if len(x) > 1 else 1.0
-        return (x - x.min()) / (span if span > 0 else 1.0)
-
-    if len(perf) == 0 or len(score) == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    ps, ss = norm(perf.onset), norm(score.onset)
-    used = np.zeros(len(perf), dtype=bool)
-    pairs = []
-    by_pitch: dict[int, np.ndarray] = {int(p): np.flatnonzero(perf.pitch == p) for p in np.unique(perf.pitch)}
-    for i in range(len(score)):
-        cand = by_pitch.get(int(score.pitch[i]))
-        if cand is None:
-            continue
-        cand = cand[~used[cand]]
-        if len(cand) == 0:
-            continue
-        d = np.abs(ps[cand] - ss[i])
-        j = int(np.argmin(d))
-        if d[j] <= window:
-            used[cand[j]] = True
-            pairs.append((i, int(cand[j])))
-    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-
-
-def _score_features(perf: NoteArray, score: NoteArray) -> list[float]:
-    pairs = match_to_score(perf, score)
-    n_match = len(pairs)
-    missed = 1.0 - n_match / max(len(score), 1)
-    extra = 1.0 - n_match / max(len(perf), 1)
-    if n_match < 4:
-        return [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, missed, extra, n_match / max(len(score), 1)]
-    s_on, p_on = score.onset[pairs[:, 0]], perf.onset[pairs[:, 1]]
-    slope, intercept = np.polyfit(s_on, p_on, 1)
-    resid = p_on - (slope * s_on + intercept)
-    # local tempo: performance span over score span between successive distinct matched score onsets
-    order = np.argsort(s_on, kind="stable")
-    ds, dp = np.diff(s_on[order]), np.diff(p_on[order])
-    keep = ds > 0.05
-    local = np.log(np.clip(dp[keep] / ds[keep], 0.1, 10.0)) if keep.any() else np.zeros(1)
-    vel_dev = perf.velocity[pairs[:, 1]] - score.velocity[pairs[:, 0]]
-    s_dur = np.maximum(score.duration[pairs[:, 0]], 1e-3)
-    d_ratio = np.log(np.clip(perf.duration[pairs[:, 1]] / s_dur, 1e-2, 1e2))
+    sn, pn = aligned.score_notes, aligned.performed_notes
+    span = sn.in_played_span
+    n_span = max(int(span.sum()), 1)
+    m = sn.matched & span
+    dev = np.clip(sn.onset_dev_beats[m], -DEV_CLIP, DEV_CLIP)
+    first = np.unique(sn.chord[m], return_index=True)[1]  # one row per played chord for chord-level values
+    tempo = sn.local_tempo[m][first]
+    beat = sn.beat[m][first]
+    trend = float(np.polyfit(beat, tempo, 1)[0] * max(np.ptp(beat), 1.0)) if len(first) > 2 else 0.0
+    ioi = np.log(np.clip(sn.ioi_ratio[m][first], 0.05, 20.0))
+    chord_size = np.bincount(sn.chord[m], minlength=int(sn.chord.max()) + 1)[sn.chord[m]]
+    multi = chord_size > 1
+    top, bottom = sn.top_voice[m] & multi, sn.bottom_voice[m] & multi
+    balance = _nan(sn.velocity[m][top], "mean") - _nan(sn.velocity[m][bottom], "mean") if top.any() else 0.0
+    lead = _nan(sn.asynchrony[m][top], "mean") - _nan(sn.asynchrony[m][multi & ~top], "mean") if top.any() else 0.0
+    artic = np.log(np.clip(sn.articulation[m], 0.02, 50.0))
+    vel_corr = _corr(sn.velocity[m], score_velocity[m].astype(np.float64)) if score_velocity is not None else 0.0
+    n_perf = max(len(pn), 1)
     return [
         1.0,
-        float(slope),
-        float(resid.std()),
-        float(np.abs(resid).mean()),
-        float(local.std()),
-        float(vel_dev.std()),
-        float(d_ratio.mean()),
-        float(d_ratio.std()),
-        missed,
-        extra,
-        n_match / max(len(score), 1),
+        aligned.mean_tempo,
+        _nan(np.abs(dev), "mean"),
+        _nan(dev, "std"),
+        float(np.percentile(np.abs(dev), 90)) if dev.size else 0.0,
+        _nan(dev, "mean"),
+        _nan(tempo, "std"),
+        float(np.ptp(np.percentile(tempo, [10, 90]))) if tempo.size else 0.0,
+        trend,
+        _nan(ioi, "std"),
+        _nan(sn.velocity_local[m], "std"),
+        _nan(sn.velocity_chord[m][multi], "std"),
+        balance,
+        vel_corr,
+        _nan(artic, "mean"),
+        _nan(artic, "std"),
+        float(sn.pedal[m].mean()) if m.any() else 0.0,
+        _nan(np.abs(sn.asynchrony[m][multi]), "mean"),
+        lead,
+        float(((sn.status == "missed") & span).sum() / n_span),
+        float((pn.status == "extra").sum() / n_perf),
+        float(((sn.status == "substituted") & span).sum() / n_span),
+        float(m.sum() / n_span),
+        float(aligned.alignment.confidence),
     ]
 
 
-def extract_features(perf: NoteArray, score: NoteArray | None = None) -> np.ndarray:
-    """The :data:`FEATURE_NAMES` vector of one performance (float64)."""
+def extract_features(
+    perf: NoteArray,
+    score: ScoreData | NoteArray | None = None,
+    *,
+    aligned: AlignedPerformance | None = None,
+    cache: bool = True,
+) -> np.ndarray:
+    """The :data:`FEATURE_NAMES` vector of one performance (float64).
+
+    With a score (a :class:`ScoreData`, or bare notes read as 4/4 at 120 qpm), the performance is aligned to it
+    by :func:`piano_symbolic.aligned.align_performance` (cached unless ``cache`` is False), or ``aligned`` is
+    used as given. Without either, the score family is zeros and ``has_score`` is 0.
+    """
     if len(perf) < 2:
         raise ValueError(f"{perf.source or 'performance'}: needs at least two notes for features")
     onset, vel, dur = perf.onset, perf.velocity.astype(np.float64), perf.duration
@@ -166,7 +197,13 @@ def extract_features(perf: NoteArray, score: NoteArray | None = None) -> np.ndar
         float(perf.pedal_down(grid).mean()), len(ped) / total, _safe(ped_len, "mean"),
         len(perf) / total, float(polyphony.mean()), float(np.ptp(perf.pitch)), float(perf.pitch.mean()),
     ]  # fmt: skip
-    feats += _score_features(perf, score) if score is not None else [0.0] * 11
+    if aligned is None and score is not None:
+        data = score if isinstance(score, ScoreData) else score_from_notes(score)
+        aligned = align_performance(perf, data, cache=cache)
+        score_velocity: np.ndarray | None = data.notes.velocity
+    else:
+        score_velocity = None
+    feats += score_features(aligned, score_velocity) if aligned is not None else [0.0] * N_SCORE_FEATURES
     out = np.asarray(feats, dtype=np.float64)
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
@@ -175,10 +212,11 @@ def features_for_files(
     performances: Sequence[str | PathLike[str]],
     scores: Sequence[str | PathLike[str] | None] | None = None,
 ) -> np.ndarray:
-    """``[N, len(FEATURE_NAMES)]`` features; each score MIDI is read once however many performances share it."""
+    """``[N, len(FEATURE_NAMES)]`` features; each score (MIDI or MusicXML) is read once however many performances
+    share it, and each (performance, score) alignment is cached (see :mod:`piano_symbolic.aligned`)."""
     from tqdm.auto import tqdm
 
-    score_cache: dict[str, NoteArray] = {}
+    score_cache: dict[str, ScoreData] = {}
     rows = []
     pairs = list(zip(performances, scores if scores is not None else [None] * len(performances), strict=True))
     for perf_path, score_path in tqdm(pairs, desc="features", unit="file", leave=False, disable=len(pairs) < 50):
@@ -186,7 +224,7 @@ def features_for_files(
         if score_path is not None:
             key = str(score_path)
             if key not in score_cache:
-                score_cache[key] = read_notes(score_path)
+                score_cache[key] = read_score(score_path)
             score = score_cache[key]
         rows.append(extract_features(read_notes(perf_path), score))
     return np.stack(rows)

@@ -150,6 +150,7 @@ def summary_line(doc: dict[str, Any]) -> str:
             "r2": s["r2"],
             "r2_std": s["r2_std"],
             "r2_no_deadpan": s["r2_no_deadpan"],
+            "r2_within_work": s.get("r2_within_work"),
             "pairwise_accuracy": s["pairwise_accuracy"],
             "wall_s": round(doc["compute"]["wall_s"], 2),
             "results_path": doc.get("results_path"),
