@@ -6,8 +6,13 @@
    monotone map; tempo changes and rubato cost nothing since events, not seconds, are warped.
 2. Passes of pitch-wise note matching near the current map (thresholds ``passes``, wide then narrow) turn
    matches into anchors, one per score event, kept monotone; each pass refines the map used by the next.
-3. The final map interpolates the anchors. Confidence is the share of score notes matched; flags mark
-   alignments that are probably wrong (different piece) or a performance much longer than its score.
+3. Skipped sections (``repeats.py``) and restarts (``takes.py``): a run of unmatched performed notes that
+   replays score music the map placed elsewhere is a take; the map follows the take that continues.
+4. The final map interpolates the anchors; its anchors span the part of the score played (``played_span`` when
+   that is not the whole score, flag ``partial``). Score notes left unmatched are paired with unmatched
+   performed notes of a near pitch at their predicted time (substitutions: wrong notes). Confidence is the
+   share of the played span's score notes matched or substituted; flags mark alignments that are probably
+   wrong (different piece) or a performance much longer than its score.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from piano_data.midi import NoteArray
 
 from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows
 from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets, ioi_features
-from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity
+from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity, substitutions
 from piano_symbolic.align.repeats import jump_predictions, place_jumps
-from piano_symbolic.align.types import Alignment, NoteMatches, TimeMap
+from piano_symbolic.align.takes import find_takes, follow_restarts, takes_restarts
+from piano_symbolic.align.types import Alignment, NoteMatches, Restart, TimeMap
 
 __all__ = ["AlignConfig", "align_notes", "check_notes", "default_config", "flag_alignment"]
 
@@ -49,7 +55,13 @@ class AlignConfig:
     leave_one_out: bool = False  # predict each event from its neighbours' anchors in later passes
     repeat_jumps: bool = True  # move jumps over skipped repeats to the middle of their possible positions
     min_jump: float = 3.0  # score seconds played in (almost) no time that count as a jump
-    min_confidence: float = 0.5  # below this share of matched score notes: "low_confidence"
+    restarts: bool = True  # find restarts (takes.py): the map follows the take that continues
+    restart_min_notes: int = 5  # unmatched performed notes in a row that may be a take
+    restart_window: float = 30.0  # score seconds around the map's position where a take is searched
+    partial_min: float = 3.0  # score seconds unplayed at the start or end that make an alignment "partial"
+    substitution_window: float = 0.12  # a wrong note lies within this many seconds of its score note's time
+    substitution_semitones: int = 2  # ... and at most this many semitones away from it
+    min_confidence: float = 0.5  # below this share of matched score notes (in the played span): "low_confidence"
     max_length_ratio: float = 1.6  # performed notes / score notes above this: "performance_longer_than_score"
 
 
@@ -80,6 +92,13 @@ def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetE
     )
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
+    # score events the path runs through on the first or last performed event (the performance starts later in
+    # the score or stops early: a practice excerpt) say nothing: keep only the best-matching one of each run
+    for end in (0, len(fp) - 1):
+        run = np.flatnonzero(path[:, 1] == end)
+        if len(run) > 1:
+            drop = np.setdiff1d(run, run[np.argmax(sim[run])])
+            path, sim = np.delete(path, drop, axis=0), np.delete(sim, drop)
     order = np.lexsort((-sim, path[:, 0]))
     first = np.unique(path[order, 0], return_index=True)[1]
     best, best_sim = path[order][first], sim[order][first]
@@ -138,8 +157,19 @@ def _matching_pass(
     return found[inlier], TimeMap.from_pairs(s_anchor, p_anchor)
 
 
+def _played_span(tmap: TimeMap, score: NoteArray, cfg: AlignConfig) -> tuple[float, float] | None:
+    """The score span of the map's anchors when it leaves at least ``partial_min`` score seconds unplayed at the
+    start or end, else None (the whole score)."""
+    s0, s1 = float(tmap.score_time[0]), float(tmap.score_time[-1])
+    first, last = float(score.onset.min()), float(score.onset.max())
+    if s0 - first >= cfg.partial_min or last - s1 >= cfg.partial_min:
+        return s0, s1
+    return None
+
+
 def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
-    """Align a performance to its score; returns the time map, note matches, confidence and flags."""
+    """Align a performance to its score; returns the time map, note matches (with substitutions), confidence,
+    restarts, the played span and flags."""
     cfg = cfg or default_config()
     check_notes(score, "score")
     check_notes(performance, "performance")
@@ -166,7 +196,34 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
             found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, weights, use[sev.event])
             if found is not None:
                 pairs, tmap = found
-    matches = NoteMatches.from_pairs(pairs, len(score), len(performance))
-    confidence = matches.n_matched / len(score)
-    flags = flag_alignment(len(score), len(performance), confidence, cfg) + flags
-    return Alignment(tmap, matches, float(confidence), "ours", flags)
+    restarts: tuple[Restart, ...] = ()
+    if cfg.restarts and len(pairs):
+        takes = find_takes(
+            score, performance, sev, tmap, pairs, min_notes=cfg.restart_min_notes, window=cfg.restart_window,
+            perf_gap=cfg.perf_gap, skip=cfg.skip,
+        )  # fmt: skip
+        restarts = takes.restarts
+        if restarts:  # the map follows the takes that continue: rebuild it, then match once more near it
+            kept, _ = follow_restarts(tmap, takes.pairs, score, performance, sev.time, restarts)
+            s_anchor, p_anchor, _ = anchors_from_matches(
+                kept, sev, performance.onset, cfg.anchor, None, cfg.cluster_gap, weights
+            )
+            if len(s_anchor) >= 2:
+                rebuilt = TimeMap.from_pairs(s_anchor, p_anchor)
+                _, pred = follow_restarts(rebuilt, kept, score, performance, sev.time, restarts)
+                found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, weights)
+                if found is not None:
+                    pairs, tmap = found
+                    restarts = tuple(takes_restarts(score, performance, pairs, takes.abandoned, tmap.slope))
+            flags += ("restart",) if restarts else ()
+    span = _played_span(tmap, score, cfg)
+    if span is not None:
+        flags += ("partial",)
+    subs = substitutions(score, performance, pairs, tmap, span, cfg.substitution_window, cfg.substitution_semitones)
+    matches = NoteMatches.from_pairs(pairs, len(score), len(performance), subs)
+    lo, hi = span if span is not None else (-np.inf, np.inf)
+    in_span = (score.onset >= lo - 1e-9) & (score.onset <= hi + 1e-9)
+    played = matches.score_index[(matches.performance_index >= 0) & (matches.score_index >= 0)]
+    confidence = float(np.isin(np.flatnonzero(in_span), played).mean()) if in_span.any() else 0.0
+    flags = flag_alignment(int(in_span.sum()), len(performance), confidence, cfg) + flags
+    return Alignment(tmap, matches, confidence, "ours", flags, restarts, span)
