@@ -290,21 +290,29 @@ def _classify(
 
 
 def _played_bars(score: ScoreData, notes: _Notes, aln: Alignment) -> np.ndarray:
-    """Boolean per bar: inside the part of the score the performance covers."""
+    """Boolean per bar: inside the part of the score the performance covers.
+
+    The bars from the first to the last one with at least half of its notes played (matched or wrong), cut
+    further to the aligner's ``played_span`` when it reports one.
+    """
     n_bars = len(score.bar_times)
-    span = getattr(aln, "played_span", None)
     bar_of_note = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
-    played_notes = notes.score_status != "missed"
+    played_notes = np.isin(notes.score_status, ("matched", "wrong"))
     played = np.zeros(n_bars, dtype=bool)
+    if not played_notes.any():
+        return played
+    found = np.bincount(bar_of_note[played_notes], minlength=n_bars)
+    total = np.bincount(bar_of_note, minlength=n_bars)
+    hit = (found > 0) & (found >= 0.5 * total)  # a few stray matches do not make a bar played
+    if not hit.any():
+        hit = found > 0
+    first, last = np.flatnonzero(hit)[[0, -1]]
+    played[first : last + 1] = True
+    span = getattr(aln, "played_span", None)
     if span is not None:
         lo, hi = span
         starts, ends = score.bar_times, np.append(score.bar_times[1:], np.inf)
-        return (ends > lo + 1e-6) & (starts < hi - 1e-6)
-    if not played_notes.any():
-        return played
-    hit = np.bincount(bar_of_note[played_notes], minlength=n_bars) > 0
-    first, last = np.flatnonzero(hit)[[0, -1]]
-    played[first : last + 1] = True
+        played &= (ends > lo + 1e-6) & (starts < hi - 1e-6)
     return played
 
 

@@ -102,7 +102,7 @@ def build(data_root: Path, out: Path, features_cache: Path | None = None) -> dic
     from piano_data.percepiano import load_percepiano
     from piano_data.splits import make_folds
 
-    from piano_eval.metrics import pairwise_accuracy
+    from piano_eval.metrics import pairwise_accuracy, r2_within_work
     from piano_eval.practice.features import feature_names, feature_version
     from piano_eval.practice.model import CARD_FILE, MODEL_FORMAT, WEIGHTS_FILE, write_npz_deterministic
     from piano_eval.provenance import git_commit, write_text_atomic
@@ -170,9 +170,13 @@ def build(data_root: Path, out: Path, features_cache: Path | None = None) -> dic
             "r2_no_deadpan": round(_r2(y[~deadpan], oof[~deadpan]), 4),
             "pairwise_accuracy": round(float(pairwise_accuracy(y, oof, groups)), 4),
             "within_work_spearman": round(_within_work_spearman(y, oof, works), 4),
+            "r2_within_work": round(
+                float(r2_within_work(y[~deadpan], oof[~deadpan], list(np.asarray(works)[~deadpan]))), 4
+            ),
             "r2_work_held_out": round(_r2(y, oof_work), 4),
             "note": "pairwise accuracy: same-passage pairs whose ratings differ by more than 0.05; "
             "within-work Spearman: mean over works and dimensions of the out-of-fold rank correlation; "
+            "r2_within_work: R^2 after removing each work's mean rating and prediction, deadpan left out; "
             "r2_work_held_out: leave one work out (the honest number for unseen music)",
         },
         "commit": git_commit(),
