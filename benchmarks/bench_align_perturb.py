@@ -90,27 +90,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bad = sorted(set(kinds) - set(KINDS)) + sorted(set(methods) - set(METHODS))
     if bad:
         raise PianoDataError(None, f"unknown kinds or methods {bad}; kinds: {KINDS}, methods: {sorted(METHODS)}")
-    if args.resume and args.pieces_log is None:
-        raise PianoDataError(None, "--resume needs --pieces-log (the log of the run to resume)")
+    if (args.resume or args.summary_only) and args.pieces_log is None:
+        raise PianoDataError(None, "--resume and --summary-only need --pieces-log (the log of an earlier run)")
     items = choose(asap_performances(args.data_root), args.count)
     done: dict[tuple[int, str, str], dict] = {}
-    if args.resume and args.pieces_log.is_file():
+    if (args.resume or args.summary_only) and args.pieces_log.is_file():
         for line in args.pieces_log.read_text().splitlines():
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:  # a torn last line
                 continue
             done[(row["index"], row["kind"], row["method"])] = row
-    fh = None if args.pieces_log is None else args.pieces_log.open("a" if args.resume else "w")
+    fh = None if args.pieces_log is None or args.summary_only else args.pieces_log.open("a" if args.resume else "w")
     if fh is not None and args.resume and fh.tell() > 0:
         fh.write("\n")
     warmed = False
     rows: dict[str, list[dict]] = defaultdict(list)
+    alone: dict[str, list[dict]] = defaultdict(list)  # --summary-only: every logged line of each method
     try:
         for kind in kinds:
             for item in tqdm(items, desc=kind, unit="piece"):
                 have = {m: done[(item.index, kind, m)] for m in methods if (item.index, kind, m) in done}
                 todo = [m for m in methods if m not in have]
+                for m, line in have.items():
+                    alone[f"{kind}/{m}"].append(line)
+                if todo and args.summary_only:
+                    continue
                 if todo:
                     if not warmed:
                         warm_up(methods)
@@ -158,10 +163,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     report: dict[str, Any] = {}
     for kind in kinds:
-        per_piece = [{m: result(rows[f"{kind}/{m}"][k]) for m in methods} for k in range(len(items))]
-        entry: dict[str, Any] = {"pieces": len(items), "methods": summarize(per_piece, methods)}
+        n = len(rows[f"{kind}/{methods[0]}"])
+        per_piece = [{m: result(rows[f"{kind}/{m}"][k]) for m in methods} for k in range(n)]
+        entry: dict[str, Any] = {"pieces": n, "methods": summarize(per_piece, methods) if n else {}}
+        if args.summary_only:  # each method on every performance it has in the log
+            entry["each_method_alone"] = {
+                m: {
+                    "pieces": len(alone[f"{kind}/{m}"]),
+                    **summarize([{m: result(x)} for x in alone[f"{kind}/{m}"]], [m])[m],
+                }
+                for m in methods
+                if alone[f"{kind}/{m}"]
+            }
         for m in methods:
             lines = rows[f"{kind}/{m}"]
+            if not lines:
+                continue
             n_true = sum(len(x["true_restarts"]) for x in lines)
             hits = [restart_hits(x["true_restarts"], x["restarts"]) for x in lines]
             entry["methods"][m].update(
@@ -194,7 +211,11 @@ def markdown(report: dict[str, Any]) -> str:
 
     parts = [f"Command: `{report['command']}`"]
     for kind, entry in report["kinds"].items():
-        parts.append(markdown_table(f"{kind} ({entry['pieces']} performances)", entry["methods"]))
+        if entry["methods"]:
+            parts.append(markdown_table(f"{kind}, same performances ({entry['pieces']})", entry["methods"]))
+        if entry.get("each_method_alone"):
+            alone = {m: s for m, s in entry["each_method_alone"].items()}
+            parts.append(markdown_table(f"{kind}, each method on all it ran", alone))
     lines = [
         "| kind | method | true restarts | found within 1 s | recall | spurious restarts | played span within "
         "one beat | exit low_confidence |",
@@ -202,6 +223,8 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for kind, entry in report["kinds"].items():
         for m, s in entry["methods"].items():
+            if "true_restarts" not in s:
+                continue
             recall = "" if s["restart_recall"] is None else f"{100 * s['restart_recall']:.1f}%"
             span = s.get("played_span_within_one_beat")
             span_txt = "" if span is None else f"{100 * span:.1f}%"
@@ -226,6 +249,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--methods", default="ours,plain-dtw,parangonar")
     p.add_argument("--pieces-log", type=Path, default=None, help="per (performance, kind, method) JSON lines")
     p.add_argument("--resume", action="store_true", help="reuse the lines of --pieces-log, run only what is missing")
+    p.add_argument(
+        "--summary-only", action="store_true", help="run nothing: tables from the lines already in --pieces-log"
+    )
     p.add_argument("--output", type=Path, default=None)
     p.add_argument("--markdown", type=Path, default=None)
     args = p.parse_args(argv)

@@ -24,10 +24,10 @@ import numpy as np
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray
 
-from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows
+from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows, subsequence_dtw
 from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets, ioi_features
 from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity, substitutions
-from piano_symbolic.align.repeats import jump_predictions, place_jumps
+from piano_symbolic.align.repeats import find_jumps, jump_predictions, place_jumps
 from piano_symbolic.align.takes import find_takes, follow_restarts, takes_restarts
 from piano_symbolic.align.types import Alignment, NoteMatches, Restart, TimeMap
 
@@ -78,7 +78,11 @@ def check_notes(notes: NoteArray, what: str) -> None:
         raise PianoDataError(notes.source, f"{what} has non-finite onset times")
 
 
-def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig) -> TimeMap:
+def _coarse_map(
+    score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig, excerpt: bool = False
+) -> TimeMap:
+    """The event-DTW map; with ``excerpt`` a subsequence DTW (the performance may start and end anywhere in the
+    score: a practice excerpt)."""
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
     if cfg.ioi_weight > 0:  # timing: where in a run of identical chords an extra or missing one sits
@@ -87,9 +91,12 @@ def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetE
         w = np.float32(cfg.ioi_weight)
         fs = np.hstack([fs, w * normalize_rows(ioi_features(sev.time))])
         fp = np.hstack([fp, w * normalize_rows(ioi_features(pev.time, scale))])
-    path, _ = multiscale_dtw(
-        fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost
-    )
+    if excerpt:
+        path, _ = subsequence_dtw(fp, fs, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost)
+    else:
+        path, _ = multiscale_dtw(
+            fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost
+        )
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
     # score events the path runs through on the first or last performed event (the performance starts later in
@@ -157,28 +164,71 @@ def _matching_pass(
     return found[inlier], TimeMap.from_pairs(s_anchor, p_anchor)
 
 
-def _played_span(tmap: TimeMap, score: NoteArray, cfg: AlignConfig) -> tuple[float, float] | None:
-    """The score span of the map's anchors when it leaves at least ``partial_min`` score seconds unplayed at the
-    start or end, else None (the whole score)."""
-    s0, s1 = float(tmap.score_time[0]), float(tmap.score_time[-1])
+def trim_strays(
+    tmap: TimeMap, pairs: np.ndarray, score: NoteArray, sev: OnsetEvents, min_jump: float, share: float = 0.1
+) -> tuple[TimeMap, np.ndarray]:
+    """Drop the anchors (and matches) before the first jump or after the last one of the map when they are few
+    (at most ``share`` of the anchors, or 4) or sparse (per score second, under a third of the density of the
+    anchors between the jumps): notes matched by chance in score music the performer never played (a practice
+    excerpt), which would stretch the map over it."""
+    jumps = find_jumps(tmap, sev, min_jump)
+    if not jumps:
+        return tmap, pairs
+    s = tmap.score_time
+    few = max(4, int(share * len(s)))
+    first, last = sev.time[jumps[0].after], sev.time[jumps[-1].before]
+    middle = (s >= first) & (s <= last)
+    density = middle.sum() / max(last - first, 1e-3)
+
+    def stray(part: np.ndarray) -> bool:
+        n = int(part.sum())
+        return n > 0 and (n <= few or n / max(float(np.ptp(s[part])), 1.0) < density / 3)
+
+    lo, hi = -np.inf, np.inf
+    if stray(s <= sev.time[jumps[0].before]):
+        lo = first - 1e-9
+    if stray(s >= sev.time[jumps[-1].after]):
+        hi = last + 1e-9
+    if lo == -np.inf and hi == np.inf:
+        return tmap, pairs
+    keep = (s >= lo) & (s <= hi)
+    if keep.sum() < 2:
+        return tmap, pairs
+    on = score.onset[pairs[:, 0]]
+    return TimeMap(s[keep], tmap.performance_time[keep]), pairs[(on >= lo) & (on <= hi)]
+
+
+def _played_span(
+    tmap: TimeMap, score: NoteArray, performance: NoteArray, cfg: AlignConfig
+) -> tuple[float, float] | None:
+    """The score span from the first to the last performed onset (through the map, extrapolated with its mean
+    tempo beyond its anchors, inside the score) when it leaves at least ``partial_min`` score seconds unplayed
+    at the start or end, else None (the whole score)."""
     first, last = float(score.onset.min()), float(score.onset.max())
+    p0, p1 = float(performance.onset.min()), float(performance.onset.max())
+    s, p, k = tmap.score_time, tmap.performance_time, max(tmap.slope, 1e-6)
+    s0 = float(s[0] + (p0 - p[0]) / k) if p0 < p[0] else float(np.interp(p0, p, s))
+    s1 = float(s[-1] + (p1 - p[-1]) / k) if p1 > p[-1] else float(np.interp(p1, p, s))
+    s0, s1 = max(s0, first), min(s1, last)
     if s0 - first >= cfg.partial_min or last - s1 >= cfg.partial_min:
         return s0, s1
     return None
 
 
-def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
-    """Align a performance to its score; returns the time map, note matches (with substitutions), confidence,
-    restarts, the played span and flags."""
-    cfg = cfg or default_config()
-    check_notes(score, "score")
-    check_notes(performance, "performance")
-    sev = group_onsets(score.onset, cfg.score_gap)
-    pev = group_onsets(performance.onset, cfg.perf_gap)
-    tmap = _coarse_map(score, performance, sev, pev, cfg)
+def _monotone(
+    score: NoteArray,
+    performance: NoteArray,
+    sev: OnsetEvents,
+    pev: OnsetEvents,
+    cfg: AlignConfig,
+    weights: np.ndarray | None,
+    excerpt: bool = False,
+) -> tuple[TimeMap, np.ndarray, tuple[str, ...]]:
+    """Coarse map, matching passes, stray anchors trimmed, skipped sections: the monotone alignment (map, note
+    pairs, flags)."""
+    tmap = _coarse_map(score, performance, sev, pev, cfg, excerpt)
     event_pred = tmap(sev.time)
     pairs = np.zeros((0, 2), dtype=np.int64)
-    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
     for threshold in cfg.passes:
         found = _matching_pass(score, performance, sev, event_pred, threshold, cfg, weights)
         if found is None:
@@ -186,6 +236,8 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
         pairs, tmap = found
         event_pred = leave_one_out(tmap, sev.time) if cfg.leave_one_out else tmap(sev.time)
     flags: tuple[str, ...] = ()
+    if len(pairs):
+        tmap, pairs = trim_strays(tmap, pairs, score, sev, cfg.min_jump)
     if cfg.repeat_jumps and len(pairs):
         placed = place_jumps(tmap, score, sev, cfg.min_jump)
         if placed.skipped:
@@ -196,6 +248,25 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
             found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, weights, use[sev.event])
             if found is not None:
                 pairs, tmap = found
+    return tmap, pairs, flags
+
+
+def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
+    """Align a performance to its score; returns the time map, note matches (with substitutions), confidence,
+    restarts, the played span and flags."""
+    cfg = cfg or default_config()
+    check_notes(score, "score")
+    check_notes(performance, "performance")
+    sev = group_onsets(score.onset, cfg.score_gap)
+    pev = group_onsets(performance.onset, cfg.perf_gap)
+    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
+    tmap, pairs, flags = _monotone(score, performance, sev, pev, cfg, weights)
+    if _played_span(tmap, score, performance, cfg) is not None and len(sev) * len(pev) <= cfg.max_cells:
+        # it looks like a practice excerpt: align it again as one (free start and end in the score) and keep
+        # whichever alignment matches more notes
+        alt = _monotone(score, performance, sev, pev, cfg, weights, excerpt=True)
+        if len(alt[1]) > len(pairs):
+            tmap, pairs, flags = alt
     restarts: tuple[Restart, ...] = ()
     if cfg.restarts and len(pairs):
         takes = find_takes(
@@ -216,7 +287,7 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
                     pairs, tmap = found
                     restarts = tuple(takes_restarts(score, performance, pairs, takes.abandoned, tmap.slope))
             flags += ("restart",) if restarts else ()
-    span = _played_span(tmap, score, cfg)
+    span = _played_span(tmap, score, performance, cfg)
     if span is not None:
         flags += ("partial",)
     subs = substitutions(score, performance, pairs, tmap, span, cfg.substitution_window, cfg.substitution_semitones)
