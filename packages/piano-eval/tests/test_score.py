@@ -57,6 +57,19 @@ def test_score_with_default_model_does_not_import_torch(example: Example) -> Non
     assert out == "0 False False"
 
 
+def test_align_and_data_summary_do_not_import_torch(example: Example, tmp_path: Path) -> None:
+    out = tmp_path / "map.csv"
+    code = (
+        "import sys, contextlib, io, piano_eval.cli.main as m\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    a = m.main(['align', {str(example.performance)!r}, {str(example.score)!r}, '--output', {str(out)!r}])\n"
+        "    b = m.main(['data', 'summary'])\n"
+        "print(a, b, 'torch' in sys.modules, 'lightning' in sys.modules)"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert res == "0 0 False False" and out.is_file()
+
+
 def test_help_lines_match_the_commands() -> None:
     import argparse
     import importlib
