@@ -387,3 +387,26 @@ def test_restart_shows_as_such(example: Example) -> None:
     b6 = report.bars[5]
     assert b6.start_s == pytest.approx(float(score.bar_times[5]) + restart_at, abs=1e-3)
     assert all(b.played for b in report.bars) and len(report.scored_windows) == 2
+
+
+def test_audio_that_transcribes_to_nothing(
+    example: Example, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    from piano_data.midi import NoteArray
+
+    calls = []
+
+    def transcribe(path: Path) -> NoteArray:  # stands in for transkun: silence in, no notes out
+        calls.append(path)
+        return NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), source=str(path))
+
+    monkeypatch.setitem(sys.modules, "piano_audio.transcribe", types.SimpleNamespace(transcribe=transcribe))
+    wav = tmp_path / "silence.wav"
+    wav.write_bytes(b"RIFF")
+    out = tmp_path / "r.html"
+    argv = ["score", str(wav), "--score", str(example.score), "--format", "html", "--output", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "silence.wav: no piano notes were transcribed" in err and calls == [wav] and not out.exists()
