@@ -71,3 +71,28 @@ def test_align_audio_without_piano(
     assert main(["align", str(wav), str(score), "--output", str(out)]) == 2
     assert "speech.wav: no piano notes were transcribed" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_align_reports_a_restart_and_note_statuses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(4)
+    onset = np.cumsum(rng.choice([0.25, 0.25, 0.5], size=160))
+    pitch = rng.integers(45, 85, size=160)
+    score = NoteArray.from_arrays(onset, onset + 0.3, pitch, np.full(160, 64))
+    # played up to 20 s, a second's pause, back 4 s and on to the end; one wrong note in the second take
+    first, again = onset < 20.0, onset >= 16.0
+    perf_on = np.concatenate([onset[first], onset[again] + 5.0])
+    perf_pitch = np.concatenate([pitch[first], pitch[again]])
+    wrong = int(np.flatnonzero(perf_on > 30.0)[0])
+    perf_pitch[wrong] += 1
+    perf = NoteArray.from_arrays(perf_on, perf_on + 0.3, perf_pitch, np.full(len(perf_on), 70))
+    s_path, p_path = write_notes(score, tmp_path / "s.mid"), write_notes(perf, tmp_path / "p.mid")
+    out, notes = tmp_path / "map.csv", tmp_path / "notes.csv"
+    assert main(["align", str(p_path), str(s_path), "--output", str(out), "--notes", str(notes)]) == 0
+    captured = capsys.readouterr()
+    assert "restart: at performance 21.0" in captured.out and "restart" in captured.err
+    rows = list(csv.DictReader(notes.open()))
+    assert {r["status"] for r in rows} >= {"matched", "substituted", "extra"}
+    sub = [r for r in rows if r["status"] == "substituted"]
+    assert len(sub) == 1 and int(sub[0]["performance_pitch"]) == int(sub[0]["pitch"]) + 1
+    values = np.array(list(csv.reader(out.open()))[1:], dtype=float)
+    assert np.all(np.diff(values[:, 0]) > 0) and np.all(np.diff(values[:, 1]) >= 0)

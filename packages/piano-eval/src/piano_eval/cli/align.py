@@ -26,7 +26,10 @@ def register(sub: Any) -> None:
         "score_time,performance_time (seconds, non-decreasing). Audio is transcribed with transkun first. "
         "A low-confidence alignment (probably another piece) or a performance much longer than its score "
         "is reported on stderr and in the exit code 3; a performance that skips part of the score (a cut, a "
-        "repeat not taken) is noted on stderr.",
+        "repeat not taken), goes back and plays a passage again (restarts: the map follows the take that "
+        "continues) or plays only part of the score (a practice excerpt: the played span is mapped) is noted "
+        "on stderr with exit code 0. --notes writes one row per note with its status: matched, substituted "
+        "(a wrong pitch at the right place), missed or extra.",
     )
     p.add_argument("performance", type=Path, metavar="PERFORMANCE", help="performance MIDI or audio file")
     p.add_argument("score", type=Path, metavar="SCORE", help="score MIDI (e.g. ASAP midi_score.mid)")
@@ -69,11 +72,29 @@ def _align(args: argparse.Namespace) -> int:
         if result.matches is None:
             raise PianoDataError(args.notes, "the alignment gives no note matches")
         write_note_matches_csv(result.matches, score, perf, args.notes)
-    matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
+    m = result.matches
+    matched = (
+        ""
+        if m is None
+        else f", {m.n_matched}/{len(score)} score notes matched, {m.n_substituted} substituted, {m.n_missed} "
+        f"missed, {m.n_extra} extra performed notes"
+    )
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")
-    if "skipped_section" in result.flags:
-        print("piano-eval align: note: the performance skips part of the score (skipped_section)", file=sys.stderr)
-    warnings = [f for f in result.flags if f != "skipped_section"]
+    if result.played_span is not None:
+        s0, s1 = result.played_span
+        print(f"played span: score {s0:.2f}-{s1:.2f} s")
+    for r in result.restarts:
+        print(f"restart: at performance {r.performance_time:.2f} s, back to score {r.score_time:.2f} s")
+    notes = {
+        "skipped_section": "the performance skips part of the score (skipped_section)",
+        "restart": f"the performance goes back {len(result.restarts)} time(s) (restart; the map follows the "
+        "take that continues)",
+        "partial": "only part of the score was played (partial; the played span is mapped)",
+    }
+    for flag, text in notes.items():
+        if flag in result.flags:
+            print(f"piano-eval align: note: {text}", file=sys.stderr)
+    warnings = [f for f in result.flags if f not in notes]
     if warnings:
         print(f"piano-eval align: warning: {', '.join(warnings)}", file=sys.stderr)
         return 3
