@@ -113,3 +113,31 @@ def bench(session: nox.Session) -> None:
     scripts = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
     for script in scripts:
         session.run("python", script)
+
+
+@nox.session(python="3.11")
+def default_model(session: nox.Session) -> None:
+    """Rebuild the default model of `piano-eval score` from PercePiano, twice; fail unless the builds are identical.
+
+    Needs the data root ($PIANO_EVAL_DATA or shared/data beside the checkout; or pass --data-root DIR after --).
+    The identical build replaces packages/piano-eval/src/piano_eval/models/default/.
+    """
+    import filecmp
+    import shutil
+
+    _sync(session, "piano-eval")
+    tmp = Path(session.create_tmp())
+    single = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    builds = [tmp / "build-a", tmp / "build-b"]
+    for out in builds:
+        shutil.rmtree(out, ignore_errors=True)
+        session.run("python", "-m", "piano_eval.practice.build_model", "--out", str(out), *session.posargs, env=single)
+    names = sorted(p.name for p in builds[0].iterdir())
+    same = [n for n in names if filecmp.cmp(builds[0] / n, builds[1] / n, shallow=False)]
+    if names != sorted(p.name for p in builds[1].iterdir()) or same != names:
+        session.error(f"two builds differ: {sorted(set(names) - set(same))}")
+    target = ROOT / "packages" / "piano-eval" / "src" / "piano_eval" / "models" / "default"
+    target.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        shutil.copyfile(builds[0] / n, target / n)
+    session.log(f"default model rebuilt bit for bit ({', '.join(names)}) -> {target}")

@@ -1,11 +1,11 @@
-"""Tables from a `bench-align --pieces-log` file, for a range of metadata.csv rows.
+"""Tables from a `bench_align.py --pieces-log` file, for a range of metadata.csv rows.
 
     .venv/bin/python benchmarks/align_log_tables.py PIECES.jsonl [--min-row 225] [--max-row 900] \
         [--data-root ../shared/data/asap]
 
 Used for the held-out check in benchmarks/alignment.md: the aligner's defaults were tuned on the rows below 225,
 so the rows from 225 on say how it does on performances that were not looked at while tuning. With
---data-root the performances whose annotation squeezes a skipped section (see piano_eval.align_bench) get a
+--data-root the performances whose annotation squeezes a skipped section (see align_bench.core) get a
 table of their own kept out.
 """
 
@@ -15,7 +15,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from piano_eval.align_bench import (
+from align_bench.core import (
     SQUEEZED_MIN,
     asap_performances,
     markdown_table,
@@ -37,7 +37,7 @@ def main() -> None:
     for (row, method), result in done.items():
         if args.min_row <= row <= args.max_row:
             by_row[row][method] = result
-    methods = sorted({m for r in by_row.values() for m in r}, key=["ours", "plain_dtw", "parangonar"].index)
+    methods = sorted({m for r in by_row.values() for m in r}, key=["ours", "plain-dtw", "parangonar"].index)
     full = [r for r in by_row.values() if all(m in r for m in methods)]
     title = f"rows {args.min_row}-{min(args.max_row, max(by_row, default=0))}"
     print(markdown_table(title, summarize(full, methods)))

@@ -4,7 +4,7 @@
         [--data-root ../shared/data/asap] [--reference-every 30] [--audio-subset 5] [--excerpt 15] [--every 1]
 
 Prints one JSON document (see benchmarks/alignment.md for the table it produced). Without ASAP it prints a
-JSON object saying so. Any option of `piano-eval bench-align` can be passed.
+JSON object saying so. Options: `--help` (benchmarks/align_bench/cli.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from piano_eval.cli.main import main as cli
+    from align_bench.cli import main as bench
 
     if "--data-root" not in argv:
         root = find_data_root(Path(__file__).resolve().parent)
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
         argv = ["--data-root", str(root / "asap"), *argv]
     given = {a for a in argv if a.startswith("--")}
     extra = [x for k, v in zip(DEFAULTS[::2], DEFAULTS[1::2], strict=True) if k not in given for x in (k, v)]
-    return cli(["bench-align", *argv, *extra])
+    return bench([*argv, *extra])
 
 
 if __name__ == "__main__":

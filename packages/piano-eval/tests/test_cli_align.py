@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
@@ -57,78 +56,6 @@ def test_align_flags_another_piece(tmp_path: Path, capsys: pytest.CaptureFixture
     assert out.is_file()  # the map is still written, flagged
 
 
-def _tiny_asap(tmp_path: Path, rows: int) -> None:
-    _score_and_performance(tmp_path)
-    beats = np.arange(0, 15, 1.0)
-    (tmp_path / "s_annotations.txt").write_text(
-        "".join(f"{b}\t{b}\t{'db' if i % 4 == 0 else 'b'}\n" for i, b in enumerate(beats))
-    )
-    perf_beats = 1.0 + 1.3 * beats + 0.1 * np.sin(beats)
-    (tmp_path / "p_annotations.txt").write_text("".join(f"{b}\t{b}\tb\n" for b in perf_beats))
-    (tmp_path / "metadata.csv").write_text(
-        "composer,title,midi_score,midi_performance,midi_score_annotations,performance_annotations\n"
-        + "".join(f"X,Y{i},score.mid,perf.mid,s_annotations.txt,p_annotations.txt\n" for i in range(rows))
-    )
-
-
-def test_bench_align_runs_on_a_tiny_asap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _tiny_asap(tmp_path, rows=1)
-    assert main(["bench-align", "--data-root", str(tmp_path), "--methods", "ours,plain_dtw"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    ours = report["midi"]["all"]["methods"]["ours"]
-    assert ours["pieces"] == 1 and ours["beats_within_50ms"] == 1.0
-
-
-def test_bench_align_resumes_from_its_pieces_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _tiny_asap(tmp_path, rows=3)
-    log = tmp_path / "pieces.jsonl"
-    args = ["bench-align", "--data-root", str(tmp_path), "--pieces-log", str(log)]
-    assert main([*args, "--methods", "ours", "--jobs", "2"]) == 0
-    first = json.loads(capsys.readouterr().out)["midi"]["all"]["methods"]["ours"]
-    assert len(log.read_text().splitlines()) == 3
-    # resuming with one more method runs only that method; the earlier results are reused as they are
-    assert main([*args, "--methods", "ours,plain_dtw", "--resume"]) == 0
-    report = json.loads(capsys.readouterr().out)["midi"]["all"]["methods"]
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    assert sorted(r["method"] for r in rows) == ["ours"] * 3 + ["plain_dtw"] * 3
-    assert report["ours"]["cpu_s_per_piece_mean"] == pytest.approx(first["cpu_s_per_piece_mean"])
-    assert report["plain_dtw"]["pieces"] == 3
-    # a torn last line (a run killed while writing) is ignored, and what is appended after it stays readable
-    log.write_text(log.read_text() + '{"index": 0, "meth')
-    assert main([*args, "--methods", "ours,plain_dtw,parangonar", "--resume"]) == 0
-    assert json.loads(capsys.readouterr().out)["midi"]["reference_subset"]["pieces"] == 3
-    assert sum('"parangonar"' in line for line in log.read_text().splitlines()) == 3
-
-
-def test_bench_align_resume_needs_a_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _tiny_asap(tmp_path, rows=1)
-    assert main(["bench-align", "--data-root", str(tmp_path), "--resume"]) == 2
-    assert "--pieces-log" in capsys.readouterr().err
-
-
-def test_bench_align_writes_markdown_and_sets_squeezed_annotations_apart(tmp_path: Path) -> None:
-    _tiny_asap(tmp_path, rows=2)
-    # the second performance's annotation squeezes 25 beats into one instant (a skipped repeat)
-    beats = np.arange(0, 40, 0.5)
-    (tmp_path / "s2_annotations.txt").write_text("".join(f"{b}\t{b}\tb\n" for b in beats))
-    squeezed = np.concatenate([beats[:30], np.full(25, 15.0) + np.arange(25) * 1e-3, beats[55:] - 12.5])
-    (tmp_path / "p2_annotations.txt").write_text("".join(f"{b}\t{b}\tb\n" for b in squeezed))
-    meta = (tmp_path / "metadata.csv").read_text().splitlines()
-    meta[2] = "X,Z,score.mid,perf.mid,s2_annotations.txt,p2_annotations.txt"
-    (tmp_path / "metadata.csv").write_text("\n".join(meta) + "\n")
-    md, out = tmp_path / "tables.md", tmp_path / "report.json"
-    args = ["bench-align", "--data-root", str(tmp_path), "--methods", "ours,parangonar", "--markdown", str(md)]
-    args += ["--plot", str(tmp_path / "cdf.png")]
-    assert main([*args, "--output", str(out)]) == 0
-    report = json.loads(out.read_text())["midi"]
-    assert report["all"]["pieces"] == 2 and report["all_without_squeezed"]["pieces"] == 1
-    assert [Path(p).name for p in report["squeezed_annotations"]] == ["perf.mid"]
-    text = md.read_text()
-    assert "| MIDI, all evaluated performances | pieces |" in text and "| **ours** | 2 |" in text
-    assert "| MIDI, all, without squeezed annotations | pieces |" in text and "| **ours** | 1 |" in text
-    assert (tmp_path / "cdf.png").stat().st_size > 1000
-
-
 def test_align_audio_without_piano(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,14 +73,26 @@ def test_align_audio_without_piano(
     assert not out.exists()
 
 
-def test_audio_excerpt_keeps_at_least_four_beats_of_a_slow_opening() -> None:
-    from piano_eval.align_bench import excerpt
-    from piano_symbolic.align.evaluate import BeatAnnotations
-
-    onset = np.arange(0, 60, 0.5)
-    notes = NoteArray.from_arrays(onset, onset + 0.4, np.full(len(onset), 60), np.full(len(onset), 64))
-    slow = BeatAnnotations(np.arange(0, 60, 6.0), np.zeros(10, bool))  # 3 beats in the first 15 s
-    s, p, s_ann, p_ann = excerpt(notes, notes, slow, slow, 15.0)
-    assert len(p_ann) == len(s_ann) == 4 and p.onset.max() < 24.0 and s.onset.max() < 24.0 + 1e-9
-    fast = BeatAnnotations(np.arange(0, 60, 1.0), np.zeros(60, bool))
-    assert len(excerpt(notes, notes, fast, fast, 15.0)[3]) == 15
+def test_align_reports_a_restart_and_note_statuses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(4)
+    onset = np.cumsum(rng.choice([0.25, 0.25, 0.5], size=160))
+    pitch = rng.integers(45, 85, size=160)
+    score = NoteArray.from_arrays(onset, onset + 0.3, pitch, np.full(160, 64))
+    # played up to 20 s, a second's pause, back 4 s and on to the end; one wrong note in the second take
+    first, again = onset < 20.0, onset >= 16.0
+    perf_on = np.concatenate([onset[first], onset[again] + 5.0])
+    perf_pitch = np.concatenate([pitch[first], pitch[again]])
+    wrong = int(np.flatnonzero(perf_on > 30.0)[0])
+    perf_pitch[wrong] += 1
+    perf = NoteArray.from_arrays(perf_on, perf_on + 0.3, perf_pitch, np.full(len(perf_on), 70))
+    s_path, p_path = write_notes(score, tmp_path / "s.mid"), write_notes(perf, tmp_path / "p.mid")
+    out, notes = tmp_path / "map.csv", tmp_path / "notes.csv"
+    assert main(["align", str(p_path), str(s_path), "--output", str(out), "--notes", str(notes)]) == 0
+    captured = capsys.readouterr()
+    assert "restart: at performance 21.0" in captured.out and "restart" in captured.err
+    rows = list(csv.DictReader(notes.open()))
+    assert {r["status"] for r in rows} >= {"matched", "substituted", "extra"}
+    sub = [r for r in rows if r["status"] == "substituted"]
+    assert len(sub) == 1 and int(sub[0]["performance_pitch"]) == int(sub[0]["pitch"]) + 1
+    values = np.array(list(csv.reader(out.open()))[1:], dtype=float)
+    assert np.all(np.diff(values[:, 0]) > 0) and np.all(np.diff(values[:, 1]) >= 0)

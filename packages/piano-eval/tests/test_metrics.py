@@ -71,6 +71,22 @@ def test_rank_correlations_match_scipy() -> None:
     assert metrics.spearman(np.arange(5), np.arange(5) ** 2) == pytest.approx(1.0)
 
 
+def test_beat_errors_and_their_summary() -> None:
+    from piano_symbolic.align import TimeMap
+
+    tmap = TimeMap(np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 4.0]))
+    err = metrics.beat_errors(tmap, np.array([0.5, 1.5, 2.0]), np.array([1.5, 3.04, 3.8]))
+    np.testing.assert_allclose(err, [0.0, -0.04, 0.2], atol=1e-12)
+    summary = metrics.summarize_beat_errors(err, np.array([True, False, False]))
+    assert summary["n_beats"] == 3
+    assert summary["beats_within_50ms"] == pytest.approx(2 / 3)
+    assert summary["median_ms"] == pytest.approx(40.0)
+    assert summary["mean_ms"] == pytest.approx(80.0)
+    assert summary["downbeats_within_30ms"] == 1.0
+    empty = metrics.summarize_beat_errors(np.zeros(0), np.zeros(0, bool))
+    assert empty["n_beats"] == 0 and np.isnan(empty["beats_within_50ms"])
+
+
 def test_r2_within_work_removes_work_means() -> None:
     rng = np.random.default_rng(1)
     works = np.repeat(["a", "b", "c"], 20)

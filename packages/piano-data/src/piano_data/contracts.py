@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import torch
+if TYPE_CHECKING:  # torch is imported where a tensor is checked, so that importing the contracts stays light
+    import torch
 
 #: The 19 PercePiano perceptual dimensions, in label order (``LABEL_LIST19`` of the upstream code).
 DIMENSIONS: tuple[str, ...] = (
@@ -54,6 +55,8 @@ class EncoderOutput:
     mask: torch.Tensor
 
     def __post_init__(self) -> None:
+        import torch
+
         if self.frames.dim() != 3:
             raise ValueError(f"EncoderOutput.frames must be [B, T, D], got shape {tuple(self.frames.shape)}")
         if self.mask.shape != self.frames.shape[:2]:

@@ -9,19 +9,25 @@
   renditions left out by the caller): how well the ranking *within* a work is explained, without the
   between-work differences that dominate R^2 on PercePiano.
 - :func:`spearman`, :func:`kendall`: rank correlations for difficulty.
+- :func:`beat_errors`, :func:`summarize_beat_errors`: score alignment against annotated beats (ASAP style).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from piano_data.splits import same_group_pairs
 from scipy import stats
 from sklearn.metrics import r2_score
 
+if TYPE_CHECKING:  # the aligner (numba) is not imported with the metrics
+    from piano_symbolic.align.types import TimeMap
+
 __all__ = [
     "DEFAULT_PAIR_THRESHOLD",
+    "beat_errors",
     "kendall",
     "mse",
     "pairwise_accuracy",
@@ -33,6 +39,7 @@ __all__ = [
     "robustness",
     "same_group_pairs",
     "spearman",
+    "summarize_beat_errors",
 ]
 
 #: Pairs whose true ratings differ by no more than this (on the [0, 1] label scale) are ambiguous and skipped.
@@ -169,3 +176,25 @@ def robustness(
         "mean_drop": float(np.mean(drops)) if drops else None,
         "max_drop": float(np.max(drops)) if drops else None,
     }
+
+
+def beat_errors(time_map: TimeMap, score_beats: np.ndarray, perf_beats: np.ndarray) -> np.ndarray:
+    """Signed error (s) of each score beat mapped to the performance by ``time_map``, against the annotated beat."""
+    return time_map(np.asarray(score_beats, dtype=np.float64)) - np.asarray(perf_beats, dtype=np.float64)
+
+
+def summarize_beat_errors(errors: np.ndarray, downbeat: np.ndarray) -> dict[str, float]:
+    """Median/mean absolute beat error (ms), shares of beats within 30/50/100 ms and of downbeats within
+    30/100 ms (NaN where there are no beats)."""
+    err = np.abs(np.asarray(errors, dtype=np.float64))
+    down = err[np.asarray(downbeat, dtype=bool)]
+    out = {
+        "n_beats": len(err),
+        "median_ms": float(np.median(err) * 1000) if len(err) else float("nan"),
+        "mean_ms": float(np.mean(err) * 1000) if len(err) else float("nan"),
+    }
+    for ms in (30, 50, 100):
+        out[f"beats_within_{ms}ms"] = float(np.mean(err <= ms / 1000)) if len(err) else float("nan")
+    for ms in (30, 100):
+        out[f"downbeats_within_{ms}ms"] = float(np.mean(down <= ms / 1000)) if len(down) else float("nan")
+    return out

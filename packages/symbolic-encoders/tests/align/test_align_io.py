@@ -6,9 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from align_synth import make_score, perform
-from piano_data.errors import PianoDataError
 from piano_symbolic.align import TimeMap, align_notes, write_note_matches_csv, write_time_map_csv
-from piano_symbolic.align.evaluate import read_beat_annotations, summarize_errors
 
 
 def test_time_map_csv_contract(tmp_path: Path) -> None:
@@ -53,18 +51,3 @@ def test_time_map_from_pairs_is_valid() -> None:
     np.testing.assert_allclose(tm(np.array([0.0, 1.5, 4.0])), [2.0 - 1.5, 3.5, 6.5])
     with pytest.raises(ValueError):
         TimeMap(np.array([1.0, 1.0]), np.array([0.0, 1.0]))
-
-
-def test_beat_annotations_and_summary(tmp_path: Path) -> None:
-    path = tmp_path / "a_annotations.txt"
-    path.write_text("0.5\t0.5\tdb,4/4,0\n1.0\t1.0\tb\n1.5\t1.5\tbR\n")
-    ann = read_beat_annotations(path)
-    np.testing.assert_allclose(ann.time, [0.5, 1.0, 1.5])
-    np.testing.assert_array_equal(ann.downbeat, [True, False, False])
-    summary = summarize_errors(np.array([0.0, 0.04, -0.2]), ann.downbeat)
-    assert summary["beats_within_50ms"] == pytest.approx(2 / 3)
-    assert summary["median_ms"] == pytest.approx(40.0)
-    assert summary["downbeats_within_30ms"] == 1.0
-    (tmp_path / "bad.txt").write_text("x\ty\n")
-    with pytest.raises(PianoDataError, match=r"bad\.txt: line 1"):
-        read_beat_annotations(tmp_path / "bad.txt")

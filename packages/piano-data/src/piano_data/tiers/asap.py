@@ -42,13 +42,13 @@ def load_asap(root: str | PathLike[str], *, strict: bool = False) -> list[Perfor
     require_columns(meta, rows, ASAP_COLUMNS)
     skips = SkipCounter(f"ASAP {meta}", strict)
     out: list[Performance] = []
-    for row in rows:
+    for row_index, row in enumerate(rows):
         midi = base / row["midi_performance"]
         if not row["midi_performance"] or not midi.is_file():
             skips.skip(midi, "performance MIDI named in metadata.csv not found")
             continue
         align = optional_path(base, row.get("note_alignments", ""))
-        extra = {"folder": row["folder"]}
+        extra = {"folder": row["folder"], "row": str(row_index)}  # row: 0-based data row of metadata.csv
         for col in ("maestro_midi_performance", "start", "end", "robust_note_alignment"):
             if row.get(col):
                 extra[col] = row[col]

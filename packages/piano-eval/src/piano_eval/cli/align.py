@@ -5,30 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
-from piano_symbolic.align import (
-    Alignment,
-    align_notes,
-    parangonar_align,
-    plain_dtw_align,
-    write_note_matches_csv,
-    write_time_map_csv,
-)
+from piano_symbolic.align import Alignment, align_notes, write_note_matches_csv, write_time_map_csv
 
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
 MIDI_SUFFIXES = {".mid", ".midi"}
-METHODS: dict[str, Callable[[NoteArray, NoteArray], Alignment]] = {
-    "ours": align_notes,
-    "plain-dtw": plain_dtw_align,
-    "parangonar": parangonar_align,
-}
 
 
 def register(sub: Any) -> None:
@@ -39,13 +26,15 @@ def register(sub: Any) -> None:
         "score_time,performance_time (seconds, non-decreasing). Audio is transcribed with transkun first. "
         "A low-confidence alignment (probably another piece) or a performance much longer than its score "
         "is reported on stderr and in the exit code 3; a performance that skips part of the score (a cut, a "
-        "repeat not taken) is noted on stderr.",
+        "repeat not taken), goes back and plays a passage again (restarts: the map follows the take that "
+        "continues) or plays only part of the score (a practice excerpt: the played span is mapped) is noted "
+        "on stderr with exit code 0. --notes writes one row per note with its status: matched, substituted "
+        "(a wrong pitch at the right place), missed or extra.",
     )
     p.add_argument("performance", type=Path, metavar="PERFORMANCE", help="performance MIDI or audio file")
     p.add_argument("score", type=Path, metavar="SCORE", help="score MIDI (e.g. ASAP midi_score.mid)")
     p.add_argument("--output", type=Path, required=True, metavar="MAP.csv", help="time map CSV to write")
     p.add_argument("--notes", type=Path, default=None, metavar="FILE", help="also write note matches (CSV)")
-    p.add_argument("--method", choices=sorted(METHODS), default="ours", help="aligner (default: ours)")
     p.set_defaults(func=_align)
 
 
@@ -69,25 +58,43 @@ def load_performance(path: Path) -> NoteArray:
     )
 
 
-def run_alignment(performance: Path, score: Path, method: str = "ours") -> tuple[Alignment, NoteArray, NoteArray]:
-    """Load both files and align them with ``method``."""
+def run_alignment(performance: Path, score: Path) -> tuple[Alignment, NoteArray, NoteArray]:
+    """Load both files and align them with :func:`piano_symbolic.align.align_notes`."""
     score_notes = read_notes(score)
     perf_notes = load_performance(performance)
-    return METHODS[method](score_notes, perf_notes), score_notes, perf_notes
+    return align_notes(score_notes, perf_notes), score_notes, perf_notes
 
 
 def _align(args: argparse.Namespace) -> int:
-    result, score, perf = run_alignment(args.performance, args.score, args.method)
+    result, score, perf = run_alignment(args.performance, args.score)
     write_time_map_csv(result.time_map, args.output)
     if args.notes is not None:
         if result.matches is None:
-            raise PianoDataError(args.notes, f"method {args.method!r} gives no note matches")
+            raise PianoDataError(args.notes, "the alignment gives no note matches")
         write_note_matches_csv(result.matches, score, perf, args.notes)
-    matched = "" if result.matches is None else f", {result.matches.n_matched}/{len(score)} score notes matched"
+    m = result.matches
+    matched = (
+        ""
+        if m is None
+        else f", {m.n_matched}/{len(score)} score notes matched, {m.n_substituted} substituted, {m.n_missed} "
+        f"missed, {m.n_extra} extra performed notes"
+    )
     print(f"{args.output}: {len(result.time_map)} anchors, confidence {result.confidence:.2f}{matched}")
-    if "skipped_section" in result.flags:
-        print("piano-eval align: note: the performance skips part of the score (skipped_section)", file=sys.stderr)
-    warnings = [f for f in result.flags if f != "skipped_section"]
+    if result.played_span is not None:
+        s0, s1 = result.played_span
+        print(f"played span: score {s0:.2f}-{s1:.2f} s")
+    for r in result.restarts:
+        print(f"restart: at performance {r.performance_time:.2f} s, back to score {r.score_time:.2f} s")
+    notes = {
+        "skipped_section": "the performance skips part of the score (skipped_section)",
+        "restart": f"the performance goes back {len(result.restarts)} time(s) (restart; the map follows the "
+        "take that continues)",
+        "partial": "only part of the score was played (partial; the played span is mapped)",
+    }
+    for flag, text in notes.items():
+        if flag in result.flags:
+            print(f"piano-eval align: note: {text}", file=sys.stderr)
+    warnings = [f for f in result.flags if f not in notes]
     if warnings:
         print(f"piano-eval align: warning: {', '.join(warnings)}", file=sys.stderr)
         return 3

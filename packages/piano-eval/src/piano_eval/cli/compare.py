@@ -7,9 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from piano_eval.compare import comparison_table, load_results
-from piano_eval.selection import group_tables, rows_from_results
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -53,7 +50,9 @@ def _difficulty(paths: list[Path]) -> dict[str, float]:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from piano_eval.compare import comparison_table, load_results
     from piano_eval.provenance import write_text_atomic
+    from piano_eval.selection import group_tables, rows_from_results
 
     docs = [load_results(p) for p in args.results]
     text = comparison_table(docs) + "\n\n" + group_tables(rows_from_results(docs, _difficulty(args.difficulty)))

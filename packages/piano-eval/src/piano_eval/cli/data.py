@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from piano_data.summary import summarize
-
 
 def register(sub: Any) -> None:
     data = sub.add_parser("data", help="inspect datasets", description="Inspect the datasets under a data root.")
@@ -35,6 +33,8 @@ def _summary(args: argparse.Namespace) -> int:
         ds = load_labelled(None)
         info: dict[str, Any] = {"synthetic": {"segments": len(ds.segments), "version": ds.version}}
     else:
+        from piano_data.summary import summarize
+
         info = summarize(args.data_root)
     if args.format == "json":
         print(json.dumps(info, indent=2))

@@ -7,9 +7,10 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from piano_data.difficulty import Target
+if TYPE_CHECKING:
+    from piano_data.difficulty import Target
 
 from piano_eval.errors import UsageError
 

@@ -12,11 +12,8 @@ from typing import Any
 import yaml
 from piano_data.splits import SPLITS
 
-from piano_eval.datasets import load_labelled
 from piano_eval.errors import UsageError
-from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
-from piano_eval.runner import run_cv
 from piano_eval.workdir import work_folder
 
 log = logging.getLogger(__name__)
@@ -124,6 +121,10 @@ def context_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate everything cheap first, then run; returns the results document."""
+    from piano_eval.datasets import load_labelled
+    from piano_eval.experiments.base import RunContext
+    from piano_eval.runner import run_cv
+
     if args.split not in SPLITS:
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
     experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))

@@ -1,118 +1,179 @@
-"""``piano-eval score``: a performance (MIDI or audio) -> the 19-dimension profile, with a chart."""
+"""``piano-eval score``: a performance against its score, bar by bar, with the 19-dimension profile per window."""
 
 from __future__ import annotations
 
 import argparse
-import tempfile
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from piano_data.errors import PianoDataError
-from piano_data.midi import read_notes
-from piano_data.samples import Segment
 
-from piano_eval.checkpoint import load_checkpoint
-from piano_eval.experiments.base import RunContext
-from piano_eval.report import Report, write_report
+from piano_eval.cli.texts import SCORE_HELP
+
+if TYPE_CHECKING:
+    from piano_data.midi import NoteArray
+    from piano_data.score import ScoreData
+
+    from piano_eval.practice.analysis import PracticeReport, Scorer
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
 MIDI_SUFFIXES = {".mid", ".midi"}
+SCORE_SUFFIXES = {".mid", ".midi", ".musicxml", ".mxl", ".xml"}
+
+EXIT_CODES = """exit codes:
+  0  report written
+  2  bad input: a file that is missing, empty or unreadable, a performance without notes (or audio in which
+     no piano is transcribed), an unusable --checkpoint; one line on stderr, nothing written
+  3  report written, but the performance does not follow the score (probably another piece): the report
+     says so and holds no bar-by-bar feedback"""
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "score",
-        help="rate a performance (MIDI or audio) on the 19 PercePiano dimensions",
-        description="Rate PERFORMANCE with a checkpoint from `piano-eval train`. With --score, the report also "
-        "shows how the performance departs from the score (tempo, timing, missed and extra notes). "
-        "Audio is transcribed to MIDI first.",
+        help=SCORE_HELP,
+        description="Align PERFORMANCE (MIDI, or audio transcribed first) to SCORE (MIDI or MusicXML), then report "
+        "bar by bar where it was played, missed, extra and wrong notes (pitch names, expected vs played), tempo "
+        "against the score's tempo and loudness, the bars that depart most, and the 19 PercePiano dimensions per "
+        "window of the length the model was trained on (8 bars on the score's bar lines; time windows without "
+        "a score) with the overall profile and its spread. Restarts and partial run-throughs give feedback on "
+        "the bars actually played. Uses the model shipped with piano-eval unless --checkpoint is given.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("performance", type=Path, metavar="PERFORMANCE", help="performance MIDI or audio file")
-    p.add_argument("--score", type=Path, default=None, help="score MIDI of the same passage")
-    p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint folder from `piano-eval train`")
-    p.add_argument("--format", choices=("text", "json", "html"), default="text")
+    p.add_argument("--score", type=Path, default=None, help="score of the same music: MIDI, .musicxml, .mxl or .xml")
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint folder from `piano-eval train` (default: shipped model)",
+    )
+    p.add_argument("--format", choices=("text", "json", "html"), default="text", help="report format (default: text)")
     p.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
-    p.add_argument("--plot", type=Path, default=None, help="write the profile chart (PNG) here")
+    p.add_argument("--plot", type=Path, default=None, help="also write the overall profile chart (PNG) here")
+    p.add_argument("--window-bars", type=int, default=None, help="bars per window (default: the model's, 8)")
     p.set_defaults(func=_score)
 
 
-def as_midi(path: Path, workdir: Path) -> tuple[Path, list[str]]:
-    """A MIDI path for ``path``: itself, or its transcription when it is audio."""
+def load_performance(path: Path) -> NoteArray:
+    """Notes of a performance: read from MIDI, or transcribed from audio; errors name the file."""
     if not path.is_file():
         raise PianoDataError(path, "file not found")
     suffix = path.suffix.lower()
     if suffix in MIDI_SUFFIXES:
-        return path, []
-    if suffix in AUDIO_SUFFIXES:
-        try:
-            from piano_audio.transcribe import transcribe
-        except ImportError as exc:  # pragma: no cover - the package is a dependency
-            raise PianoDataError(path, f"audio needs the transcription of piano-audio-encoders ({exc})") from None
-        from piano_data.midi import write_notes
+        from piano_data.midi import read_notes
 
-        out = write_notes(transcribe(path), workdir / f"{path.stem}.transcribed.mid")
-        return out, [f"audio transcribed to MIDI with transkun ({out.name})"]
+        return read_notes(path)
+    if suffix in AUDIO_SUFFIXES:
+        from piano_audio.transcribe import transcribe
+
+        notes = transcribe(path)
+        if len(notes) == 0:
+            raise PianoDataError(path, "no piano notes were transcribed from this audio (silence, or not a piano?)")
+        return notes
     raise PianoDataError(
         path,
         f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})",
     )
 
 
-_SCORE_VIEW = {
-    "tempo_ratio": "tempo ratio (performance time / score time)",
-    "onset_dev_std": "timing deviation from a steady tempo (s, std)",
-    "tempo_curve_std": "local tempo variation (log ratio, std)",
-    "vel_dev_std": "dynamics deviation from the score (velocity std)",
-    "missed_rate": "score notes not found in the performance",
-    "extra_rate": "performed notes not in the score",
-    "match_rate": "score notes matched",
-}
+def load_score(path: Path) -> ScoreData:
+    """A score file (MIDI or MusicXML) with its bars; errors name the file."""
+    if not path.is_file():
+        raise PianoDataError(path, "score file not found")
+    if path.suffix.lower() not in SCORE_SUFFIXES:
+        raise PianoDataError(
+            path, f"unsupported score type {path.suffix!r} (MIDI .mid/.midi or MusicXML .musicxml/.mxl/.xml)"
+        )
+    from piano_data.score import read_score
+
+    return read_score(path)
+
+
+def load_scorer(checkpoint: Path | None) -> tuple[Scorer, dict[str, Any], int, float]:
+    """The window scorer, its description for the report, and its window length (bars, seconds)."""
+    if checkpoint is None:
+        from piano_eval.practice.model import load_feature_model
+        from piano_eval.practice.scorers import FeatureModelScorer
+
+        model = load_feature_model(None)
+        info = {
+            "kind": model.card.get("kind"),
+            "feature_version": model.card.get("feature_version"),
+            "metrics": model.card.get("metrics", {}),
+            "commit": model.card.get("commit"),
+        }
+        return FeatureModelScorer(model), info, model.window_bars, model.window_seconds
+    from piano_eval.checkpoint import load_checkpoint
+    from piano_eval.practice.scorers import CheckpointScorer
+
+    experiment, manifest = load_checkpoint(checkpoint)
+    info = {"checkpoint": str(checkpoint), "experiment": manifest.get("experiment")}
+    return CheckpointScorer(experiment, manifest, checkpoint), info, 8, 20.0
+
+
+def build_report(
+    performance: Path, score: Path | None, checkpoint: Path | None = None, window_bars: int | None = None
+) -> PracticeReport:
+    """Read, align, analyse: the report of one performance (raises :class:`PianoDataError` on bad input)."""
+    from piano_eval.practice.analysis import AnalysisConfig, analyse
+
+    scorer, info, bars, seconds = load_scorer(checkpoint)  # a bad checkpoint fails before any slow work
+    score_data = load_score(score) if score is not None else None
+    notes = load_performance(performance)
+    if len(notes) < 2:
+        raise PianoDataError(performance, "the performance has fewer than two notes")
+    if window_bars is not None and window_bars < 1:
+        raise PianoDataError(None, "--window-bars must be at least 1")
+    report = analyse(
+        notes,
+        score_data,
+        scorer,
+        model_info=info,
+        cfg=AnalysisConfig(window_bars=window_bars),
+        window_bars=bars,
+        window_seconds=seconds,
+    )
+    report.performance = str(performance)
+    if score is not None:
+        report.score = str(score)
+    return report
 
 
 def _score(args: argparse.Namespace) -> int:
-    experiment, manifest = load_checkpoint(args.checkpoint)
-    workdir = Path(tempfile.mkdtemp(prefix="piano-eval-score-"))
-    midi, notes = as_midi(args.performance, workdir)
-    read_notes(midi)  # validate early with a clear error
-    score = None
-    if args.score is not None:
-        score, score_notes = as_midi(args.score, workdir)
-        read_notes(score)
-        notes += score_notes
-    segment = Segment(
-        key=args.performance.stem,
-        midi_path=midi,
-        piece="user",
-        segment="0",
-        player="user",
-        work="user",
-        score_midi_path=score,
-    )
-    pred = experiment.predict([segment], RunContext(workdir=workdir))
-    view: dict[str, Any] = {}
-    if score is not None and pred.details:
-        feats = pred.details[0].get("features", {})
-        for key, label in _SCORE_VIEW.items():
-            if key in feats:
-                view[label] = round(float(feats[key]), 3)
-        if pred.details[0].get("out_of_range_share", 0) > 0.2:
-            notes.append("many features lie outside the training range: treat this profile with caution")
-    elif score is None:
-        notes.append("no --score given: the profile cannot say how the playing departs from the score")
-    report = Report(
-        performance=str(args.performance),
-        score=None if score is None else str(args.score),
-        checkpoint=str(args.checkpoint),
-        experiment=manifest["experiment"],
-        values=pred.values[0],
-        confidence=None if pred.confidence is None else pred.confidence[0],
-        score_view=view,
-        notes=notes,
-    )
+    from piano_eval.practice import render
+    from piano_eval.provenance import write_text_atomic
+
+    report = build_report(args.performance, args.score, args.checkpoint, args.window_bars)
+    text = {"text": render.to_text, "json": render.to_json, "html": render.to_html}[args.format](report)
     if args.output:
-        write_report(report, args.format, args.output)
+        write_text_atomic(args.output, text if text.endswith("\n") else text + "\n")
     else:
-        print(report.render(args.format))
+        print(text)
     if args.plot:
-        report.write_chart(args.plot)
+        png = render.figures(report).get("profile")
+        if png is None:
+            print("piano-eval score: note: no window was scored, so no profile chart", file=sys.stderr)
+        else:
+            _write_bytes_atomic(args.plot, png)
+    if not report.trusted and args.score is not None:
+        print(
+            f"piano-eval score: warning: {args.performance} does not follow the score {args.score} "
+            "(probably another piece): no bar feedback",
+            file=sys.stderr,
+        )
+        return 3
     return 0
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -7,10 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from piano_eval.checkpoint import train_checkpoint
 from piano_eval.cli.run import add_workdir_option, context_options, parse_overrides
-from piano_eval.datasets import load_labelled
-from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 from piano_eval.workdir import work_folder
 
@@ -39,6 +36,10 @@ def register(sub: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from piano_eval.checkpoint import train_checkpoint
+    from piano_eval.datasets import load_labelled
+    from piano_eval.experiments.base import RunContext
+
     experiment = build_experiment(
         args.experiment, parse_overrides(args.overrides), size=args.size, preset_file=args.preset
     )

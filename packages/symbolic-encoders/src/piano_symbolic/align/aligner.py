@@ -6,8 +6,13 @@
    monotone map; tempo changes and rubato cost nothing since events, not seconds, are warped.
 2. Passes of pitch-wise note matching near the current map (thresholds ``passes``, wide then narrow) turn
    matches into anchors, one per score event, kept monotone; each pass refines the map used by the next.
-3. The final map interpolates the anchors. Confidence is the share of score notes matched; flags mark
-   alignments that are probably wrong (different piece) or a performance much longer than its score.
+3. Skipped sections (``repeats.py``) and restarts (``takes.py``): a run of unmatched performed notes that
+   replays score music the map placed elsewhere is a take; the map follows the take that continues.
+4. The final map interpolates the anchors; its anchors span the part of the score played (``played_span`` when
+   that is not the whole score, flag ``partial``). Score notes left unmatched are paired with unmatched
+   performed notes of a near pitch at their predicted time (substitutions: wrong notes). Confidence is the
+   share of the played span's score notes matched or substituted; flags mark alignments that are probably
+   wrong (different piece) or a performance much longer than its score.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ import numpy as np
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray
 
-from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows
+from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows, subsequence_dtw
 from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets, ioi_features
-from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity
-from piano_symbolic.align.repeats import jump_predictions, place_jumps
-from piano_symbolic.align.types import Alignment, NoteMatches, TimeMap
+from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity, substitutions
+from piano_symbolic.align.repeats import find_jumps, jump_predictions, place_jumps
+from piano_symbolic.align.takes import find_takes, follow_restarts, takes_restarts
+from piano_symbolic.align.types import Alignment, NoteMatches, Restart, TimeMap
 
 __all__ = ["AlignConfig", "align_notes", "check_notes", "default_config", "flag_alignment"]
 
@@ -49,7 +55,13 @@ class AlignConfig:
     leave_one_out: bool = False  # predict each event from its neighbours' anchors in later passes
     repeat_jumps: bool = True  # move jumps over skipped repeats to the middle of their possible positions
     min_jump: float = 3.0  # score seconds played in (almost) no time that count as a jump
-    min_confidence: float = 0.5  # below this share of matched score notes: "low_confidence"
+    restarts: bool = True  # find restarts (takes.py): the map follows the take that continues
+    restart_min_notes: int = 5  # unmatched performed notes in a row that may be a take
+    restart_window: float = 30.0  # score seconds around the map's position where a take is searched
+    partial_min: float = 3.0  # score seconds unplayed at the start or end that make an alignment "partial"
+    substitution_window: float = 0.12  # a wrong note lies within this many seconds of its score note's time
+    substitution_semitones: int = 2  # ... and at most this many semitones away from it
+    min_confidence: float = 0.5  # below this share of matched score notes (in the played span): "low_confidence"
     max_length_ratio: float = 1.6  # performed notes / score notes above this: "performance_longer_than_score"
 
 
@@ -66,7 +78,11 @@ def check_notes(notes: NoteArray, what: str) -> None:
         raise PianoDataError(notes.source, f"{what} has non-finite onset times")
 
 
-def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig) -> TimeMap:
+def _coarse_map(
+    score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetEvents, cfg: AlignConfig, excerpt: bool = False
+) -> TimeMap:
+    """The event-DTW map; with ``excerpt`` a subsequence DTW (the performance may start and end anywhere in the
+    score: a practice excerpt)."""
     fs = normalize_rows(event_features(score, sev, cfg.chroma_weight))
     fp = normalize_rows(event_features(perf, pev, cfg.chroma_weight))
     if cfg.ioi_weight > 0:  # timing: where in a run of identical chords an extra or missing one sits
@@ -75,11 +91,21 @@ def _coarse_map(score: NoteArray, perf: NoteArray, sev: OnsetEvents, pev: OnsetE
         w = np.float32(cfg.ioi_weight)
         fs = np.hstack([fs, w * normalize_rows(ioi_features(sev.time))])
         fp = np.hstack([fp, w * normalize_rows(ioi_features(pev.time, scale))])
-    path, _ = multiscale_dtw(
-        fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost
-    )
+    if excerpt:
+        path, _ = subsequence_dtw(fp, fs, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost)
+    else:
+        path, _ = multiscale_dtw(
+            fs, fp, max_cells=cfg.max_cells, radius=cfg.radius, step_penalty=cfg.step_penalty, gap_cost=cfg.gap_cost
+        )
     sim = np.einsum("ij,ij->i", fs[path[:, 0]], fp[path[:, 1]])
     # per score event keep the best-matching performed event of its run on the path
+    # score events the path runs through on the first or last performed event (the performance starts later in
+    # the score or stops early: a practice excerpt) say nothing: keep only the best-matching one of each run
+    for end in (0, len(fp) - 1):
+        run = np.flatnonzero(path[:, 1] == end)
+        if len(run) > 1:
+            drop = np.setdiff1d(run, run[np.argmax(sim[run])])
+            path, sim = np.delete(path, drop, axis=0), np.delete(sim, drop)
     order = np.lexsort((-sim, path[:, 0]))
     first = np.unique(path[order, 0], return_index=True)[1]
     best, best_sim = path[order][first], sim[order][first]
@@ -138,17 +164,71 @@ def _matching_pass(
     return found[inlier], TimeMap.from_pairs(s_anchor, p_anchor)
 
 
-def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
-    """Align a performance to its score; returns the time map, note matches, confidence and flags."""
-    cfg = cfg or default_config()
-    check_notes(score, "score")
-    check_notes(performance, "performance")
-    sev = group_onsets(score.onset, cfg.score_gap)
-    pev = group_onsets(performance.onset, cfg.perf_gap)
-    tmap = _coarse_map(score, performance, sev, pev, cfg)
+def trim_strays(
+    tmap: TimeMap, pairs: np.ndarray, score: NoteArray, sev: OnsetEvents, min_jump: float, share: float = 0.1
+) -> tuple[TimeMap, np.ndarray]:
+    """Drop the anchors (and matches) before the first jump or after the last one of the map when they are few
+    (at most ``share`` of the anchors, or 4) or sparse (per score second, under a third of the density of the
+    anchors between the jumps): notes matched by chance in score music the performer never played (a practice
+    excerpt), which would stretch the map over it."""
+    jumps = find_jumps(tmap, sev, min_jump)
+    if not jumps:
+        return tmap, pairs
+    s = tmap.score_time
+    few = max(4, int(share * len(s)))
+    first, last = sev.time[jumps[0].after], sev.time[jumps[-1].before]
+    middle = (s >= first) & (s <= last)
+    density = middle.sum() / max(last - first, 1e-3)
+
+    def stray(part: np.ndarray) -> bool:
+        n = int(part.sum())
+        return n > 0 and (n <= few or n / max(float(np.ptp(s[part])), 1.0) < density / 3)
+
+    lo, hi = -np.inf, np.inf
+    if stray(s <= sev.time[jumps[0].before]):
+        lo = first - 1e-9
+    if stray(s >= sev.time[jumps[-1].after]):
+        hi = last + 1e-9
+    if lo == -np.inf and hi == np.inf:
+        return tmap, pairs
+    keep = (s >= lo) & (s <= hi)
+    if keep.sum() < 2:
+        return tmap, pairs
+    on = score.onset[pairs[:, 0]]
+    return TimeMap(s[keep], tmap.performance_time[keep]), pairs[(on >= lo) & (on <= hi)]
+
+
+def _played_span(
+    tmap: TimeMap, score: NoteArray, performance: NoteArray, cfg: AlignConfig
+) -> tuple[float, float] | None:
+    """The score span from the first to the last performed onset (through the map, extrapolated with its mean
+    tempo beyond its anchors, inside the score) when it leaves at least ``partial_min`` score seconds unplayed
+    at the start or end, else None (the whole score)."""
+    first, last = float(score.onset.min()), float(score.onset.max())
+    p0, p1 = float(performance.onset.min()), float(performance.onset.max())
+    s, p, k = tmap.score_time, tmap.performance_time, max(tmap.slope, 1e-6)
+    s0 = float(s[0] + (p0 - p[0]) / k) if p0 < p[0] else float(np.interp(p0, p, s))
+    s1 = float(s[-1] + (p1 - p[-1]) / k) if p1 > p[-1] else float(np.interp(p1, p, s))
+    s0, s1 = max(s0, first), min(s1, last)
+    if s0 - first >= cfg.partial_min or last - s1 >= cfg.partial_min:
+        return s0, s1
+    return None
+
+
+def _monotone(
+    score: NoteArray,
+    performance: NoteArray,
+    sev: OnsetEvents,
+    pev: OnsetEvents,
+    cfg: AlignConfig,
+    weights: np.ndarray | None,
+    excerpt: bool = False,
+) -> tuple[TimeMap, np.ndarray, tuple[str, ...]]:
+    """Coarse map, matching passes, stray anchors trimmed, skipped sections: the monotone alignment (map, note
+    pairs, flags)."""
+    tmap = _coarse_map(score, performance, sev, pev, cfg, excerpt)
     event_pred = tmap(sev.time)
     pairs = np.zeros((0, 2), dtype=np.int64)
-    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
     for threshold in cfg.passes:
         found = _matching_pass(score, performance, sev, event_pred, threshold, cfg, weights)
         if found is None:
@@ -156,6 +236,8 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
         pairs, tmap = found
         event_pred = leave_one_out(tmap, sev.time) if cfg.leave_one_out else tmap(sev.time)
     flags: tuple[str, ...] = ()
+    if len(pairs):
+        tmap, pairs = trim_strays(tmap, pairs, score, sev, cfg.min_jump)
     if cfg.repeat_jumps and len(pairs):
         placed = place_jumps(tmap, score, sev, cfg.min_jump)
         if placed.skipped:
@@ -166,7 +248,53 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
             found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, weights, use[sev.event])
             if found is not None:
                 pairs, tmap = found
-    matches = NoteMatches.from_pairs(pairs, len(score), len(performance))
-    confidence = matches.n_matched / len(score)
-    flags = flag_alignment(len(score), len(performance), confidence, cfg) + flags
-    return Alignment(tmap, matches, float(confidence), "ours", flags)
+    return tmap, pairs, flags
+
+
+def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
+    """Align a performance to its score; returns the time map, note matches (with substitutions), confidence,
+    restarts, the played span and flags."""
+    cfg = cfg or default_config()
+    check_notes(score, "score")
+    check_notes(performance, "performance")
+    sev = group_onsets(score.onset, cfg.score_gap)
+    pev = group_onsets(performance.onset, cfg.perf_gap)
+    weights = pitch_rarity(score.onset, score.pitch, cfg.rarity_window) if cfg.rarity_window > 0 else None
+    tmap, pairs, flags = _monotone(score, performance, sev, pev, cfg, weights)
+    if _played_span(tmap, score, performance, cfg) is not None and len(sev) * len(pev) <= cfg.max_cells:
+        # it looks like a practice excerpt: align it again as one (free start and end in the score) and keep
+        # whichever alignment matches more notes
+        alt = _monotone(score, performance, sev, pev, cfg, weights, excerpt=True)
+        if len(alt[1]) > len(pairs):
+            tmap, pairs, flags = alt
+    restarts: tuple[Restart, ...] = ()
+    if cfg.restarts and len(pairs):
+        takes = find_takes(
+            score, performance, sev, tmap, pairs, min_notes=cfg.restart_min_notes, window=cfg.restart_window,
+            perf_gap=cfg.perf_gap, skip=cfg.skip,
+        )  # fmt: skip
+        restarts = takes.restarts
+        if restarts:  # the map follows the takes that continue: rebuild it, then match once more near it
+            kept, _ = follow_restarts(tmap, takes.pairs, score, performance, sev.time, restarts)
+            s_anchor, p_anchor, _ = anchors_from_matches(
+                kept, sev, performance.onset, cfg.anchor, None, cfg.cluster_gap, weights
+            )
+            if len(s_anchor) >= 2:
+                rebuilt = TimeMap.from_pairs(s_anchor, p_anchor)
+                _, pred = follow_restarts(rebuilt, kept, score, performance, sev.time, restarts)
+                found = _matching_pass(score, performance, sev, pred, cfg.passes[-1], cfg, weights)
+                if found is not None:
+                    pairs, tmap = found
+                    restarts = tuple(takes_restarts(score, performance, pairs, takes.abandoned, tmap.slope))
+            flags += ("restart",) if restarts else ()
+    span = _played_span(tmap, score, performance, cfg)
+    if span is not None:
+        flags += ("partial",)
+    subs = substitutions(score, performance, pairs, tmap, span, cfg.substitution_window, cfg.substitution_semitones)
+    matches = NoteMatches.from_pairs(pairs, len(score), len(performance), subs)
+    lo, hi = span if span is not None else (-np.inf, np.inf)
+    in_span = (score.onset >= lo - 1e-9) & (score.onset <= hi + 1e-9)
+    played = matches.score_index[(matches.performance_index >= 0) & (matches.score_index >= 0)]
+    confidence = float(np.isin(np.flatnonzero(in_span), played).mean()) if in_span.any() else 0.0
+    flags = flag_alignment(int(in_span.sum()), len(performance), confidence, cfg) + flags
+    return Alignment(tmap, matches, confidence, "ours", flags, restarts, span)

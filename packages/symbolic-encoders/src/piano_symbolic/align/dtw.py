@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["dtw", "full_window", "multiscale_dtw", "normalize_rows"]
+__all__ = ["dtw", "full_window", "multiscale_dtw", "normalize_rows", "subsequence_dtw"]
 
 
 def normalize_rows(x: np.ndarray) -> np.ndarray:
@@ -172,3 +172,60 @@ def multiscale_dtw(
     )
     lo, hi = _window_from_path(coarse, n, m, radius)
     return dtw(x, y, lo, hi, step_penalty, gap_cost)
+
+
+@njit(cache=True, nogil=True)
+def _subsequence(x, y, pen, gap):  # pragma: no cover - compiled
+    """Accumulated cost and moves of ``x [m]`` (query) inside ``y [n]`` (free start and end in ``y``)."""
+    m, n, d = x.shape[0], y.shape[0], x.shape[1]
+    acc = np.empty((m, n), dtype=np.float32)
+    move = np.zeros((m, n), dtype=np.int8)  # 0 diagonal, 1 query step (same y), 2 reference step (same x)
+    inf = np.float32(np.inf)
+    for j in range(m):
+        for i in range(n):
+            dot = np.float32(0.0)
+            for k in range(d):
+                dot += x[j, k] * y[i, k]
+            c = np.float32(1.0) - dot
+            side = min(c + pen, gap)
+            if j == 0:
+                acc[j, i] = c  # free start anywhere in the reference
+                move[j, i] = -1
+                continue
+            best = acc[j - 1, i] + side
+            mv = 1
+            if i > 0:
+                v = acc[j - 1, i - 1] + c
+                if v < best:
+                    best, mv = v, 0
+                v = acc[j, i - 1] + side
+                if v < best:
+                    best, mv = v, 2
+            acc[j, i] = best if best < inf else inf
+            move[j, i] = mv
+    return acc, move
+
+
+def subsequence_dtw(
+    query: np.ndarray, reference: np.ndarray, step_penalty: float = 0.0, gap_cost: float = np.inf
+) -> tuple[np.ndarray, float]:
+    """Where ``query [M, D]`` fits best inside ``reference [N, D]``: a DTW path that covers the whole query but
+    may start and end anywhere in the reference. Returns ``[L, 2]`` (reference index, query index) pairs,
+    monotone, and the path's cost divided by the query length. Full matrix: for short queries."""
+    q, r = normalize_rows(query), normalize_rows(reference)
+    if len(q) == 0 or len(r) == 0:
+        raise ValueError("subsequence_dtw needs two non-empty sequences")
+    acc, move = _subsequence(q, r, np.float32(step_penalty), np.float32(gap_cost))
+    j, i = len(q) - 1, int(np.argmin(acc[-1]))
+    cost = float(acc[j, i])
+    path = [(i, j)]
+    while j > 0:
+        mv = move[j, i]
+        if mv == 0:
+            i, j = i - 1, j - 1
+        elif mv == 1:
+            j -= 1
+        else:
+            i -= 1
+        path.append((i, j))
+    return np.array(path[::-1], dtype=np.int64), cost / len(q)

@@ -16,10 +16,12 @@ from typing import Literal
 
 import numpy as np
 from numba import njit
+from piano_data.midi import NoteArray
 
 from piano_symbolic.align.features import OnsetEvents
+from piano_symbolic.align.types import TimeMap
 
-__all__ = ["anchors_from_matches", "match_by_pitch", "monotone_subset", "pitch_rarity"]
+__all__ = ["anchors_from_matches", "match_by_pitch", "monotone_subset", "pitch_rarity", "substitutions"]
 
 
 @njit(cache=True, nogil=True)
@@ -215,3 +217,50 @@ def pitch_rarity(onset: np.ndarray, pitch: np.ndarray, window: float) -> np.ndar
         n = np.searchsorted(o, o + window, side="right") - np.searchsorted(o, o - window, side="left")
         out[idx[order]] = 1.0 / n
     return out
+
+
+def substitutions(
+    score: NoteArray,
+    perf: NoteArray,
+    pairs: np.ndarray,
+    tmap: TimeMap,
+    span: tuple[float, float] | None = None,
+    window: float = 0.12,
+    semitones: int = 2,
+) -> np.ndarray:
+    """Wrong notes: ``[S, 2]`` (score index, performance index) pairs of a score note left unmatched and an
+    unmatched performed note played within ``window`` s of its predicted time (``tmap``) and 1..``semitones``
+    semitones away. Greedy, nearest first (time, then pitch); each note in at most one pair. Score notes
+    outside ``span`` (score seconds; None: all) are not paired."""
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    free_s = np.ones(len(score), dtype=bool)
+    free_s[pairs[:, 0]] = False
+    if span is not None:
+        free_s &= (score.onset >= span[0] - 1e-9) & (score.onset <= span[1] + 1e-9)
+    free_p = np.ones(len(perf), dtype=bool)
+    free_p[pairs[:, 1]] = False
+    si, pi = np.flatnonzero(free_s), np.flatnonzero(free_p)
+    if len(si) == 0 or len(pi) == 0:
+        return np.zeros((0, 2), np.int64)
+    pi = pi[np.argsort(perf.onset[pi], kind="stable")]
+    p_on = perf.onset[pi]
+    pred = tmap(score.onset[si])
+    lo = np.searchsorted(p_on, pred - window)
+    hi = np.searchsorted(p_on, pred + window, side="right")
+    cand = []
+    for k in np.flatnonzero(hi > lo):
+        js = pi[lo[k] : hi[k]]
+        dp = np.abs(perf.pitch[js].astype(np.int64) - int(score.pitch[si[k]]))
+        ok = (dp >= 1) & (dp <= semitones)
+        for j, d in zip(js[ok], dp[ok], strict=True):
+            cand.append((abs(float(perf.onset[j]) - float(pred[k])) / window + d / (semitones + 1), si[k], j))
+    cand.sort()
+    used_s, used_p, out = set(), set(), []
+    for _, s, p in cand:
+        if s in used_s or p in used_p:
+            continue
+        used_s.add(s)
+        used_p.add(p)
+        out.append((s, p))
+    out.sort()
+    return np.array(out, dtype=np.int64).reshape(-1, 2)

@@ -1,4 +1,5 @@
-"""``piano-eval bench-align``: ASAP score-alignment benchmark (ours, plain DTW, parangonar) as JSON."""
+"""Options and entry point of ``benchmarks/bench_align.py``: ASAP score-alignment benchmark (ours, plain DTW,
+parangonar) as JSON."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from piano_data.errors import PianoDataError
+from piano_eval.provenance import write_text_atomic
+
+from align_bench.core import METHODS, asap_performances, markdown_report, run_audio_benchmark, run_midi_benchmark
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "bench-align",
-        help="ASAP beat-level benchmark of score alignment: ours, plain DTW and parangonar",
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``bench_align.py``."""
+    p = argparse.ArgumentParser(
+        prog="bench_align.py",
         description="Map every annotated ASAP score beat through each aligner's time map and compare it with "
         "the annotated performance beat. Our aligner and plain DTW run on every selected performance; "
         "parangonar (slow on long pieces) on every --reference-every-th one, where a same-pieces table "
@@ -32,7 +36,7 @@ def register(sub: Any) -> None:
     p.add_argument("--audio-subset", type=int, default=0, help="N performances for the audio benchmark")
     p.add_argument("--excerpt", type=float, default=30.0, help="audio: seconds from the start of each performance")
     p.add_argument("--cache", type=Path, default=Path("/tmp/piano_eval_align_render"), help="render cache")
-    p.add_argument("--methods", default="ours,plain_dtw,parangonar", help="comma-separated methods")
+    p.add_argument("--methods", default="ours,plain-dtw,parangonar", help="comma-separated methods")
     p.add_argument("--output", type=Path, default=None, help="also write the JSON here")
     p.add_argument("--markdown", type=Path, default=None, help="also write the tables as Markdown here")
     p.add_argument("--plot", type=Path, default=None, help="PNG: share of beats within each error, per method")
@@ -43,19 +47,20 @@ def register(sub: Any) -> None:
         help="reuse the results already in --pieces-log and run only the missing (piece, method) pairs",
     )
     p.add_argument("--jobs", type=int, default=1, help="processes for the MIDI benchmark (each single-threaded)")
-    p.set_defaults(func=_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; a bad option or input is one line on stderr and exit code 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _bench(args)
+    except PianoDataError as exc:
+        print(f"bench_align.py: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from piano_eval.align_bench import (
-        METHODS,
-        asap_performances,
-        markdown_report,
-        run_audio_benchmark,
-        run_midi_benchmark,
-    )
-    from piano_eval.provenance import write_text_atomic
-
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.resume and args.pieces_log is None:
         raise PianoDataError(None, "--resume needs --pieces-log (the log of the run to resume)")

@@ -1,4 +1,5 @@
-"""Reference aligners for the benchmark: plain frame DTW and parangonar's default note matcher.
+"""Reference aligners for the alignment benchmarks (not part of any wheel): plain frame DTW and parangonar's
+default note matcher.
 
 - :func:`plain_dtw_align`: one full DTW over frame-wise piano-roll + chroma features (cosine cost), at a hop
   of 50 ms, coarsened only as much as needed to keep the matrix under ``max_cells``.
@@ -13,7 +14,6 @@ import logging
 
 import numpy as np
 from piano_data.midi import NoteArray
-
 from piano_symbolic.align.aligner import AlignConfig, check_notes, default_config, flag_alignment
 from piano_symbolic.align.dtw import dtw, normalize_rows
 from piano_symbolic.align.features import frame_features, group_onsets
@@ -43,7 +43,7 @@ def plain_dtw_align(
     tmap = TimeMap.from_pairs(path[:, 0] * hop, path[:, 1] * hop)
     confidence = float(np.mean(sim))
     flags = flag_alignment(len(score), len(performance), confidence, default_config())
-    return Alignment(tmap, None, confidence, "plain_dtw", flags)
+    return Alignment(tmap, None, confidence, "plain-dtw", flags)
 
 
 def _score_array(score: NoteArray) -> np.ndarray:

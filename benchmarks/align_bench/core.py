@@ -1,4 +1,5 @@
-"""ASAP score-alignment benchmark: our aligner beside plain DTW and parangonar, on MIDI and on rendered audio.
+"""ASAP score-alignment benchmark (``python benchmarks/bench_align.py``): our aligner beside plain DTW and
+parangonar, on MIDI and on rendered audio.
 
 Each annotated score beat (``midi_score_annotations.txt``) is mapped through the aligner's time map and
 compared with the annotated performance beat (``<performance>_annotations.txt``; both list the same beats in
@@ -10,7 +11,6 @@ with a straight line between both files' first and last onsets.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import time
@@ -22,25 +22,19 @@ from typing import TextIO
 import numpy as np
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
-from piano_symbolic.align import (
-    Alignment,
-    TimeMap,
-    align_notes,
-    beat_errors,
-    parangonar_align,
-    plain_dtw_align,
-    read_beat_annotations,
-    summarize_errors,
-)
-from piano_symbolic.align.evaluate import BeatAnnotations
+from piano_data.tiers.asap import BeatAnnotations, load_asap, read_beat_annotations
+from piano_eval.metrics import beat_errors, summarize_beat_errors
+from piano_symbolic.align import Alignment, TimeMap, align_notes
 from tqdm import tqdm
+
+from align_bench.reference import parangonar_align, plain_dtw_align
 
 log = logging.getLogger(__name__)
 
 Aligner = Callable[[NoteArray, NoteArray], Alignment]
 METHODS: dict[str, Aligner] = {
     "ours": align_notes,
-    "plain_dtw": plain_dtw_align,
+    "plain-dtw": plain_dtw_align,
     "parangonar": parangonar_align,
 }
 
@@ -49,8 +43,8 @@ METHODS: dict[str, Aligner] = {
 class AsapPerformance:
     """One ASAP performance with its score and beat annotations (absolute paths)."""
 
-    index: int  # row in metadata.csv
-    piece: str  # composer + title
+    index: int  # data row of metadata.csv (0-based)
+    piece: str  # piece key (composer + title)
     score_midi: Path
     performance_midi: Path
     score_annotations: Path
@@ -58,39 +52,30 @@ class AsapPerformance:
 
 
 def asap_performances(root: Path) -> list[AsapPerformance]:
-    """All performances listed in ``root/metadata.csv`` (rows with missing files are left out, logged)."""
-    meta = root / "metadata.csv"
-    if not meta.is_file():
-        raise PianoDataError(meta, "ASAP metadata.csv not found (is --data-root the asap folder?)")
+    """All performances of ``root/metadata.csv`` (read by :func:`piano_data.tiers.asap.load_asap`) that have
+    their score MIDI and both beat annotations; the others are left out (logged)."""
     items = []
-    with meta.open(newline="") as fh:
-        for i, row in enumerate(csv.DictReader(fh)):
-            try:
-                paths = [
-                    root / row[k]
-                    for k in (
-                        "midi_score",
-                        "midi_performance",
-                        "midi_score_annotations",
-                        "performance_annotations",
-                    )
-                ]
-            except KeyError as exc:
-                raise PianoDataError(meta, f"missing column {exc}") from None
-            if not all(p.is_file() for p in paths):
-                log.info("row %d: missing files, skipped", i)
-                continue
-            items.append(AsapPerformance(i, f"{row['composer']} {row['title']}", *paths))
+    for perf in load_asap(root):
+        paths = (perf.score_midi_path, perf.midi_path, perf.score_annotations_path, perf.annotations_path)
+        if not all(p is not None and p.is_file() for p in paths):
+            log.info("%s: missing score or annotation files, skipped", perf.key)
+            continue
+        items.append(AsapPerformance(int(perf.extra["row"]), perf.piece, *paths))  # type: ignore[arg-type]
     return items
 
 
 @dataclass
 class PieceResult:
+    """One method on one performance: signed beat errors (s), which beats are downbeats, CPU seconds, whether
+    it raised, its flags, the restarts it reported (performance time, score time) and its played span."""
+
     errors: np.ndarray
     downbeat: np.ndarray
     cpu_s: float
     failed: bool
     flags: tuple[str, ...]
+    restarts: tuple[tuple[float, float], ...] = ()
+    played_span: tuple[float, float] | None = None
 
 
 def _fallback(score: NoteArray, perf: NoteArray) -> TimeMap:
@@ -104,8 +89,9 @@ def load_piece(item: AsapPerformance) -> tuple[NoteArray, NoteArray, BeatAnnotat
     """Score notes, performance notes and the two beat annotations of one performance."""
     s_ann = read_beat_annotations(item.score_annotations)
     p_ann = read_beat_annotations(item.performance_annotations)
-    if len(s_ann) != len(p_ann):
-        raise PianoDataError(item.performance_annotations, f"{len(p_ann)} beats but the score has {len(s_ann)}")
+    if len(s_ann.times) != len(p_ann.times):
+        n_perf, n_score = len(p_ann.times), len(s_ann.times)
+        raise PianoDataError(item.performance_annotations, f"{n_perf} beats but the score has {n_score}")
     return read_notes(item.score_midi), read_notes(item.performance_midi), s_ann, p_ann
 
 
@@ -116,14 +102,19 @@ def evaluate_notes(
     out = {}
     for name in methods:
         start = time.process_time()
+        restarts: tuple[tuple[float, float], ...] = ()
+        span = None
         try:
             result = METHODS[name](score, perf)
             tmap, failed, flags = result.time_map, False, result.flags
+            restarts = tuple((r.performance_time, r.score_time) for r in result.restarts)
+            span = result.played_span
         except Exception as exc:  # a crash is a benchmark result, not the end of the run
             log.warning("%s on %s failed: %s", name, perf.source, exc)
             tmap, failed, flags = _fallback(score, perf), True, ()
         cpu = time.process_time() - start
-        out[name] = PieceResult(beat_errors(tmap, s_ann.time, p_ann.time), s_ann.downbeat, cpu, failed, flags)
+        errors = beat_errors(tmap, s_ann.times, p_ann.times)
+        out[name] = PieceResult(errors, s_ann.downbeat, cpu, failed, flags, restarts, span)
     return out
 
 
@@ -144,9 +135,9 @@ def squeezed_beats(item: AsapPerformance) -> int:
     """How many beats of ``item`` its annotation squeezes (see :data:`SQUEEZED_MIN`); 0 if they do not pair."""
     s_ann = read_beat_annotations(item.score_annotations)
     p_ann = read_beat_annotations(item.performance_annotations)
-    if len(s_ann) != len(p_ann):
+    if len(s_ann.times) != len(p_ann.times):
         return 0
-    return int(np.sum((np.diff(p_ann.time) < 0.03) & (np.diff(s_ann.time) > 0.1)))
+    return int(np.sum((np.diff(p_ann.times) < 0.03) & (np.diff(s_ann.times) > 0.1)))
 
 
 def summarize(results: list[dict[str, PieceResult]], methods: Sequence[str]) -> dict[str, dict]:
@@ -156,13 +147,17 @@ def summarize(results: list[dict[str, PieceResult]], methods: Sequence[str]) -> 
         rows = [r[name] for r in results]
         if not rows:
             continue
-        summary = summarize_errors(np.concatenate([r.errors for r in rows]), np.concatenate([r.downbeat for r in rows]))
+        errors, downbeat = np.concatenate([r.errors for r in rows]), np.concatenate([r.downbeat for r in rows])
+        summary = summarize_beat_errors(errors, downbeat)
         piece_mean = np.array([np.mean(np.abs(r.errors)) for r in rows])
         summary.update(
             pieces=len(rows),
             failures=sum(r.failed for r in rows),
             pieces_mean_error_over_1s=int(np.sum(piece_mean > 1.0)),
             flagged_low_confidence=sum("low_confidence" in r.flags for r in rows),
+            restarts_reported=sum(len(r.restarts) for r in rows),
+            pieces_with_restarts=sum(bool(r.restarts) for r in rows),
+            flagged_partial=sum("partial" in r.flags for r in rows),
             cpu_s_per_piece_mean=float(np.mean([r.cpu_s for r in rows])),
             cpu_s_per_piece_median=float(np.median([r.cpu_s for r in rows])),
             cpu_s_per_piece_max=float(np.max([r.cpu_s for r in rows])),
@@ -187,7 +182,8 @@ def _log_piece(fh: TextIO | None, item: AsapPerformance, res: dict[str, PieceRes
         row = {"index": item.index, "performance": str(item.performance_midi), "method": name,
                "cpu_s": r.cpu_s,
                "failed": r.failed, "flags": list(r.flags), "errors_ms": np.round(r.errors * 1000, 3).tolist(),
-               "downbeat": r.downbeat.astype(int).tolist()}  # fmt: skip
+               "downbeat": r.downbeat.astype(int).tolist(), "restarts": [list(x) for x in r.restarts],
+               "played_span": None if r.played_span is None else list(r.played_span)}  # fmt: skip
         fh.write(json.dumps(row) + "\n")
     fh.flush()
 
@@ -214,6 +210,8 @@ def read_pieces_log(path: Path) -> tuple[dict[tuple[int, str], PieceResult], dic
             float(row["cpu_s"]),
             bool(row["failed"]),
             tuple(row["flags"]),
+            tuple((float(a), float(b)) for a, b in row.get("restarts", [])),
+            None if row.get("played_span") is None else (float(row["played_span"][0]), float(row["played_span"][1])),
         )
     return done, skipped
 
@@ -368,22 +366,25 @@ def _cut(notes: NoteArray, end: float) -> NoteArray:
     )  # fmt: skip
 
 
+def _first_beats(ann: BeatAnnotations, k: int) -> BeatAnnotations:
+    return BeatAnnotations(ann.times[:k], ann.downbeat[:k], ann.labels[:k])
+
+
 def excerpt(
     score: NoteArray, perf: NoteArray, s_ann: BeatAnnotations, p_ann: BeatAnnotations, seconds: float
 ) -> tuple[NoteArray, NoteArray, BeatAnnotations, BeatAnnotations]:
     """The opening of a performance up to the last annotated beat before ``seconds`` (performance time; at least
     to the fifth beat, for a slow opening), the score up to the same beat, and the beats before it. Pieces
     shorter than that are kept whole."""
-    inside = np.flatnonzero(p_ann.time <= seconds)
+    inside = np.flatnonzero(p_ann.times <= seconds)
     k = max(int(inside[-1]) if len(inside) else 0, 4)  # at least 4 beats, even after a slow opening
-    if k >= len(p_ann) - 1:
+    if k >= len(p_ann.times) - 1:
         return score, perf, s_ann, p_ann
-    beats = slice(0, k)
     return (
-        _cut(score, float(s_ann.time[k])),
-        _cut(perf, float(p_ann.time[k]) - 0.05),  # a little early: the chord on beat k may be spread
-        BeatAnnotations(s_ann.time[beats], s_ann.downbeat[beats]),
-        BeatAnnotations(p_ann.time[beats], p_ann.downbeat[beats]),
+        _cut(score, float(s_ann.times[k])),
+        _cut(perf, float(p_ann.times[k]) - 0.05),  # a little early: the chord on beat k may be spread
+        _first_beats(s_ann, k),
+        _first_beats(p_ann, k),
     )
 
 
@@ -434,7 +435,7 @@ def run_audio_benchmark(
     }
 
 
-_NAMES = {"ours": "**ours**", "plain_dtw": "plain DTW", "parangonar": "parangonar"}
+_NAMES = {"ours": "**ours**", "plain-dtw": "plain DTW", "parangonar": "parangonar"}
 _HEADER = (
     "| {title} | pieces | beats | median (ms) | mean (ms) | beats <=30 ms | <=50 ms | <=100 ms "
     "| downbeats <=30 ms | <=100 ms | failures | flagged | pieces mean err > 1 s | CPU s/piece mean / median / max |\n"
@@ -456,7 +457,7 @@ def markdown_table(title: str, methods: dict[str, dict]) -> str:
 
 
 def markdown_report(report: dict) -> str:
-    """The tables of a ``bench-align`` report, as Markdown (what benchmarks/alignment.md quotes)."""
+    """The tables of a ``bench_align.py`` report, as Markdown (what benchmarks/alignment.md quotes)."""
     parts = [f"Command: `{report.get('command', '')}`"]
     midi = report.get("midi", {})
     for key, title in (

@@ -1,0 +1,290 @@
+"""``piano-eval score`` as a practice tool: start-up and scoring CPU, bar feedback against injected mistakes.
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_score.py \
+        [--data-root ../shared/data/asap] [--count 50] [--output score.json] [--markdown score_tables.md]
+
+1. CPU from process start (user + system of the child process, median of 3 runs after one warm-up run, Python
+   bytecode cached as in any installed package): ``piano-eval --help``; ``piano-eval score`` of a 30 s excerpt
+   of an ASAP performance with the matching excerpt of its score MIDI; of a whole performance of about 5 min.
+2. Feedback correctness on ``--count`` ASAP performances (selection below): in about one bar in ten (never two
+   neighbours, bars from the performance's own downbeat annotations) one mistake is injected with the
+   perturbation code of the alignment benchmark (``benchmarks/align_bench/perturb.py``, seeded by file): a
+   wrong note (1-2 semitones), a dropped note, or an extra note (a copy 1-7 semitones away, up to 0.3 s off),
+   in turn. A reported bar counts as flagged when it lists missed, extra or wrong notes. Recall: injected
+   mistakes inside a flagged bar (its performance span, 50 ms slack); precision: flagged bars holding an
+   injected mistake. Also the same with bars already flagged in the clean performance left out ("new flags"),
+   and the share of played bars flagged in the clean performances. Rules: ``>=1`` (the tool's flag) and
+   ``>=2`` errors in a bar.
+3. Windows of the clean performances: share of their features outside the training 1st-99th percentiles.
+
+Selection: ASAP performances whose score and performance annotations pair up, one per score folder (the first
+in metadata.csv), at most 6 minutes long, skipping the 10 folders looked at while setting the analysis
+thresholds (metadata rows 0, 90, ..., 810); every second remaining folder, in metadata order, up to
+``--count``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+TUNING_ROWS = range(0, 900, 90)  # rows looked at while choosing the thresholds (variant window, ornaments)
+
+
+def _setup() -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def child_cpu(cmd: list[str]) -> float:
+    """User + system CPU seconds of one run of ``cmd`` (from process start to exit)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median_cpu(cmd: list[str], runs: int = 3) -> dict[str, Any]:
+    child_cpu(cmd)  # warm-up: bytecode and numba caches written
+    values = [child_cpu(cmd) for _ in range(runs)]
+    return {"command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), "cpu_s": values,
+            "median_cpu_s": round(statistics.median(values), 3)}  # fmt: skip
+
+
+def excerpt(item: Any, seconds: float, folder: Path) -> tuple[Path, Path]:
+    """The first ``seconds`` of a performance and the matching part of its score MIDI (clipped in ticks)."""
+    import symusic
+    from piano_data.midi import read_notes, write_notes
+    from piano_data.tiers.asap import read_beat_annotations
+
+    perf = read_notes(item.midi_path)
+    p_beats = read_beat_annotations(item.annotations_path).times
+    s_beats = read_beat_annotations(item.score_annotations_path).times
+    cut_s = float(np.interp(seconds, p_beats, s_beats))
+    keep = perf.onset < seconds
+    from piano_eval.practice.analysis import _subset
+
+    perf_path = write_notes(_subset(perf, keep), folder / "perf30.mid")
+    ticks = symusic.Score(str(item.score_midi_path))
+    secs = ticks.to("second")
+    end_tick = ticks.end()
+    for tt, ts in zip(ticks.tracks, secs.tracks, strict=True):  # tick of the first score note at or after the cut
+        t_on = tt.notes.numpy()["time"]
+        s_on = ts.notes.numpy()["time"]
+        after = t_on[s_on >= cut_s]
+        if len(after):
+            end_tick = min(end_tick, int(after.min()))
+    score_path = folder / "score30.mid"
+    ticks.clip(0, end_tick, clip_end=True).dump_midi(str(score_path))
+    return perf_path, score_path
+
+
+def select(items: list[Any], count: int, max_minutes: float = 6.0) -> list[Any]:
+    from piano_data.midi import read_notes
+
+    tuning = {it.score_midi_path.parent for it in items if int(it.extra.get("row", -1)) in TUNING_ROWS}
+    firsts: dict[Path, Any] = {}
+    for it in items:
+        folder = it.score_midi_path.parent
+        if folder in tuning or folder in firsts or not it.annotations_path or not it.score_annotations_path:
+            continue
+        firsts[folder] = it
+    chosen = []
+    for it in list(firsts.values())[::2]:
+        notes = read_notes(it.midi_path)
+        if notes.end_time <= 60 * max_minutes:
+            chosen.append(it)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def inject(notes: Any, downbeats: np.ndarray, key: str) -> tuple[Any, list[tuple[float, str]]]:
+    """One mistake in about one bar in ten (never neighbours), kinds in turn; the truth as (time, kind)."""
+    from align_bench.perturb import drop_notes, extra_notes, seed_for, wrong_notes
+    from piano_data.midi import NoteArray
+
+    rng = np.random.default_rng(seed_for(key, "bars"))
+    edges = np.append(downbeats, np.inf)
+    bars = [b for b in range(len(downbeats)) if ((notes.onset >= edges[b]) & (notes.onset < edges[b + 1])).sum() >= 4]
+    chosen: list[int] = []
+    for b in rng.permutation(bars):
+        if len(chosen) >= max(3, len(bars) // 10):
+            break
+        if all(abs(int(b) - c) > 1 for c in chosen):
+            chosen.append(int(b))
+    keep = np.ones(len(notes), dtype=bool)
+    pitch = notes.pitch.copy()
+    added: list[tuple[float, float, int, int]] = []
+    truth: list[tuple[float, str]] = []
+    for k, b in enumerate(sorted(chosen)):
+        idx = np.flatnonzero((notes.onset >= edges[b]) & (notes.onset < edges[b + 1]))
+        j = int(rng.choice(idx))
+        one = NoteArray.from_arrays(notes.onset[[j]], notes.offset[[j]], notes.pitch[[j]], notes.velocity[[j]])
+        kind = ("wrong", "drop", "extra")[k % 3]
+        if kind == "wrong":
+            pitch[j] = int(wrong_notes(one, rng, 1.0).pitch[0])
+            truth.append((float(notes.onset[j]), kind))
+        elif kind == "drop":
+            keep[j] = False
+            drop_notes(one, rng, 1.0)  # same generator use as the benchmark's
+            truth.append((float(notes.onset[j]), kind))
+        else:
+            both = extra_notes(one, rng, 1.0)
+            new = [i for i in range(len(both)) if not (both.onset[i] == one.onset[0] and both.pitch[i] == one.pitch[0])]
+            i = new[0] if new else 1
+            added.append((float(both.onset[i]), float(both.offset[i]), int(both.pitch[i]), int(both.velocity[i])))
+            truth.append((float(both.onset[i]), kind))
+    on = np.concatenate([notes.onset[keep], [a[0] for a in added]])
+    off = np.concatenate([notes.offset[keep], [a[1] for a in added]])
+    pit = np.concatenate([pitch[keep], [a[2] for a in added]])
+    vel = np.concatenate([notes.velocity[keep], [a[3] for a in added]])
+    return NoteArray.from_arrays(on, off, pit, vel, notes.pedal, notes.source), truth
+
+
+def _bars(report: Any) -> list[tuple[int, float, float, int]]:
+    return [(b.index, b.start_s, b.end_s, b.n_errors) for b in report.played_bars if b.start_s is not None]
+
+
+def evaluate(items: list[Any], root: Path) -> dict[str, Any]:
+    from piano_data.midi import read_notes
+    from piano_data.score import read_score
+    from piano_data.tiers.asap import read_beat_annotations
+    from piano_eval.practice.analysis import analyse
+    from piano_eval.practice.model import load_feature_model
+    from piano_eval.practice.scorers import FeatureModelScorer
+
+    model = load_feature_model()
+    scorer = FeatureModelScorer(model)
+    slack = 0.05
+    rules = {">=1": 1, ">=2": 2}
+    agg: dict[str, dict[str, float]] = {r: {"hit": 0, "n_truth": 0, "tp": 0, "flagged": 0, "tp_new": 0, "new": 0,
+                                            "clean_flagged": 0, "clean_played": 0} for r in rules}  # fmt: skip
+    per_kind = {k: [0, 0] for k in ("wrong", "drop", "extra")}
+    outside: list[float] = []
+    pieces = []
+    cpu0 = time.process_time()
+    for it in items:
+        score = read_score(it.score_midi_path)
+        clean = read_notes(it.midi_path)
+        ann = read_beat_annotations(it.annotations_path)
+        downbeats = ann.times[ann.downbeat]
+        key = str(it.midi_path.relative_to(root))
+        dirty, truth = inject(clean, downbeats, key)
+        rep_clean = analyse(clean, score, scorer, window_bars=model.window_bars, window_seconds=model.window_seconds)
+        rep = analyse(dirty, score, scorer, window_bars=model.window_bars, window_seconds=model.window_seconds)
+        outside += [w.outside_share for w in rep_clean.windows if w.outside_share is not None]
+        row: dict[str, Any] = {"performance": key, "bars": len(score.bar_times), "injected": len(truth),
+                               "trusted": rep.trusted and rep_clean.trusted}  # fmt: skip
+        clean_bars = {i: e for i, _, _, e in _bars(rep_clean)}
+        for rule, k in rules.items():
+            flagged = [(i, s, e) for i, s, e, n in _bars(rep) if n >= k]
+            base = {i for i, e in clean_bars.items() if e >= k}
+            hits = [any(s - slack <= t < e + slack for _, s, e in flagged) for t, _ in truth]
+            tp = [any(s - slack <= t < e + slack for t, _ in truth) for _, s, e in flagged]
+            new = [(i, s, e) for i, s, e in flagged if i not in base]
+            tp_new = [any(s - slack <= t < e + slack for t, _ in truth) for _, s, e in new]
+            a = agg[rule]
+            a["hit"] += sum(hits)
+            a["n_truth"] += len(truth)
+            a["tp"] += sum(tp)
+            a["flagged"] += len(flagged)
+            a["tp_new"] += sum(tp_new)
+            a["new"] += len(new)
+            a["clean_flagged"] += len(base)
+            a["clean_played"] += len(clean_bars)
+            row[f"clean_flagged_share_{rule}"] = round(len(base) / max(len(clean_bars), 1), 3)
+            row[f"recall_{rule}"] = round(sum(hits) / max(len(truth), 1), 3)
+            if rule == ">=1":
+                for (_, kind), h in zip(truth, hits, strict=True):
+                    per_kind[kind][0] += int(h)
+                    per_kind[kind][1] += 1
+        pieces.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    out: dict[str, Any] = {"performances": len(items), "analysis_cpu_s": round(time.process_time() - cpu0, 1)}
+    for rule, a in agg.items():
+        out[rule] = {
+            "recall": round(a["hit"] / max(a["n_truth"], 1), 3),
+            "precision": round(a["tp"] / max(a["flagged"], 1), 3),
+            "precision_new_flags": round(a["tp_new"] / max(a["new"], 1), 3),
+            "recall_of": int(a["n_truth"]),
+            "flagged_bars": int(a["flagged"]),
+            "clean_flagged_share": round(a["clean_flagged"] / max(a["clean_played"], 1), 3),
+            "clean_played_bars": int(a["clean_played"]),
+        }
+    out["recall_by_kind_>=1"] = {k: round(h / max(n, 1), 3) for k, (h, n) in per_kind.items()}
+    arr = np.asarray(outside)
+    out["windows"] = {
+        "n": len(arr),
+        "mean_share_of_features_outside_p1_p99": round(float(arr.mean()), 3) if len(arr) else None,
+        "share_of_windows_with_any_feature_outside": round(float((arr > 0).mean()), 3) if len(arr) else None,
+        "share_of_windows_with_over_20pct_outside": round(float((arr > 0.2).mean()), 3) if len(arr) else None,
+    }
+    out["pieces"] = pieces
+    return out
+
+
+def main() -> int:
+    _setup()
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-root", type=Path, default=None, help="the ASAP folder (default: shared/data/asap)")
+    p.add_argument("--count", type=int, default=50)
+    p.add_argument("--skip-timing", action="store_true")
+    p.add_argument("--output", type=Path, default=None)
+    args = p.parse_args()
+    from piano_data.paths import find_data_root
+    from piano_data.tiers.asap import load_asap
+
+    root = args.data_root or ((find_data_root(HERE) or Path("/nonexistent")) / "asap")
+    if not (root / "metadata.csv").is_file():
+        print(json.dumps({"skipped": f"no ASAP metadata.csv under {root}"}))
+        return 0
+    items = load_asap(root)
+    doc: dict[str, Any] = {"benchmark": "piano-eval score", "machine": platform.platform(),
+                           "python": platform.python_version(), "command": " ".join(sys.argv)}  # fmt: skip
+    exe = str(Path(sys.executable).with_name("piano-eval"))
+    if not args.skip_timing:
+        with tempfile.TemporaryDirectory() as tmp:
+            short = next(it for it in items if it.annotations_path and it.score_annotations_path)
+            perf30, score30 = excerpt(short, 30.0, Path(tmp))
+            from piano_data.midi import read_notes
+
+            durations = [(abs(read_notes(it.midi_path).end_time - 300.0), i) for i, it in enumerate(items[::25])]
+            long = items[::25][min(durations)[1]]
+            doc["timing"] = {
+                "help": median_cpu([exe, "--help"]),
+                "score_30s": {**median_cpu([exe, "score", str(perf30), "--score", str(score30)]),
+                              "performance": str(short.midi_path.relative_to(root)), "excerpt_s": 30.0},
+                "score_5min": {**median_cpu([exe, "score", str(long.midi_path), "--score", str(long.score_midi_path)]),
+                               "performance": str(long.midi_path.relative_to(root)),
+                               "duration_s": round(read_notes(long.midi_path).end_time, 1)},
+            }  # fmt: skip
+            print(json.dumps(doc["timing"]), file=sys.stderr, flush=True)
+    chosen = select(items, args.count)
+    doc["feedback"] = evaluate(chosen, root)
+    text = json.dumps(doc, indent=2)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

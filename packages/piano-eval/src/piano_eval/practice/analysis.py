@@ -1,0 +1,560 @@
+"""A whole performance against its score: alignment, bar-by-bar feedback, windows scored by the model.
+
+:func:`analyse` aligns the performance to the score with the project's aligner, sorts every note into matched,
+missed (a score note nobody played), wrong (a score note played at another pitch: the aligner's substitution,
+or a missed note and an extra note at the same place within a few semitones) and extra, and derives per bar
+where it was played (performance seconds), its tempo against the score's tempo and its loudness. The played
+bars are cut into windows of the length the model was trained on (on the score's bar lines), each window is
+scored, and the overall profile is the duration-weighted mean over windows with its spread.
+
+Without a score the performance is cut into time windows and there is no bar feedback. When the alignment
+cannot be trusted (most score notes absent: probably another piece) the report says so and gives no bar
+feedback either; a restart or a partial run-through keeps feedback for the bars actually played.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from piano_data.midi import NoteArray
+
+if TYPE_CHECKING:
+    from piano_data.score import ScoreData
+    from piano_symbolic.align.types import Alignment
+
+__all__ = [
+    "AnalysisConfig",
+    "BarFeedback",
+    "PracticeReport",
+    "Scorer",
+    "WindowResult",
+    "WindowScores",
+    "analyse",
+    "pitch_name",
+]
+
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def pitch_name(pitch: int) -> str:
+    """Scientific pitch name of a MIDI pitch: 60 -> ``C4``, 61 -> ``C#4``."""
+    return f"{PITCH_CLASSES[int(pitch) % 12]}{int(pitch) // 12 - 1}"
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Thresholds of :func:`analyse` (times in seconds unless stated)."""
+
+    window_bars: int | None = None  # bars per window (default: the model's training length)
+    window_seconds: float | None = None  # seconds per window without a score (default: the model's)
+    min_window_fraction: float = 0.5  # a last window shorter than this share of a window joins the previous one
+    min_window_notes: int = 8  # windows with fewer performed notes are not scored
+    wrong_max_semitones: int = 4  # a missed + an extra note this close in pitch ...
+    wrong_max_beats: float = 0.5  # ... and this close in score time (beats) are one wrong note
+    variant_beats: float = 0.35  # a missed/extra note whose pitch the other side has this close: a variant
+    ghost_max_s: float = 0.08  # an extra note shorter than this and softer than the median: a brushed key
+    ornament_max_s: float = 0.12  # an extra note shorter than this ...
+    ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
+    min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
+    min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either
+    tempo_flag: float = 0.15  # a bar this much faster/slower than the piece's own tempo is rushing/dragging
+    top_bars: int = 5  # bars listed as departing most
+
+
+class Scorer(Protocol):
+    """What scores windows: the default numpy model or a checkpoint adapter."""
+
+    name: str
+
+    def score_windows(self, passages: Sequence[tuple[NoteArray, NoteArray | None]]) -> WindowScores: ...
+
+
+@dataclass(frozen=True)
+class WindowScores:
+    values: np.ndarray  # [N, 19] in [0, 1]
+    confidence: np.ndarray | None  # [N, 19] in [0, 1] or None
+    outside_share: np.ndarray  # [N] share of features outside the training 1st-99th percentiles
+
+
+@dataclass
+class BarFeedback:
+    """Feedback on one score bar."""
+
+    index: int  # 0-based position among the score's bars
+    number: str  # the score's own measure number
+    score_start: float
+    score_end: float
+    played: bool
+    start_s: float | None = None  # where the bar was played in the performance
+    end_s: float | None = None
+    n_score_notes: int = 0
+    n_matched: int = 0
+    missed: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    wrong: list[dict[str, str]] = field(default_factory=list)
+    ornaments: int = 0
+    tempo_ratio: float | None = None  # performed tempo / the score's tempo (1 = as written, >1 faster)
+    tempo_vs_piece: float | None = None  # performed tempo / the performance's own median tempo
+    loudness: float | None = None  # mean MIDI velocity of the notes played in the bar
+    remarks: list[str] = field(default_factory=list)
+    departure: float = 0.0
+
+    @property
+    def n_errors(self) -> int:
+        return len(self.missed) + len(self.extra) + len(self.wrong)
+
+    @property
+    def flagged(self) -> bool:
+        """The bar has missed, extra or wrong notes."""
+        return self.n_errors > 0
+
+
+@dataclass
+class WindowResult:
+    """One scored window: bars ``first``-``last`` (score numbers) or a time span without a score."""
+
+    bar_indices: tuple[int, int] | None
+    bars: tuple[str, str] | None
+    start_s: float
+    end_s: float
+    n_notes: int
+    values: np.ndarray | None  # [19] or None when the window was too sparse to score
+    confidence: np.ndarray | None
+    outside_share: float | None
+
+
+@dataclass
+class PracticeReport:
+    """Everything ``piano-eval score`` reports about one performance."""
+
+    performance: str
+    score: str | None
+    model: str
+    model_info: dict[str, Any]
+    duration_s: float
+    n_performed_notes: int
+    windows: list[WindowResult]
+    bars: list[BarFeedback]
+    alignment: dict[str, Any] | None
+    notes: list[str]
+    restarts: list[dict[str, Any]] = field(default_factory=list)
+    trusted: bool = True
+
+    @property
+    def scored_windows(self) -> list[WindowResult]:
+        return [w for w in self.windows if w.values is not None]
+
+    def overall(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """Duration-weighted mean, standard deviation, and (min, max) stacked ``[2, 19]`` over scored windows."""
+        ws = self.scored_windows
+        if not ws:
+            return None, None, None
+        vals = np.stack([w.values for w in ws if w.values is not None])
+        weights = np.array([max(w.end_s - w.start_s, 1e-3) for w in ws])
+        mean = np.average(vals, axis=0, weights=weights)
+        std = np.sqrt(np.average((vals - mean) ** 2, axis=0, weights=weights))
+        return mean, std, np.stack([vals.min(axis=0), vals.max(axis=0)])
+
+    def overall_confidence(self) -> np.ndarray | None:
+        confs = [w.confidence for w in self.scored_windows if w.confidence is not None]
+        return np.mean(np.stack(confs), axis=0) if confs else None
+
+    @property
+    def played_bars(self) -> list[BarFeedback]:
+        return [b for b in self.bars if b.played]
+
+    def departing_bars(self, k: int = 5) -> list[BarFeedback]:
+        """The ``k`` played bars that depart most (errors first, then tempo), strongest first."""
+        cands = [b for b in self.played_bars if b.departure > 0]
+        return sorted(cands, key=lambda b: (-b.departure, b.index))[:k]
+
+
+# --- alignment -> note classes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Notes:
+    score_status: np.ndarray  # [S] "matched" | "missed" | "wrong" | "variant"
+    score_perf: np.ndarray  # [S] performance index or -1
+    perf_status: np.ndarray  # [P] "matched" | "wrong" | "extra" | "variant" | "ornament" | "abandoned"
+    perf_score_time: np.ndarray  # [P] score time of each performed note (via the time map)
+
+
+def _inverse_map(aln: Alignment, perf_times: np.ndarray) -> np.ndarray:
+    tm = aln.time_map
+    p, s = tm.performance_time, tm.score_time
+    if len(p) < 2 or p[-1] <= p[0]:
+        return perf_times - (p[0] - s[0])
+    # performance_time is non-decreasing: interpolate on the strictly increasing part
+    keep = np.concatenate([[True], np.diff(p) > 0])
+    out = np.interp(perf_times, p[keep], s[keep])
+    k = tm.slope if tm.slope > 0 else 1.0
+    out = np.where(perf_times < p[0], s[0] + (perf_times - p[0]) / k, out)
+    return np.where(perf_times > p[-1], s[-1] + (perf_times - p[-1]) / k, out)
+
+
+def _classify(
+    perf: NoteArray, score: ScoreData, aln: Alignment, beat_len: Callable[[np.ndarray], np.ndarray], cfg: AnalysisConfig
+) -> _Notes:
+    n_s, n_p = len(score.notes), len(perf)
+    score_status = np.full(n_s, "missed", dtype=object)
+    score_perf = np.full(n_s, -1, dtype=np.int64)
+    perf_status = np.full(n_p, "extra", dtype=object)
+    m = aln.matches
+    if m is not None:
+        sub = getattr(m, "substituted", None)
+        sub = np.zeros(len(m), dtype=bool) if sub is None else np.asarray(sub, dtype=bool)
+        both = (m.score_index >= 0) & (m.performance_index >= 0)
+        for si, pi, is_sub in zip(m.score_index[both], m.performance_index[both], sub[both], strict=True):
+            score_status[si] = "wrong" if is_sub else "matched"
+            score_perf[si] = pi
+            perf_status[pi] = "wrong" if is_sub else "matched"
+    perf_score_time = _inverse_map(aln, perf.onset)
+
+    # abandoned takes: performed notes between the last matched note before a restart and the restart itself
+    matched_on = perf.onset[perf_status == "matched"]
+    for r in getattr(aln, "restarts", ()) or ():
+        before = matched_on[matched_on < r.performance_time - 1e-6]
+        t0 = float(before.max()) if len(before) else -np.inf
+        idx = (perf.onset > t0) & (perf.onset < r.performance_time) & (perf_status == "extra")
+        perf_status[idx] = "abandoned"
+
+    # variants, not errors: a missed score note whose twin (same pitch, same onset: two voices on one key) or
+    # whose pitch was played right there anyway (a trill realised with fewer notes, a repeated note merged)
+    missed = np.flatnonzero(score_status == "missed")
+    if len(missed):
+        s_on, s_pitch = score.notes.onset, score.notes.pitch
+        tol = cfg.variant_beats * beat_len(s_on[missed])
+        heard = np.isin(perf_status, ("matched", "wrong", "extra"))
+        for k, si in enumerate(missed):
+            twin = (s_pitch == s_pitch[si]) & (np.abs(s_on - s_on[si]) < 0.05) & (score_status != "missed")
+            near = heard & (perf.pitch == s_pitch[si]) & (np.abs(perf_score_time - s_on[si]) <= tol[k])
+            if twin.any() or near.any():
+                score_status[si] = "variant"
+    # and an extra note of a pitch the score has right there (an added trill or repeated note)
+    extra = np.flatnonzero(perf_status == "extra")
+    if len(extra):
+        tol_p = cfg.variant_beats * beat_len(perf_score_time[extra])
+        order = np.argsort(score.notes.onset)
+        s_sorted = score.notes.onset[order]
+        for k, pi in enumerate(extra):
+            lo = np.searchsorted(s_sorted, perf_score_time[pi] - tol_p[k])
+            hi = np.searchsorted(s_sorted, perf_score_time[pi] + tol_p[k], side="right")
+            if np.any(score.notes.pitch[order[lo:hi]] == perf.pitch[pi]):
+                perf_status[pi] = "variant"
+
+    # a missed score note and an extra performed note close in time and pitch: one wrong note
+    missed = np.flatnonzero(score_status == "missed")
+    extra = np.flatnonzero(perf_status == "extra")
+    if len(missed) and len(extra):
+        tol = cfg.wrong_max_beats * beat_len(score.notes.onset[missed])
+        cands = []
+        for k, si in enumerate(missed):
+            dt = np.abs(perf_score_time[extra] - score.notes.onset[si])
+            dp = np.abs(perf.pitch[extra] - score.notes.pitch[si])
+            ok = np.flatnonzero((dt <= tol[k]) & (dp <= cfg.wrong_max_semitones) & (dp > 0))
+            cands += [(float(dt[j] / max(tol[k], 1e-6) + dp[j] / 12.0), int(si), int(extra[j])) for j in ok]
+        used_s: set[int] = set()
+        used_p: set[int] = set()
+        for _, si, pi in sorted(cands):
+            if si in used_s or pi in used_p:
+                continue
+            used_s.add(si)
+            used_p.add(pi)
+            score_status[si] = "wrong"
+            score_perf[si] = pi
+            perf_status[pi] = "wrong"
+
+    # ornaments: short extra notes next to (in pitch) a matched note sounding at the same moment; and
+    # brushed keys: very short extra notes softer than the performance's median (barely audible)
+    extra = np.flatnonzero(perf_status == "extra")
+    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
+    perf_status[extra[ghost]] = "ornament"
+    extra = extra[~ghost]
+    if len(extra):
+        ref = np.flatnonzero(perf_status == "matched")
+        for pi in extra:
+            if perf.duration[pi] > cfg.ornament_max_s or len(ref) == 0:
+                continue
+            near = ref[(np.abs(perf.onset[ref] - perf.onset[pi]) <= 0.3)]
+            if len(near) and np.any(np.abs(perf.pitch[near] - perf.pitch[pi]) <= cfg.ornament_semitones):
+                perf_status[pi] = "ornament"
+    return _Notes(score_status, score_perf, perf_status, perf_score_time)
+
+
+# --- played span and trust -------------------------------------------------------------------------------
+
+
+def _played_bars(score: ScoreData, notes: _Notes, aln: Alignment) -> np.ndarray:
+    """Boolean per bar: inside the part of the score the performance covers.
+
+    The bars from the first to the last one with at least half of its notes played (matched or wrong), cut
+    further to the aligner's ``played_span`` when it reports one.
+    """
+    n_bars = len(score.bar_times)
+    bar_of_note = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
+    played_notes = np.isin(notes.score_status, ("matched", "wrong"))
+    played = np.zeros(n_bars, dtype=bool)
+    if not played_notes.any():
+        return played
+    found = np.bincount(bar_of_note[played_notes], minlength=n_bars)
+    total = np.bincount(bar_of_note, minlength=n_bars)
+    hit = (found > 0) & (found >= 0.5 * total)  # a few stray matches do not make a bar played
+    if not hit.any():
+        hit = found > 0
+    first, last = np.flatnonzero(hit)[[0, -1]]
+    played[first : last + 1] = True
+    span = getattr(aln, "played_span", None)
+    if span is not None:
+        lo, hi = span
+        starts, ends = score.bar_times, np.append(score.bar_times[1:], np.inf)
+        played &= (ends > lo + 1e-6) & (starts < hi - 1e-6)
+    return played
+
+
+# --- windows ---------------------------------------------------------------------------------------------
+
+
+def _bar_windows(played_idx: np.ndarray, size: int, min_fraction: float) -> list[tuple[int, int]]:
+    """Runs of consecutive played bars cut into windows of ``size`` bars; a short tail joins its neighbour."""
+    if len(played_idx) == 0:
+        return []
+    runs: list[list[int]] = [[int(played_idx[0])]]
+    for b in played_idx[1:]:
+        if b == runs[-1][-1] + 1:
+            runs[-1].append(int(b))
+        else:
+            runs.append([int(b)])
+    out = []
+    for run in runs:
+        chunks = [run[i : i + size] for i in range(0, len(run), size)]
+        if len(chunks) > 1 and len(chunks[-1]) < min_fraction * size:
+            chunks[-2] = chunks[-2] + chunks.pop()
+        out += [(c[0], c[-1]) for c in chunks]
+    return out
+
+
+def _time_windows(start: float, end: float, length: float, min_fraction: float) -> list[tuple[float, float]]:
+    n = max(1, int(np.floor((end - start) / length)))
+    edges = [start + i * length for i in range(n)] + [end]
+    if n > 1 and (end - edges[-2]) < min_fraction * length:
+        edges.pop(-2)
+    return list(itertools.pairwise(edges))
+
+
+def _subset(notes: NoteArray, mask: np.ndarray) -> NoteArray:
+    return NoteArray.from_arrays(
+        notes.onset[mask], notes.offset[mask], notes.pitch[mask], notes.velocity[mask], notes.pedal, notes.source
+    )
+
+
+# --- the analysis ----------------------------------------------------------------------------------------
+
+
+def analyse(
+    performance: NoteArray,
+    score: ScoreData | None,
+    scorer: Scorer,
+    *,
+    model_info: dict[str, Any] | None = None,
+    cfg: AnalysisConfig = AnalysisConfig(),
+    alignment: Alignment | None = None,
+    window_bars: int = 8,
+    window_seconds: float = 20.0,
+) -> PracticeReport:
+    """Align, give bar-by-bar feedback, cut into windows and score them. See the module docstring."""
+    if len(performance) == 0:
+        raise ValueError("the performance has no notes")
+    perf_end = float(performance.end_time)
+    notes_out: list[str] = []
+    bars: list[BarFeedback] = []
+    restarts: list[dict[str, Any]] = []
+    aln_info: dict[str, Any] | None = None
+    trusted = score is not None
+    size = cfg.window_bars or window_bars
+    seconds = cfg.window_seconds or window_seconds
+    passages: list[tuple[NoteArray, NoteArray | None]] = []
+    spans: list[tuple[tuple[int, int] | None, float, float, int]] = []
+    keep_perf = np.ones(len(performance), dtype=bool)
+
+    if score is not None:
+        if alignment is None:
+            from piano_symbolic.align import align_notes
+
+            alignment = align_notes(score.notes, performance)
+        aln = alignment
+        cls = _classify(performance, score, aln, score.beat_duration, cfg)
+        played = _played_bars(score, cls, aln)
+        n_bars = len(score.bar_times)
+        bar_of_score = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
+        in_span = played[bar_of_score]
+        n_span = int(in_span.sum())
+        n_found = int(((cls.score_status != "missed") & in_span).sum())
+        share = n_found / max(n_span, 1)
+        n_matched = int((cls.score_status == "matched").sum())
+        aln_info = {
+            "method": aln.method,
+            "confidence": round(float(aln.confidence), 4),
+            "flags": list(aln.flags),
+            "matched_share_of_played_bars": round(share, 4),
+        }
+        if share < cfg.min_trusted_share or n_matched < cfg.min_matched_notes:
+            trusted = False
+            total = int((cls.score_status != "missed").sum())
+            notes_out.append(
+                f"the performance does not follow this score: only {total} of {len(score.notes)} score notes were "
+                "found in it. Is it the right score (and the same piece)? No bar-by-bar feedback is given from an "
+                "alignment that cannot be trusted; the profile below is computed without the score."
+            )
+        else:
+            keep_perf = cls.perf_status != "abandoned"
+            for r in getattr(aln, "restarts", ()) or ():
+                b = int(np.clip(score.bar_index(np.array([r.score_time]))[0], 0, n_bars - 1))
+                restarts.append({"performance_s": round(float(r.performance_time), 3), "to_bar": score.bar_numbers[b]})
+                notes_out.append(
+                    f"restart at {_clock(r.performance_time)}: the player went back to bar {score.bar_numbers[b]}; "
+                    "the notes of the abandoned take are left out of the feedback"
+                )
+            played_idx = np.flatnonzero(played)
+            if len(played_idx) < n_bars and len(played_idx):
+                notes_out.append(
+                    f"partial run-through: bars {score.bar_numbers[played_idx[0]]}-"
+                    f"{score.bar_numbers[played_idx[-1]]} of {n_bars} were played; only they get feedback"
+                )
+            bars = _bar_feedback(performance, score, aln, cls, played, cfg)
+            for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
+                s0 = float(score.bar_times[first])
+                s1 = float(score.bar_times[last + 1]) if last + 1 < n_bars else float(score.notes.end_time)
+                p_mask = keep_perf & (cls.perf_score_time >= s0) & (cls.perf_score_time < s1)
+                s_mask = (score.notes.onset >= s0) & (score.notes.onset < s1)
+                b0, b1 = bars[first].start_s, bars[last].end_s
+                t0 = float(aln.time_map(s0)) if b0 is None else b0
+                t1 = float(aln.time_map(s1)) if b1 is None else b1
+                passages.append((_subset(performance, p_mask), _subset(score.notes, s_mask)))
+                spans.append(((first, last), float(t0), float(t1), int(p_mask.sum())))
+    else:
+        notes_out.append("no score given: the profile is computed from the performance alone, without bar feedback")
+
+    if not trusted:
+        start = float(performance.onset[0])
+        for t0, t1 in _time_windows(start, perf_end, seconds, cfg.min_window_fraction):
+            mask = (performance.onset >= t0) & (performance.onset < t1)
+            passages.append((_subset(performance, mask), None))
+            spans.append((None, t0, t1, int(mask.sum())))
+
+    windows = _score_windows(scorer, passages, spans, score, cfg)
+    skipped = sum(1 for w in windows if w.values is None)
+    if skipped:
+        notes_out.append(f"{skipped} window(s) with fewer than {cfg.min_window_notes} notes were not scored")
+    out_share = [w.outside_share for w in windows if w.outside_share is not None]
+    if out_share and float(np.mean(out_share)) > 0.2:
+        notes_out.append(
+            "many features lie outside the range seen in training (mean share "
+            f"{float(np.mean(out_share)):.2f}): treat the profile with caution"
+        )
+    return PracticeReport(
+        performance=str(performance.source or "performance"),
+        score=None if score is None else score.source,
+        model=scorer.name,
+        model_info=model_info or {},
+        duration_s=perf_end - float(performance.onset[0]),
+        n_performed_notes=len(performance),
+        windows=windows,
+        bars=bars if trusted else [],
+        alignment=aln_info,
+        notes=notes_out,
+        restarts=restarts,
+        trusted=trusted,
+    )
+
+
+def _clock(t: float) -> str:
+    return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def _score_windows(
+    scorer: Scorer,
+    passages: list[tuple[NoteArray, NoteArray | None]],
+    spans: list[tuple[tuple[int, int] | None, float, float, int]],
+    score: ScoreData | None,
+    cfg: AnalysisConfig,
+) -> list[WindowResult]:
+    ok = [i for i, (p, _) in enumerate(passages) if len(p) >= cfg.min_window_notes]
+    scores = scorer.score_windows([passages[i] for i in ok]) if ok else None
+    out = []
+    for i, (idx, t0, t1, n) in enumerate(spans):
+        labels = None if idx is None or score is None else (score.bar_numbers[idx[0]], score.bar_numbers[idx[1]])
+        w = WindowResult(idx, labels, t0, t1, n, None, None, None)
+        if scores is not None and i in ok:
+            k = ok.index(i)
+            w.values = scores.values[k]
+            w.confidence = None if scores.confidence is None else scores.confidence[k]
+            w.outside_share = float(scores.outside_share[k])
+        out.append(w)
+    return out
+
+
+def _bar_feedback(
+    perf: NoteArray, score: ScoreData, aln: Alignment, cls: _Notes, played: np.ndarray, cfg: AnalysisConfig
+) -> list[BarFeedback]:
+    n_bars = len(score.bar_times)
+    perf_end = float(perf.end_time)
+    end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
+    edges = np.append(score.bar_times, end_score)
+    bar_s = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
+    bar_p = np.clip(score.bar_index(cls.perf_score_time), 0, n_bars - 1)
+    out = []
+    for b in range(n_bars):
+        fb = BarFeedback(b, score.bar_numbers[b], float(edges[b]), float(edges[b + 1]), bool(played[b]))
+        out.append(fb)
+        if not fb.played:
+            continue
+        s_idx = np.flatnonzero(bar_s == b)
+        p_idx = np.flatnonzero(bar_p == b)
+        fb.n_score_notes = len(s_idx)
+        fb.n_matched = int((cls.score_status[s_idx] == "matched").sum())
+        fb.missed = [pitch_name(score.notes.pitch[i]) for i in s_idx if cls.score_status[i] == "missed"]
+        fb.wrong = [
+            {"expected": pitch_name(score.notes.pitch[i]), "played": pitch_name(perf.pitch[cls.score_perf[i]])}
+            for i in s_idx
+            if cls.score_status[i] == "wrong"
+        ]
+        fb.extra = [pitch_name(perf.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra"]
+        fb.ornaments = int(np.isin(cls.perf_status[p_idx], ("ornament", "variant")).sum()) + int(
+            (cls.score_status[s_idx] == "variant").sum()
+        )
+        t0, t1 = float(aln.time_map(edges[b])), float(aln.time_map(edges[b + 1]))
+        t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
+        fb.start_s, fb.end_s = round(t0, 3), round(max(t1, t0), 3)
+        if t1 - t0 > 1e-3:
+            fb.tempo_ratio = round(float((edges[b + 1] - edges[b]) / (t1 - t0)), 4)
+        sounding = p_idx[np.isin(cls.perf_status[p_idx], ("matched", "wrong", "extra"))]
+        if len(sounding):
+            fb.loudness = round(float(perf.velocity[sounding].mean()), 2)
+    ratios = np.array([b.tempo_ratio for b in out if b.played and b.tempo_ratio])
+    median = float(np.median(ratios)) if len(ratios) else 1.0
+    for fb in out:
+        if not fb.played:
+            continue
+        dev = 0.0
+        if fb.tempo_ratio:
+            fb.tempo_vs_piece = round(fb.tempo_ratio / median, 4)
+            dev = abs(float(np.log(fb.tempo_vs_piece)))
+            if fb.tempo_vs_piece > 1 + cfg.tempo_flag:
+                fb.remarks.append(f"rushing: {100 * (fb.tempo_vs_piece - 1):.0f}% faster than your own tempo")
+            elif fb.tempo_vs_piece < 1 / (1 + cfg.tempo_flag):
+                fb.remarks.append(f"dragging: {100 * (1 - fb.tempo_vs_piece):.0f}% slower than your own tempo")
+        if fb.missed:
+            fb.remarks.append(f"missed {', '.join(fb.missed)}")
+        if fb.wrong:
+            fb.remarks.append("wrong " + ", ".join(f"{w['played']} for {w['expected']}" for w in fb.wrong))
+        if fb.extra:
+            fb.remarks.append(f"extra {', '.join(fb.extra)}")
+        fb.departure = round(fb.n_errors + (dev / np.log(1 + cfg.tempo_flag) if dev > 0 else 0.0), 3)
+        if fb.departure < 1.0:
+            fb.departure = 0.0 if not fb.remarks else fb.departure
+    return out
