@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "muq": "auto",  # auto (weights if given, else tiny) | tiny | large (random 329M: slow on CPU)
-    "soundfont": "fluidr3",
+    "soundfont": "timgm6mb",  # wheel-shipped (pretty_midi): renders on a bare machine
     "render_cache": None,
     "crop_seconds": 10.0,  # training crop; prediction uses eval_seconds (None: whole segment)
     "eval_seconds": None,

@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     # tracks
     "symbolic_track": "s1",  # "s1" | "features" (stand-in)
     "audio_track": "muq",  # "muq" (tiny random weights unless --muq-weights) | "mel" (stand-in)
-    "soundfont": "fluidr3",
+    "soundfont": "timgm6mb",  # wheel-shipped (pretty_midi): renders on a bare machine
     "symbolic_checkpoint": None,  # a piano_symbolic checkpoint directory; else S1 is pretrained in prepare
     "s1": {"d_model": 64, "n_layers": 2, "n_heads": 2, "d_ff": 128, "max_len": 256, "max_tokens": 1024},
     "s1_pretrain_epochs": 3,
