@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,6 @@ from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 from piano_eval.runner import run_cv
-
-pytestmark = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
 
 TINY = {
     "muq": "tiny",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["QUIET_ENV", "progress_disabled", "set_quiet"]
+__all__ = ["QUIET_ENV", "progress_disabled", "quiet_progress", "set_quiet"]
 
 #: Set to ``1`` (by ``piano-eval --quiet``) to silence every progress bar.
 QUIET_ENV = "PIANO_EVAL_QUIET"
@@ -21,6 +23,21 @@ def set_quiet(quiet: bool = True) -> None:
         os.environ[QUIET_ENV] = "1"
     else:
         os.environ.pop(QUIET_ENV, None)
+
+
+@contextmanager
+def quiet_progress(quiet: bool = True) -> Iterator[None]:
+    """Within the block, no progress bar is drawn when ``quiet``; the previous setting comes back after."""
+    before = os.environ.get(QUIET_ENV)
+    if quiet:
+        set_quiet(True)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(QUIET_ENV, None)
+        else:
+            os.environ[QUIET_ENV] = before
 
 
 def progress_disabled(progress: bool = True) -> bool:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from piano_data.errors import PianoDataError
+from piano_data.progress import quiet_progress
 
 from piano_eval.errors import UsageError
 
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Piano performance evaluation: how well is this pianist playing what the score asks for?",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars (drawn only on a terminal in any case)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
@@ -47,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return int(args.func(args) or 0)
+        with quiet_progress(args.quiet):
+            return int(args.func(args) or 0)
     except (PianoDataError, UsageError) as exc:
         print(f"piano-eval {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -118,7 +118,9 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
     experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))
     if args.split == "soundfont" and not getattr(args, "soundfonts", None):
-        raise UsageError("--split soundfont needs --soundfonts with at least two soundfonts, e.g. timgm6mb,additive_piano")
+        raise UsageError(
+            "--split soundfont needs --soundfonts with at least two soundfonts, e.g. timgm6mb,additive_piano"
+        )
     dataset = load_labelled(args.data_root, getattr(args, "soundfonts", None))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"
