@@ -109,7 +109,7 @@ def save_models(
     for name, arr in (extra or {}).items():
         arrays[f"extra_{name}"] = np.asarray(arr)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as the allow_pickle flag
     blob = buf.getvalue()
     write_bytes_atomic(directory / f"{stem}.npz", blob)
     write_json_atomic(
