@@ -40,9 +40,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return [{str(k): "" if v is None else str(v) for k, v in r.items()} for r in data]
     try:
         reader = csv.DictReader(text.splitlines())
-        return [
-            {k: (v if isinstance(v, str) else "").strip() for k, v in r.items() if k is not None} for r in reader
-        ]
+        return [{k: (v if isinstance(v, str) else "").strip() for k, v in r.items() if k is not None} for r in reader]
     except csv.Error as exc:
         raise PianoDataError(path, f"not a readable CSV manifest ({exc})") from None
 
