@@ -37,32 +37,54 @@ XML = (".musicxml", ".mxl", ".xml")
 
 
 class Tally:
-    def __init__(self) -> None:
+    """Counts per stage; with ``log``, one JSON line per (stage, file) is appended as it goes, so an interrupted
+    sweep keeps its counts and a rerun with the same log resumes where it stopped."""
+
+    def __init__(self, log: Path | None = None) -> None:
         self.counts: Counter[str] = Counter()
         self.crashes: list[dict[str, str]] = []
+        self.log = log
+        self.done: dict[tuple[str, str], dict[str, str]] = {}
+        if log is not None and log.is_file():
+            for line in log.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # a line torn by a kill
+                    continue
+                self.done[(row["stage"], row["file"])] = row
 
-    def run(self, stage: str, path: Path, fn: Callable[[], Any]) -> Any:
+    def _record(self, stage: str, path: Path, outcome: str, crash: dict[str, str] | None = None) -> None:
+        self.counts[f"{stage}:{outcome}"] += 1
+        if crash is not None:
+            self.crashes.append(crash)
+        if self.log is not None and (stage, str(path)) not in self.done:
+            with self.log.open("a") as fh:
+                fh.write(json.dumps({"stage": stage, "file": str(path), "outcome": outcome, **(crash or {})}) + "\n")
+
+    def run(self, stage: str, path: Path, fn: Callable[[], Any], needs_value: bool = False) -> Any:
         self.counts[f"{stage}:files"] += 1
+        prior = self.done.get((stage, str(path)))
+        if prior is not None and not needs_value:
+            self._record(stage, path, prior["outcome"], prior if prior["outcome"] == "crashed" else None)
+            return None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 out = fn()
         except PianoDataError:
-            self.counts[f"{stage}:refused"] += 1
+            self._record(stage, path, "refused")
             return None
         except Exception as exc:  # a crash: what this sweep is looking for
-            self.counts[f"{stage}:crashed"] += 1
             last = traceback.extract_tb(exc.__traceback__)[-1]
-            self.crashes.append(
-                {
-                    "stage": stage,
-                    "file": str(path),
-                    "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
-                    "where": f"{Path(last.filename).name}:{last.lineno}",
-                }
-            )
+            crash = {
+                "stage": stage,
+                "file": str(path),
+                "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
+                "where": f"{Path(last.filename).name}:{last.lineno}",
+            }
+            self._record(stage, path, "crashed", crash)
             return None
-        self.counts[f"{stage}:ok"] += 1
+        self._record(stage, path, "ok")
         return out
 
 
@@ -96,6 +118,8 @@ def main() -> None:
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument("--max-pairs", type=int, default=200, help="alignment pairs (about 0.25 s each), spread evenly")
     ap.add_argument("--max-files", type=int, default=None, help="cap per kind, for a quick look")
+    ap.add_argument("--stride", type=int, default=1, help="every k-th file of each kind (1: all)")
+    ap.add_argument("--log", type=Path, default=None, help="JSON lines per (stage, file); a rerun resumes from it")
     ap.add_argument("--md", type=Path, default=None, help="append the summary line to this Markdown file")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -103,19 +127,21 @@ def main() -> None:
     if root is None:
         raise SystemExit("no data root (pass --data-root or set PIANO_EVAL_DATA)")
     start_wall, start_cpu = time.perf_counter(), time.process_time()
-    tally = Tally()
+    tally = Tally(args.log)
     tok = RemiTokenizer()
-    midi_files = _files(root, MIDI)[: args.max_files]
+    midi_files = _files(root, MIDI)[:: args.stride][: args.max_files]
     for path in midi_files:
-        notes: NoteArray | None = tally.run("read_midi", path, lambda p=path: read_notes(p))
-        if notes is None:
+        resumed = all(tally.done.get((s, str(path))) for s in ("read_midi", "features", "tokenize"))
+        notes: NoteArray | None = tally.run("read_midi", path, lambda p=path: read_notes(p), needs_value=not resumed)
+        if notes is None and not resumed:
             continue
         tally.run("features", path, lambda n=notes: extract_features(n))
         tally.run("tokenize", path, lambda n=notes: tok.encode_notes(n))
-    xml_files = _files(root, XML)[: args.max_files]
+    xml_files = _files(root, XML)[:: args.stride][: args.max_files]
     for path in xml_files:
-        notes = tally.run("read_musicxml", path, lambda p=path: musicxml_notes(p))
-        if notes is not None:
+        resumed = all(tally.done.get((s, str(path))) for s in ("read_musicxml", "features"))
+        notes = tally.run("read_musicxml", path, lambda p=path: musicxml_notes(p), needs_value=not resumed)
+        if notes is not None or resumed:
             tally.run("features", path, lambda n=notes: extract_features(n))
     pairs = _pairs(root)
     step = max(1, len(pairs) // max(1, args.max_pairs))
@@ -126,6 +152,7 @@ def main() -> None:
     doc = {
         "data_root": str(root),
         "git_commit": git_commit(),
+        "stride": args.stride,
         "midi_files": len(midi_files),
         "musicxml_files": len(xml_files),
         "align_pairs": min(len(pairs[::step]), args.max_pairs),
@@ -140,7 +167,7 @@ def main() -> None:
     if args.md is not None:
         c = tally.counts
         line = (
-            f"| {datetime.now(UTC):%Y-%m-%d} | {str(doc['git_commit'])[:9]} | {len(midi_files)} MIDI "
+            f"| {datetime.now(UTC):%Y-%m-%d} | {str(doc['git_commit'])[:9]} | 1/{args.stride} | {len(midi_files)} MIDI "
             f"(read ok {c['read_midi:ok']}, refused {c['read_midi:refused']}) | {len(xml_files)} MusicXML "
             f"(ok {c['read_musicxml:ok']}, refused {c['read_musicxml:refused']}) | features {c['features:ok']} ok | "
             f"tokenize {c['tokenize:ok']} ok | align {c['align:ok']}/{c['align:files']} ok | **{crashed} crashes** "
