@@ -57,14 +57,13 @@ def train_checkpoint(experiment: Experiment, dataset: LabelledDataset, ctx: RunC
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename the finished folder into place. An older checkpoint is first renamed aside and removed only after
-    the new one is in place, so a kill at any point leaves the old or the new checkpoint, never neither."""
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    old = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(out_dir, old)
+    """Rename the finished folder into place. An older checkpoint is first renamed aside (``.NAME.replaced-PID``)
+    and removed only after the new one is in place, so a kill at any point leaves the new checkpoint or the old
+    one, at its name or aside (where :func:`load_checkpoint` points); the next success clears any aside copy."""
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
     os.replace(tmp, out_dir)
     for aside in out_dir.parent.glob(f".{out_dir.name}.replaced-*"):  # also those of interrupted replacements
         shutil.rmtree(aside, ignore_errors=True)

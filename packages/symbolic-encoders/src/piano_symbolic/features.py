@@ -19,6 +19,7 @@ from os import PathLike
 
 import numpy as np
 from piano_data.midi import NoteArray, read_notes
+from piano_data.progress import progress_disabled
 
 __all__ = ["FEATURE_NAMES", "extract_features", "features_for_files", "match_to_score"]
 
@@ -181,7 +182,8 @@ def features_for_files(
     score_cache: dict[str, NoteArray] = {}
     rows = []
     pairs = list(zip(performances, scores if scores is not None else [None] * len(performances), strict=True))
-    for perf_path, score_path in tqdm(pairs, desc="features", unit="file", leave=False, disable=len(pairs) < 50):
+    quiet = len(pairs) < 50 or progress_disabled()  # bars only on a terminal, never with --quiet
+    for perf_path, score_path in tqdm(pairs, desc="features", unit="file", leave=False, disable=quiet):
         score = None
         if score_path is not None:
             key = str(score_path)
