@@ -22,7 +22,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "piano-eval" / "render")
-    ap.add_argument("--soundfonts", nargs="+", default=["fluidr3", "timgm6mb"])
+    ap.add_argument("--soundfonts", nargs="+", default=["timgm6mb", "additive_piano"])
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -22,6 +22,7 @@ from typing import TextIO
 import numpy as np
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
+from piano_data.progress import progress_disabled
 from piano_data.tiers.asap import BeatAnnotations, load_asap, read_beat_annotations
 from piano_eval.metrics import beat_errors, summarize_beat_errors
 from piano_symbolic.align import Alignment, TimeMap, align_notes
@@ -298,7 +299,7 @@ def run_midi_benchmark(
             if todo:
                 warm_up(methods)
             results = map(_piece_job, todo)
-        for item, res in tqdm(results, total=len(todo), desc="ASAP MIDI", unit="piece"):
+        for item, res in tqdm(results, total=len(todo), desc="ASAP MIDI", unit="piece", disable=progress_disabled()):
             if isinstance(res, str):
                 skipped.append(res)
                 if fh is not None:
@@ -404,7 +405,7 @@ def run_audio_benchmark(
 
     chosen = choose_audio_subset(items, n)
     results, midi_results, pieces, transcribe_cpu, audio_s = [], [], [], [], []
-    for item in tqdm(chosen, desc="ASAP audio", unit="piece"):
+    for item in tqdm(chosen, desc="ASAP audio", unit="piece", disable=progress_disabled()):
         score, perf, s_ann, p_ann = excerpt(*load_piece(item), excerpt_s)
         midi = write_notes(perf, cache_dir / "excerpts" / f"{item.index:04d}_{excerpt_s:.0f}s.mid")
         rendered = render_midi(midi, soundfont, cache_dir)

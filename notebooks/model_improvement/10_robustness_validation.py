@@ -40,7 +40,7 @@ FOLDS = [0] if SIZE == "quick" else None  # None: every fold of the split
 MUQ_WEIGHTS = os.environ.get("MUQ_WEIGHTS")  # full: a local folder holding real MuQ weights
 OUT = os.environ.get("PIANO_NB_OUT", "../outputs/10_robustness_validation")
 EXPERIMENTS = ["a1"] if SIZE == "quick" else ["a1", "a2", "a3"]  # audio experiments probed for robustness
-SOUNDFONTS = ["fluidr3", "timgm6mb"]  # cross-soundfont: one fold per soundfont (train on the others)
+SOUNDFONTS = ["timgm6mb", "additive_piano"]  # cross-soundfont (no system package needed): one fold per soundfont
 SOUNDFONT_FOLDS = [0] if SIZE == "quick" else None
 
 # %%

@@ -21,9 +21,15 @@ from piano_data.samples import Segment
 from piano_data.soundfonts import Soundfont, available_soundfonts, find_soundfont
 
 needs_fluidsynth = pytest.mark.skipif(
-    shutil.which("fluidsynth") is None or "timgm6mb" not in available_soundfonts(),
-    reason="fluidsynth / timgm6mb-soundfont not installed (apt-get install fluidsynth timgm6mb-soundfont)",
+    shutil.which("fluidsynth") is None,
+    reason="the fluidsynth CLI is not installed (apt-get install fluidsynth); the default symusic path is tested",
 )
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The generated soundfont goes to a cache of this test session, not the user's."""
+    monkeypatch.setenv("PIANO_EVAL_CACHE", str(tmp_path_factory.getbasetemp() / "cache-root"))
 
 
 def _midi(path: Path, n: int = 6, gap: float = 0.25) -> Path:
@@ -51,37 +57,41 @@ def test_unknown_and_missing_soundfont_errors(monkeypatch: pytest.MonkeyPatch, t
         find_soundfont("nope")
     monkeypatch.setattr(sfmod, "_SYSTEM_DIRS", ())
     monkeypatch.setenv("PIANO_SOUNDFONT_DIRS", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no fluidsynth
     with pytest.raises(PianoDataError, match=r"not installed: apt-get install fluid-soundfont-gm"):
         find_soundfont("fluidr3")
-    assert available_soundfonts() == {}
+    with pytest.raises(PianoDataError, match=r"needs the fluidsynth CLI: apt-get install fluidsynth"):
+        find_soundfont("timgm6mb+fluidsynth")
+    assert set(available_soundfonts()) == {"timgm6mb", "additive_piano"}  # what PyPI packages bring
     with pytest.raises(PianoDataError, match=r"soundfont file not found"):
         Soundfont.from_path(tmp_path / "x.sf2")
 
 
 def test_soundfont_dirs_env_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fake = tmp_path / "TimGM6mb.sf2"
-    fake.write_bytes(b"RIFF" + b"\0" * 100)
+    fake.write_bytes(b"RIFF" + b"\0" * 4 + b"sfbk" + b"\0" * 100)
     monkeypatch.setenv("PIANO_SOUNDFONT_DIRS", str(tmp_path))
     sfont = find_soundfont("timgm6mb")
     assert sfont.path == fake.resolve() and sfont.name == "timgm6mb" and len(sfont.fingerprint) == 16
 
 
-@needs_fluidsynth
-def test_render_is_mono_24k_trimmed_and_cached(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name", ["timgm6mb", "additive_piano", pytest.param("timgm6mb+fluidsynth", marks=needs_fluidsynth)]
+)
+def test_render_is_mono_24k_trimmed_and_cached(tmp_path: Path, name: str) -> None:
     midi = _midi(tmp_path / "a.mid")
-    first = render_midi(midi, "timgm6mb", tmp_path / "cache")
-    assert not first.cached and first.soundfont == "timgm6mb"
+    first = render_midi(midi, name, tmp_path / "cache")
+    assert not first.cached and first.soundfont == name
     info = sf.info(str(first.path))
     assert (info.samplerate, info.channels, info.subtype) == (24000, 1, "FLOAT")
     assert 1.2 < first.seconds < 3.5  # 1.45 s of notes + release + 0.25 s pad, no long silent tail
-    second = render_midi(midi, "timgm6mb", tmp_path / "cache")
+    second = render_midi(midi, name, tmp_path / "cache")
     assert second.cached and second.path == first.path
-    other = render_midi(midi, "timgm6mb", tmp_path / "cache", RenderConfig(gain=0.5))
+    other = render_midi(midi, name, tmp_path / "cache", RenderConfig(gain=0.5))
     assert other.path != first.path  # the settings are part of the key
     assert not list((tmp_path / "cache").rglob("*.tmp"))
 
 
-@needs_fluidsynth
 def test_render_segments_records_soundfont_and_skips_bad_midi(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     good = _segment(_midi(tmp_path / "good.mid"), "good")
     bad_path = tmp_path / "bad.mid"
@@ -96,7 +106,6 @@ def test_render_segments_records_soundfont_and_skips_bad_midi(tmp_path: Path, ca
         render_segments([bad], ["timgm6mb"], tmp_path / "cache", strict=True, progress=False)
 
 
-@needs_fluidsynth
 def test_render_missing_soundfont_raises_before_work(tmp_path: Path) -> None:
     seg = _segment(_midi(tmp_path / "a.mid"))
     with pytest.raises(PianoDataError, match=r"unknown soundfont"):
@@ -104,14 +113,12 @@ def test_render_missing_soundfont_raises_before_work(tmp_path: Path) -> None:
     assert not (tmp_path / "cache").exists()
 
 
-@needs_fluidsynth
 def test_render_empty_midi_is_clear_error(tmp_path: Path) -> None:
     empty = write_notes(NoteArray.from_arrays(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), tmp_path / "e.mid")
-    with pytest.raises(PianoDataError, match=r"silent"):
+    with pytest.raises(PianoDataError, match=r"no piano notes"):
         render_midi(empty, "timgm6mb", tmp_path / "cache")
 
 
-@needs_fluidsynth
 @pytest.mark.parametrize("name", ["Beethoven_WoO80_var27_8bars_3_15.mid", "Schubert_D960_mv3_8bars_10_01.mid"])
 def test_render_real_percepiano_segment(data_root: Path, tmp_path: Path, name: str) -> None:
     midi = data_root / "percepiano" / "midi" / "all_2rounds" / name
@@ -124,7 +131,6 @@ def test_render_real_percepiano_segment(data_root: Path, tmp_path: Path, name: s
     assert 3.0 < res.seconds < 20.0
 
 
-@needs_fluidsynth
 def test_render_clips_turns_midi_clips_into_audio_spans(tmp_path: Path) -> None:
     from piano_data.audio_io import load_audio
     from piano_data.tiers import ClipConfig, segment_unlabelled
@@ -139,7 +145,6 @@ def test_render_clips_turns_midi_clips_into_audio_spans(tmp_path: Path) -> None:
     assert len(load_audio(audio_clips[0].path, start_s=0.0, duration_s=audio_clips[0].duration_s)) == 6 * 24000
 
 
-@needs_fluidsynth
 def test_render_real_asap_performance(data_root: Path, tmp_path: Path) -> None:
     from piano_data.tiers import load_asap
 
@@ -148,3 +153,85 @@ def test_render_real_asap_performance(data_root: Path, tmp_path: Path) -> None:
     perf = min(load_asap(data_root / "asap"), key=lambda p: p.midi_path.stat().st_size)  # type: ignore[union-attr]
     [seg] = render_segments([perf.to_segment()], ["timgm6mb"], tmp_path, progress=False)
     assert seg.extra["soundfont"] == "timgm6mb" and seg.source == "asap" and seg.audio_path.is_file()  # type: ignore[union-attr]
+
+
+def _rms(path: Path) -> float:
+    audio, _ = sf.read(str(path), dtype="float64")
+    return float(np.sqrt(np.mean(audio**2)))
+
+
+def test_bare_machine_renders_two_soundfonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No Debian soundfont folders and no fluidsynth on PATH: the default pair still renders, two timbres."""
+    from piano_data.soundfonts import DEFAULT_SOUNDFONTS
+
+    monkeypatch.setattr(sfmod, "_SYSTEM_DIRS", ())
+    monkeypatch.delenv("PIANO_SOUNDFONT_DIRS", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setenv("PIANO_EVAL_CACHE", str(tmp_path / "cache-root"))
+    assert shutil.which("fluidsynth") is None
+    seg = _segment(_midi(tmp_path / "a.mid", n=8))
+    report = render_all([seg], list(DEFAULT_SOUNDFONTS), tmp_path / "render", progress=False)
+    assert [s.extra["soundfont"] for s in report.segments] == list(DEFAULT_SOUNDFONTS) and not report.skipped
+    a, b = (sf.read(str(s.audio_path), dtype="float32")[0] for s in report.segments)
+    assert np.isfinite(a).all() and np.isfinite(b).all() and a.std() > 1e-3 and b.std() > 1e-3
+    n = min(len(a), len(b))
+    assert abs(np.corrcoef(a[:n], b[:n])[0, 1]) < 0.9  # different instruments, not one file twice
+    assert (tmp_path / "cache-root" / "soundfonts").is_dir()  # the generated soundfont went to the cache root
+    assert find_soundfont("timgm6mb").path.parent.name == "pretty_midi"  # the wheel's copy
+
+
+@pytest.mark.parametrize("name", ["timgm6mb", "additive_piano"])
+def test_velocity_sets_the_level(tmp_path: Path, name: str) -> None:
+    onset = np.arange(6) * 0.3
+    paths = []
+    for v in (40, 110):
+        notes = NoteArray.from_arrays(onset, onset + 0.25, 60 + np.arange(6), np.full(6, v))
+        paths.append(render_midi(write_notes(notes, tmp_path / f"v{v}.mid"), name, tmp_path / "cache").path)
+    ratio = _rms(paths[1]) / _rms(paths[0])
+    assert 3.0 < ratio < 12.0, ratio  # (110/40)^2 = 7.6 by the DLS curve, timbre layers aside
+
+
+def test_sustain_pedal_lengthens_notes(tmp_path: Path) -> None:
+    onset = np.array([0.0, 0.2])
+    dry = NoteArray.from_arrays(onset, onset + 0.1, np.array([60, 64]), np.array([90, 90]))
+    wet = NoteArray.from_arrays(onset, onset + 0.1, np.array([60, 64]), np.array([90, 90]), np.array([[0.0, 2.0]]))
+    r_dry = render_midi(write_notes(dry, tmp_path / "dry.mid"), "additive_piano", tmp_path / "cache")
+    r_wet = render_midi(write_notes(wet, tmp_path / "wet.mid"), "additive_piano", tmp_path / "cache")
+    assert r_dry.seconds < 0.7 and r_wet.seconds > 1.8
+
+
+def test_sustained_offsets_known_answer() -> None:
+    from piano_data.render import sustained_offsets
+
+    notes = NoteArray.from_arrays(
+        np.array([0.0, 0.5, 1.0, 3.0]),
+        np.array([0.3, 0.7, 1.2, 3.5]),
+        np.array([60, 62, 60, 64]),
+        np.full(4, 80),
+        np.array([[0.2, 2.0]]),
+    )
+    # 60 held by the pedal until the same key is struck again at 1.0; 62 and the second 60 until the pedal
+    # comes up at 2.0; 64 is played after the pedal and keeps its own offset
+    assert sustained_offsets(notes).tolist() == [1.0, 2.0, 2.0, 3.5]
+
+
+def test_additive_soundfont_is_deterministic_and_in_tune(tmp_path: Path) -> None:
+    from piano_data import sf2_piano
+
+    first = sf2_piano.additive_piano_sf2()
+    sf2_piano.additive_piano_sf2.cache_clear()
+    assert sf2_piano.additive_piano_sf2() == first  # same bytes from a fresh synthesis
+    assert first[:4] == b"RIFF" and first[8:12] == b"sfbk" and int.from_bytes(first[4:8], "little") == len(first) - 8
+    onset = np.array([0.0])
+    midi = write_notes(NoteArray.from_arrays(onset, onset + 1.5, np.array([69]), np.array([100])), tmp_path / "a.mid")
+    audio, sr = sf.read(str(render_midi(midi, "additive_piano", tmp_path / "cache").path), dtype="float64")
+    window = audio[int(0.1 * sr) : int(1.1 * sr)]
+    spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
+    assert abs(np.argmax(spectrum) * sr / len(window) - 440.0) <= 2.0  # A4
+
+
+def test_not_a_soundfont_is_a_clear_error(tmp_path: Path) -> None:
+    fake = tmp_path / "junk.sf2"
+    fake.write_bytes(b"definitely not a soundfont")
+    with pytest.raises(PianoDataError, match=r"junk.sf2.*no RIFF sfbk header"):
+        find_soundfont(str(fake))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,6 @@ from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 from piano_eval.runner import run_cv
-
-needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
 
 TINY = {
     "muq": "tiny",
@@ -38,7 +35,6 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> LabelledCorpus:
     return LabelledCorpus("synthetic-mini", segs, "test", None)
 
 
-@needs_fluidsynth
 @pytest.mark.parametrize("name", ["baseline-paper", "a1", "a3"])
 def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledCorpus, tmp_path: Path) -> None:
     exp = build_experiment(name, {**TINY, "render_cache": str(tmp_path / "render")})
@@ -50,7 +46,6 @@ def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledCorpus, tmp_pa
     assert ((pred >= 0) & (pred <= 1)).all()
 
 
-@needs_fluidsynth
 def test_full_size_without_weights_is_a_usage_error(dataset: LabelledCorpus, tmp_path: Path) -> None:
     exp = build_experiment("a1", size="full")
     with pytest.raises(UsageError, match="--muq-weights"):

@@ -40,3 +40,19 @@ def test_not_a_checkpoint(tmp_path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"kind": "s9", "config": {}}))
     with pytest.raises(PianoDataError, match="unknown encoder kind"):
         load_encoder_checkpoint(tmp_path)
+
+
+def test_tampered_weights_are_a_one_line_error(tmp_path) -> None:
+    """A truncated weights file or a pickle of arbitrary objects is refused with the file named, never run."""
+    import pickle
+
+    from piano_symbolic.checkpoint import WEIGHTS_FILE
+
+    out = save_encoder_checkpoint(tmp_path / "ck", build_encoder("s3", preset_config("s3", "tiny")))
+    weights = out / WEIGHTS_FILE
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: unusable checkpoint weights"):
+        load_encoder_checkpoint(out)
+    weights.write_bytes(pickle.dumps({"w": print}))  # a foreign pickle: weights_only refuses the callable
+    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: unusable checkpoint weights"):
+        load_encoder_checkpoint(out)

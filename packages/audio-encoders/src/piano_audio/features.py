@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from piano_data.cache import CacheKey, EmbeddingCache
 from piano_data.errors import PianoDataError
+from piano_data.progress import progress_disabled
 from tqdm.auto import tqdm
 
 from piano_audio.backbone import MuQBackbone
@@ -77,7 +78,7 @@ def extract_to_cache(
     report = ExtractReport()
     keys: list[CacheKey | None] = []
     backbone.eval()
-    for path in tqdm(paths, desc="embed", disable=not progress):
+    for path in tqdm(paths, desc="embed", disable=progress_disabled(progress)):
         try:
             key = feature_key(path, backbone, weights=weights, pooled=pooled)
             if key in cache:

@@ -65,7 +65,8 @@ def load_audio(
     """Read ``path`` as mono float32 at ``sample_rate``; optionally only ``duration_s`` seconds from
     ``start_s``.
 
-    Raises :class:`PianoDataError` when the file is missing, unreadable or empty.
+    Raises :class:`PianoDataError` when the file is missing, unreadable, empty, or truncated (read whole, it
+    decodes to less than 90% of what its header promises: a cut download that would otherwise look valid).
     """
     p = Path(path)
     if not p.is_file():
@@ -79,6 +80,14 @@ def load_audio(
         raise PianoDataError(p, f"not a readable audio file ({exc})") from None
     if data.shape[0] == 0:
         raise PianoDataError(p, "audio file holds no samples")
+    if start == 0 and frames < 0:
+        promised = max(int(info.frames), _wav_promised_frames(p))
+        if promised > 0 and data.shape[0] < 0.9 * promised:  # a cut download looks like a short, valid file
+            raise PianoDataError(
+                p,
+                f"audio is truncated: its header promises {promised / sr:.2f} s, only {data.shape[0] / sr:.2f} s "
+                "decode",
+            )
     if data.shape[1] > 1:
         _say_once("downmix", f"{p}: {data.shape[1]} channels, downmixed to mono")
     mono = to_mono(data)
@@ -88,6 +97,24 @@ def load_audio(
     if not np.all(np.isfinite(mono)):
         raise PianoDataError(p, "audio holds NaN or infinite samples")
     return mono
+
+
+def _wav_promised_frames(path: Path) -> int:
+    """Frames that a WAV file's ``data`` chunk header claims (libsndfile silently shortens a cut file to what is
+    there); 0 when not a WAV or the size is unknown. Assumes the sample width of the ``fmt`` chunk."""
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return 0
+    offset, block = 12, 0
+    while offset + 8 <= len(head):
+        tag, size = head[offset : offset + 4], int.from_bytes(head[offset + 4 : offset + 8], "little")
+        if tag == b"fmt " and offset + 22 <= len(head):
+            block = int.from_bytes(head[offset + 20 : offset + 22], "little")  # bytes per frame
+        if tag == b"data":
+            return size // block if block > 0 and size not in (0, 0xFFFFFFFF) else 0
+        offset += 8 + size + (size & 1)
+    return 0
 
 
 def audio_duration(path: str | PathLike[str]) -> float:

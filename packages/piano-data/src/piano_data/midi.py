@@ -6,12 +6,14 @@ times in seconds, plus sustain-pedal intervals (CC64 >= 64).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
-import symusic
+from symusic.core import ControlChangeSecond, NoteSecond, ScoreSecond, TrackSecond
 
 from piano_data.errors import PianoDataError
 
@@ -74,7 +76,7 @@ class NoteArray:
         return cls(onset[order], offset[order], pitch[order], velocity[order], ped, source)
 
 
-def load_midi(path: str | PathLike[str]) -> symusic.Score:
+def load_midi(path: str | PathLike[str]) -> ScoreSecond:
     """Read a MIDI file in seconds. Raises :class:`PianoDataError` naming the file on any problem."""
     p = Path(path)
     if not p.is_file():
@@ -82,7 +84,7 @@ def load_midi(path: str | PathLike[str]) -> symusic.Score:
     if p.stat().st_size == 0:
         raise PianoDataError(p, "MIDI file is empty (0 bytes)")
     try:
-        return symusic.Score(str(p), ttype="second")
+        return ScoreSecond(str(p))
     except Exception as exc:  # symusic raises ValueError/RuntimeError with terse messages
         raise PianoDataError(p, f"not a readable MIDI file ({exc})") from None
 
@@ -120,17 +122,22 @@ def read_notes(path: str | PathLike[str], *, require_notes: bool = True) -> Note
 
 def write_notes(notes: NoteArray, path: str | PathLike[str]) -> Path:
     """Write a :class:`NoteArray` as a one-track piano MIDI (with CC64 pedal), atomically."""
-    score = symusic.Score(480, ttype="second")
-    track = symusic.Track(name="piano", program=0, ttype="second")
+    score = ScoreSecond(480)
+    track = TrackSecond("piano", 0, False)
     for on, off, p, v in zip(notes.onset, notes.offset, notes.pitch, notes.velocity, strict=True):
-        track.notes.append(symusic.Note(float(on), float(max(off - on, 1e-3)), int(p), int(v), "second"))
+        track.notes.append(NoteSecond(float(on), float(max(off - on, 1e-3)), int(p), int(v)))
     for start, end in notes.pedal:
-        track.controls.append(symusic.ControlChange(float(start), 64, 127, "second"))
-        track.controls.append(symusic.ControlChange(float(end), 64, 0, "second"))
+        track.controls.append(ControlChangeSecond(float(start), 64, 127))
+        track.controls.append(ControlChangeSecond(float(end), 64, 0))
     score.tracks.append(track)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    score.dump_midi(str(tmp))
-    tmp.replace(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # unique: writers may race
+    os.close(fd)
+    try:
+        score.dump_midi(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return out

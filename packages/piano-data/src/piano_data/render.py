@@ -1,10 +1,18 @@
-"""MIDI -> 24 kHz mono float32 audio with the fluidsynth CLI and several soundfonts, cached by content hash.
+"""MIDI -> 24 kHz mono float32 audio with several soundfonts, cached by content hash; no system package needed.
 
-Each render runs ``fluidsynth -ni -q -O float -T wav`` in a subprocess (the CLI writes stereo only), downmixes
-to mono, trims the silent tail and writes ``<cache_dir>/<soundfont>/<h[:2]>/<h>.wav`` atomically, where ``h``
-hashes the MIDI bytes, the soundfont fingerprint and the :class:`RenderConfig`. A second render of the same
-input is a file lookup. The soundfont is recorded on every rendered sample (``Segment.extra['soundfont']``),
-so cross-soundfont leave-one-out evaluation (``make_folds(..., "soundfont")``) is possible.
+The default synthesizer is symusic's (prestosynth, inside the symusic wheel). It plays samples but implements no
+modulators and no MIDI controllers, so this module does what they would: the sustain pedal (CC64) lengthens each
+note to the pedal's release (a new strike of the same key cuts the old one), and velocity sets each note's level
+(notes are rendered in velocity bands, each band scaled by ``(v / 127) ** 2``, the DLS curve, a 40 dB range).
+Every note is played by the soundfont's piano (program 0); drum tracks are dropped. A soundfont named
+``<name>+fluidsynth`` renders with the fluidsynth CLI instead (``fluidsynth -ni -q -O float -T wav``, stereo
+only, then downmixed), which applies velocity, pedal and programs itself.
+
+Either way the audio is downmixed to mono, its silent tail trimmed and written to
+``<cache_dir>/<soundfont>/<h[:2]>/<h>.wav`` atomically, where ``h`` hashes the MIDI bytes, the soundfont
+fingerprint and synthesizer and the :class:`RenderConfig`. A second render of the same input is a file lookup.
+The soundfont is recorded on every rendered sample (``Segment.extra['soundfont']``), so cross-soundfont
+leave-one-out evaluation (``make_folds(..., "soundfont")``) is possible.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +33,15 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import symusic
+from symusic.core import NoteSecondList, ScoreSecond, Synthesizer, TrackSecond
 from tqdm.auto import tqdm
 
 from piano_data.audio_io import to_mono, write_audio
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
-from piano_data.midi import load_midi
+from piano_data.midi import NoteArray, load_midi, read_notes
+from piano_data.progress import progress_disabled
 from piano_data.samples import Segment
 from piano_data.soundfonts import Soundfont, find_soundfont
 from piano_data.tiers.unlabelled import Clip
@@ -46,7 +58,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-_RENDER_VERSION = "render-v1"
+_RENDER_VERSION = "render-v1"  # fluidsynth renders (unchanged, so their cache entries stay valid)
+_SYMUSIC_VERSION = "render-symusic-v1"
+_VELOCITY_BAND = 8  # notes whose velocities share a band of 8 are rendered together (at most 0.6 dB off)
+_SYNTHS = threading.local()  # one symusic Synthesizer per (thread, soundfont, sample rate)
 
 
 @dataclass(frozen=True)
@@ -118,30 +133,71 @@ def trim_silent_tail(audio: np.ndarray, sample_rate: int, trim_db: float = -60.0
 def _digest(midi_bytes: bytes, soundfont: Soundfont, config: RenderConfig) -> str:
     h = hashlib.sha256(midi_bytes)
     h.update(soundfont.fingerprint.encode())
-    h.update(json.dumps({**asdict(config), "v": _RENDER_VERSION, "timeout_s": None}, sort_keys=True).encode())
+    version = _RENDER_VERSION if soundfont.synth == "fluidsynth" else _SYMUSIC_VERSION
+    h.update(json.dumps({**asdict(config), "v": version, "timeout_s": None}, sort_keys=True).encode())
     return h.hexdigest()[:32]
 
 
-def render_midi(
-    midi_path: str | PathLike[str],
-    soundfont: str | Soundfont,
-    cache_dir: str | PathLike[str],
-    config: RenderConfig | None = None,
-) -> RenderResult:
-    """Render one MIDI file (cached). Raises :class:`PianoDataError` for a bad MIDI, a missing soundfont, a
-    fluidsynth failure or silent output; never leaves a partial file in the cache."""
-    cfg = config or RenderConfig()
-    sfont = soundfont if isinstance(soundfont, Soundfont) else find_soundfont(soundfont)
-    midi = Path(midi_path)
-    if not midi.is_file():
-        raise PianoDataError(midi, "MIDI file not found")
-    digest = _digest(midi.read_bytes(), sfont, cfg)
-    out = Path(cache_dir) / sfont.name / digest[:2] / f"{digest}.wav"
-    if out.is_file():
+def _synthesizer(sfont: Soundfont, sample_rate: int) -> Synthesizer:
+    cache: dict[tuple[str, str, int], Synthesizer] = _SYNTHS.__dict__.setdefault("synths", {})
+    key = (str(sfont.path), sfont.fingerprint, sample_rate)
+    if key not in cache:
         try:
-            return RenderResult(out, sfont.name, sf.info(str(out)).duration, True, digest)
-        except (sf.LibsndfileError, RuntimeError):
-            log.warning("%s: unreadable cached render, rendering again", out)
+            cache[key] = Synthesizer(sfont.path, sample_rate, 0)
+        except Exception as exc:  # prestosynth raises RuntimeError/ValueError with terse messages
+            raise PianoDataError(sfont.path, f"symusic cannot load this soundfont ({exc})") from None
+    return cache[key]
+
+
+def sustained_offsets(notes: NoteArray) -> np.ndarray:
+    """Each note's offset as the sustain pedal makes it sound: a note released while the pedal is down lasts
+    until the pedal comes up, or until the same key is struck again, whichever is first."""
+    offset = notes.offset.copy()
+    for start, end in notes.pedal:
+        held = (offset >= start) & (offset < end)
+        offset[held] = end
+    for pitch in np.unique(notes.pitch):
+        idx = np.flatnonzero(notes.pitch == pitch)  # already sorted by onset
+        if len(idx) > 1:
+            nxt = notes.onset[idx[1:]]
+            offset[idx[:-1]] = np.maximum(notes.onset[idx[:-1]], np.minimum(offset[idx[:-1]], nxt))
+    return offset
+
+
+def _render_symusic(midi: Path, sfont: Soundfont, cfg: RenderConfig) -> tuple[np.ndarray, int]:
+    """Mono audio of ``midi`` with symusic's synthesizer, velocity and pedal applied here (see the module doc)."""
+    notes = read_notes(midi)
+    offset = sustained_offsets(notes)
+    synth = _synthesizer(sfont, cfg.sample_rate)
+    band = np.clip(notes.velocity, 1, 127) // _VELOCITY_BAND
+    out = np.zeros(0, dtype=np.float32)
+    for b in np.unique(band):
+        sel = band == b
+        score = ScoreSecond(480)
+        track = TrackSecond("piano", 0, False)
+        track.notes = NoteSecondList.from_numpy(
+            notes.onset[sel].astype(np.float32),
+            np.maximum(offset[sel] - notes.onset[sel], 1e-3).astype(np.float32),
+            notes.pitch[sel].astype(np.int8),
+            np.clip(notes.velocity[sel], 1, 127).astype(np.int8),
+        )
+        score.tracks.append(track)
+        try:
+            audio = to_mono(np.asarray(synth.render(score, stereo=True), dtype=np.float32).T)
+        except TypeError as exc:  # symusic 0.6.0 cannot hand the buffer back to numpy
+            raise PianoDataError(midi, f"symusic {symusic.__version__} cannot render ({exc}); use 0.5.x") from None
+        velocity = (b + 0.5) * _VELOCITY_BAND
+        gain = np.float32(cfg.gain * min(velocity, 127.0) ** 2 / 127.0**2)
+        if len(audio) > len(out):
+            out = np.concatenate([out, np.zeros(len(audio) - len(out), dtype=np.float32)])
+        out[: len(audio)] += gain * audio
+    fade = min(len(out), int(0.01 * cfg.sample_rate))  # the buffer stops at the last note-off: no click there
+    out[len(out) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return out, cfg.sample_rate
+
+
+def _render_fluidsynth(midi: Path, sfont: Soundfont, cfg: RenderConfig) -> tuple[np.ndarray, int]:
+    """Mono audio of ``midi`` with the fluidsynth CLI."""
     load_midi(midi)  # a clear PianoDataError for corrupt or empty MIDI before fluidsynth sees it
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:
         raw = Path(tmp) / "stereo.wav"
@@ -176,7 +232,38 @@ def render_midi(
             msg = (proc.stderr or proc.stdout).strip().splitlines()
             raise PianoDataError(midi, f"fluidsynth failed ({msg[-1] if msg else f'exit {proc.returncode}'})")
         data, sr = sf.read(str(raw), dtype="float32", always_2d=True)
-    audio = trim_silent_tail(to_mono(data), sr, cfg.trim_db, cfg.tail_pad_s)
+    return to_mono(data), sr
+
+
+def render_midi(
+    midi_path: str | PathLike[str],
+    soundfont: str | Soundfont,
+    cache_dir: str | PathLike[str],
+    config: RenderConfig | None = None,
+) -> RenderResult:
+    """Render one MIDI file (cached). Raises :class:`PianoDataError` for a bad MIDI, a missing soundfont, a
+    synthesizer failure or silent output; never leaves a partial file in the cache."""
+    cfg = config or RenderConfig()
+    sfont = soundfont if isinstance(soundfont, Soundfont) else find_soundfont(soundfont)
+    midi = Path(midi_path)
+    if not midi.is_file():
+        raise PianoDataError(midi, "MIDI file not found")
+    digest = _digest(midi.read_bytes(), sfont, cfg)
+    out = Path(cache_dir) / sfont.name / digest[:2] / f"{digest}.wav"
+    if out.is_file():
+        try:
+            seconds = sf.info(str(out)).duration
+        except (sf.LibsndfileError, RuntimeError):
+            log.warning("%s: unreadable cached render, rendering again", out)
+        else:
+            if seconds > 0:
+                return RenderResult(out, sfont.name, seconds, True, digest)
+            log.warning("%s: empty cached render, rendering again", out)  # never written by this module
+    if sfont.synth == "fluidsynth":
+        data, sr = _render_fluidsynth(midi, sfont, cfg)
+    else:
+        data, sr = _render_symusic(midi, sfont, cfg)
+    audio = trim_silent_tail(data, sr, cfg.trim_db, cfg.tail_pad_s)
     if len(audio) < cfg.min_seconds * sr:
         raise PianoDataError(midi, f"rendered audio is silent or shorter than {cfg.min_seconds} s with {sfont.name}")
     write_audio(out, audio, sr)
@@ -217,7 +304,7 @@ def render_all(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = pool.map(work, jobs)
         for (seg, sfont), res in tqdm(
-            zip(jobs, results, strict=True), total=len(jobs), desc="render", disable=not progress
+            zip(jobs, results, strict=True), total=len(jobs), desc="render", disable=progress_disabled(progress)
         ):
             if isinstance(res, PianoDataError):
                 report.skipped.append((f"{seg.key}@{sfont.name}", str(res)))
@@ -275,7 +362,7 @@ def render_clips(
     rendered: dict[tuple[Path, str], RenderResult | None] = {}
     failed = 0
     for sfont in fonts:
-        for c in tqdm(midi_clips, desc=f"render clips ({sfont.name})", disable=not progress):
+        for c in tqdm(midi_clips, desc=f"render clips ({sfont.name})", disable=progress_disabled(progress)):
             job = (c.path, sfont.name)
             if job not in rendered:
                 try:

@@ -43,7 +43,7 @@ def summarize(data_root: str | PathLike[str]) -> dict[str, Any]:
     if (root / "percepiano").is_dir():
         out["percepiano"] = summarize_percepiano(root / "percepiano")
     tiers = summarize_tiers(root)  # T2-T4 sources (absent ones omitted) and the installed soundfonts
-    out.update({k: v for k, v in tiers.items() if k != "soundfonts" and v.get("present")})
+    out.update({k: v for k, v in tiers.items() if k != "soundfonts" and isinstance(v, dict) and v.get("present")})
     if len(out) == 1:
         raise PianoDataError(root, "no known dataset folder here (expected percepiano/, asap/, ...)")
     out["soundfonts"] = tiers["soundfonts"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -48,13 +49,24 @@ def train_checkpoint(experiment: Experiment, dataset: LabelledCorpus, ctx: RunCo
                 },
             },
         )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
+        _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename the finished folder into place. An older checkpoint is first renamed aside (``.NAME.replaced-PID``)
+    and removed only after the new one is in place, so a kill at any point leaves the new checkpoint or the old
+    one, at its name or aside (where :func:`load_checkpoint` points); the next success clears any aside copy."""
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    for aside in out_dir.parent.glob(f".{out_dir.name}.replaced-*"):  # also those of interrupted replacements
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> tuple[Experiment, dict[str, Any]]:
@@ -62,11 +74,17 @@ def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> 
     directory = Path(directory)
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        raise PianoDataError(directory, f"not a piano-eval checkpoint (no {MANIFEST})")
+        aside = sorted(directory.parent.glob(f".{directory.name}.replaced-*/{MANIFEST}"))
+        hint = f"; the previous checkpoint is at {aside[-1].parent} (a replacement was interrupted)" if aside else ""
+        raise PianoDataError(directory, f"not a piano-eval checkpoint (no {MANIFEST}){hint}")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PianoDataError(manifest_path, f"not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise PianoDataError(manifest_path, "not a checkpoint manifest (expected a JSON object)")
+    if not isinstance(manifest.get("config"), dict | None):
+        raise PianoDataError(manifest_path, "checkpoint config must be a JSON object")
     name = manifest.get("experiment")
     if manifest.get("format") != CHECKPOINT_FORMAT or name not in EXPERIMENTS:
         raise PianoDataError(
@@ -76,7 +94,10 @@ def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> 
         raise PianoDataError(directory, f"checkpoint is from experiment {name!r}, not {expected_experiment!r}")
     if manifest.get("dimensions") != list(DIMENSIONS):
         raise PianoDataError(manifest_path, "checkpoint was trained on other quality dimensions")
-    experiment = experiment_class(name)(manifest.get("config"))
+    try:
+        experiment = experiment_class(name)(manifest.get("config"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PianoDataError(manifest_path, f"checkpoint config is not valid for {name} ({exc})") from None
     try:
         experiment.load(directory)
     except FileNotFoundError as exc:

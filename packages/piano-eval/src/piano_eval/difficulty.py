@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from piano_data.difficulty import DEFAULT_QPM, DifficultyItem, Split, Target, item_notes
 from piano_data.midi import NoteArray, write_notes
+from piano_data.progress import progress_disabled
 from piano_data.samples import Segment
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -60,7 +61,10 @@ def feature_embed(notes: Sequence[NoteArray]) -> np.ndarray:
     from piano_symbolic.features import extract_features
     from tqdm.auto import tqdm
 
-    rows = [extract_features(n) for n in tqdm(notes, desc="features", unit="piece", leave=False)]
+    rows = [
+        extract_features(n)
+        for n in tqdm(notes, desc="features", unit="piece", leave=False, disable=progress_disabled())
+    ]
     return np.stack(rows)
 
 
@@ -68,7 +72,9 @@ def load_notes(items: Sequence[DifficultyItem], qpm: float = DEFAULT_QPM) -> lis
     """Each item's notes (MIDI when it has one, else its MusicXML score at ``qpm``), with a progress bar."""
     from tqdm.auto import tqdm
 
-    return [item_notes(i, qpm) for i in tqdm(items, desc="scores", unit="piece", leave=False)]
+    return [
+        item_notes(i, qpm) for i in tqdm(items, desc="scores", unit="piece", leave=False, disable=progress_disabled())
+    ]
 
 
 class ClipToTrainRange(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -76,11 +76,17 @@ def write_json_atomic(path: Path, data: Any) -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
+    """Write text to a temporary file beside ``path`` and rename it into place."""
+    return write_bytes_atomic(path, text.encode())
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write bytes to a temporary file beside ``path`` and rename it into place (never a half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from dataclasses import asdict
 from os import PathLike
 from pathlib import Path
@@ -33,9 +34,7 @@ def save_encoder_checkpoint(
     """Write ``bundle`` (model weights, config and tokenizer) to ``directory`` atomically; returns it."""
     out = Path(directory)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))  # unique: writers may race
     cfg: Any = bundle.model.cfg
     meta = {
         "kind": bundle.kind,
@@ -96,6 +95,11 @@ def load_encoder_checkpoint(
     except TypeError as exc:
         raise PianoDataError(cfg_path, f"config does not match this version's {kind} config ({exc})") from None
     bundle = build_encoder(kind, cfg, saved_tok)
-    state = torch.load(d / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    bundle.model.load_state_dict(state)
+    try:
+        state = torch.load(d / WEIGHTS_FILE, map_location="cpu", weights_only=True)  # tensors only, no code
+        bundle.model.load_state_dict(state)
+    except FileNotFoundError:
+        raise PianoDataError(d / WEIGHTS_FILE, "checkpoint weights missing") from None
+    except Exception as exc:  # truncated file, foreign pickle, mismatched shapes: one line, not a traceback
+        raise PianoDataError(d / WEIGHTS_FILE, f"unusable checkpoint weights ({str(exc).splitlines()[0]})") from None
     return bundle, dict(meta.get("extra", {}))

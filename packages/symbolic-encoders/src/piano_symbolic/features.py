@@ -25,6 +25,7 @@ from os import PathLike
 
 import numpy as np
 from piano_data.midi import NoteArray, read_notes
+from piano_data.progress import progress_disabled
 from piano_data.score import ScoreData, read_score, score_from_notes
 
 from piano_symbolic.aligned import AlignedPerformance, align_performance
@@ -219,7 +220,8 @@ def features_for_files(
     score_cache: dict[str, ScoreData] = {}
     rows = []
     pairs = list(zip(performances, scores if scores is not None else [None] * len(performances), strict=True))
-    for perf_path, score_path in tqdm(pairs, desc="features", unit="file", leave=False, disable=len(pairs) < 50):
+    quiet = len(pairs) < 50 or progress_disabled()  # bars only on a terminal, never with --quiet
+    for perf_path, score_path in tqdm(pairs, desc="features", unit="file", leave=False, disable=quiet):
         score = None
         if score_path is not None:
             key = str(score_path)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from os import PathLike
@@ -184,9 +186,10 @@ class RemiTokenizer:
             "fingerprint": self.fingerprint(),
             "vocab": self._tok.vocab,
         }
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        tmp.replace(out)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # unique: writers race
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(payload, indent=1))
+        os.replace(name, out)
         return out
 
     @classmethod

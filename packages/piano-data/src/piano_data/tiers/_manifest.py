@@ -18,12 +18,17 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     column-oriented ``{column: {row: value}}``). Values become strings; ``None`` becomes ``""``."""
     if not path.is_file():
         raise PianoDataError(path, "manifest not found")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PianoDataError(path, f"manifest is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PianoDataError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise PianoDataError(path, "JSON nested too deeply to be a manifest") from None
         if isinstance(data, dict) and "rows" in data:
             data = data["rows"]
         if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
@@ -33,8 +38,11 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise PianoDataError(path, "JSON manifest must be a list of objects (or column-oriented)")
         return [{str(k): "" if v is None else str(v) for k, v in r.items()} for r in data]
-    reader = csv.DictReader(text.splitlines())
-    return [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    try:
+        reader = csv.DictReader(text.splitlines())
+        return [{k: (v if isinstance(v, str) else "").strip() for k, v in r.items() if k is not None} for r in reader]
+    except csv.Error as exc:
+        raise PianoDataError(path, f"not a readable CSV manifest ({exc})") from None
 
 
 def require_columns(path: Path, rows: list[dict[str, str]], required: tuple[str, ...]) -> None:

@@ -27,6 +27,7 @@ from piano_data.audio_io import AUDIO_EXTENSIONS, audio_duration, content_hash, 
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 from piano_data.midi import read_notes
+from piano_data.progress import progress_disabled
 from piano_data.tiers._manifest import SkipCounter
 from piano_data.tiers.folder import MIDI_EXTENSIONS
 
@@ -116,7 +117,7 @@ def segment_unlabelled(
     excluded = set(exclude_hashes)
     skips = SkipCounter(f"T4 {source}", strict)
     clips: list[Clip] = []
-    for path in tqdm(scan_files(roots), desc="segment", disable=not progress):
+    for path in tqdm(scan_files(roots), desc="segment", disable=progress_disabled(progress)):
         digest = content_hash(path)
         if digest in excluded:
             skips.skip(path, "file matches labelled/evaluation data (exclude_hashes)")

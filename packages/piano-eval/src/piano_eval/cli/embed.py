@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("inputs", nargs="*", type=Path, metavar="AUDIO", help="audio files or folders (recursive)")
     p.add_argument("--data-root", type=Path, default=None, help="embed PercePiano segments rendered from MIDI")
-    p.add_argument("--soundfont", default="fluidr3", help="soundfont for --data-root rendering (default: fluidr3)")
+    p.add_argument("--soundfont", default="timgm6mb", help="soundfont for --data-root rendering (default: timgm6mb)")
     p.add_argument(
         "--cache",
         type=Path,

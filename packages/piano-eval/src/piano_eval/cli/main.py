@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from piano_data.errors import PianoDataError
+from piano_data.progress import quiet_progress
 
 from piano_eval.cli.texts import DEMO_HELP, MODELS_HELP, SCORE_HELP
 from piano_eval.errors import UsageError
@@ -62,6 +63,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "3 a result with a warning (see the command's --help); 130 interrupted",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars (drawn only on a terminal in any case)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_line) in COMMAND_TABLE.items():
         if only is None or name == only:
@@ -80,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return int(args.func(args) or 0)
+        with quiet_progress(args.quiet):
+            return int(args.func(args) or 0)
     except (PianoDataError, UsageError) as exc:
         print(f"piano-eval {args.command}: error: {exc}", file=sys.stderr)
         return 2

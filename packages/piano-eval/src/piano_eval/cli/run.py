@@ -59,8 +59,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         type=lambda s: [x for x in s.split(",") if x],
         default=None,
         metavar="SF1,SF2",
-        help="render every segment with these soundfonts first (fluidr3, timgm6mb, "
-        "musescore_lite); needed by --split soundfont",
+        help="render every segment with these soundfonts first (timgm6mb, additive_piano need no system "
+        "package; fluidr3, musescore_lite, NAME+fluidsynth when installed); needed by --split soundfont",
     )
     p.add_argument(
         "--robustness",
@@ -129,7 +129,9 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         raise UsageError(f"unknown split {args.split!r}; choose one of: {', '.join(SPLITS)}")
     experiment = build_experiment(name, overrides, size=args.size, preset_file=getattr(args, "preset", None))
     if args.split == "soundfont" and not getattr(args, "soundfonts", None):
-        raise UsageError("--split soundfont needs --soundfonts with at least two soundfonts, e.g. fluidr3,timgm6mb")
+        raise UsageError(
+            "--split soundfont needs --soundfonts with at least two soundfonts, e.g. timgm6mb,additive_piano"
+        )
     dataset = load_labelled(args.data_root, getattr(args, "soundfonts", None))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"

@@ -45,7 +45,7 @@ class AudioConfig:
     """Preset keys of ``baseline-paper`` and ``a1``-``a3`` (checked when the experiment is built)."""
 
     muq: Literal["auto", "tiny", "large"] = "auto"  # auto: weights if given, else tiny; large: random 329M
-    soundfont: str = "fluidr3"
+    soundfont: str = "timgm6mb"  # wheel-shipped (pretty_midi): renders on a bare machine
     render_cache: str | None = None
     crop_seconds: float | None = 10.0  # training crop; prediction uses eval_seconds (None: whole segment)
     eval_seconds: float | None = None

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
+from piano_data.errors import PianoDataError
 from piano_data.samples import Segment, stack_labels
 from piano_symbolic.features import FEATURE_NAMES, features_for_files
 from sklearn.exceptions import ConvergenceWarning
@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.model_arrays import from_pipeline, load_models, save_models
 
 DEFAULTS: dict[str, Any] = {
     "model": "mlp",  # "mlp" | "ridge"
@@ -115,8 +116,13 @@ class FeatureBaseline(Experiment):
         return Prediction(values, np.clip(confidence, 0.0, 1.0), details)
 
     def save(self, directory: Path) -> None:
-        joblib.dump({"models": self._models, "train_range": self._train_range}, directory / "features_models.joblib")
+        """``features_models.npz`` (plain arrays) + ``features_models.json``: no pickle (see model_arrays)."""
+        models = [m if not hasattr(m, "steps") else from_pipeline(m) for m in self._models]
+        save_models(directory, "features_models", models, {"train_range": self._train_range})
 
     def load(self, directory: Path) -> None:
-        state = joblib.load(directory / "features_models.joblib")
-        self._models, self._train_range = state["models"], state["train_range"]
+        models, extra = load_models(directory, "features_models", len(FEATURE_NAMES))
+        train_range = extra.get("train_range")
+        if train_range is None or train_range.shape != (2, len(FEATURE_NAMES)) or train_range.dtype.kind != "f":
+            raise PianoDataError(directory / "features_models.npz", "checkpoint has no valid train_range")
+        self._models, self._train_range = list(models), train_range

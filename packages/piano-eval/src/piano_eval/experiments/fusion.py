@@ -52,7 +52,7 @@ class FusionExperimentConfig:
     # tracks
     symbolic_track: Literal["s1", "features"] = "s1"  # "features": a stand-in
     audio_track: Literal["muq", "mel"] = "muq"  # muq: tiny random weights unless --muq-weights; mel: stand-in
-    soundfont: str = "fluidr3"
+    soundfont: str = "timgm6mb"  # wheel-shipped (pretty_midi): renders on a bare machine
     symbolic_checkpoint: str | None = None  # a piano_symbolic checkpoint directory; else S1 is pretrained
     s1: dict[str, Any] = field(
         default_factory=lambda: {

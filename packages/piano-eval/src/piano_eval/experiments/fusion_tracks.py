@@ -27,6 +27,7 @@ import torch
 from piano_data.cache import CacheKey, EmbeddingCache
 from piano_data.midi import NoteArray, read_notes
 from piano_data.paths import cache_root
+from piano_data.progress import progress_disabled
 from piano_data.samples import Segment
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -150,7 +151,7 @@ def symbolic_track(
     model = bundle.model.eval()
     batch = 16
     with torch.no_grad():
-        for i in tqdm(range(0, len(todo), batch), desc="S1 encode", disable=not todo):
+        for i in tqdm(range(0, len(todo), batch), desc="S1 encode", disable=not todo or progress_disabled()):
             chunk = todo[i : i + batch]
             enc = model(bundle.featurizer.collate([bundle.featurizer(read_notes(s.midi_path)) for s in chunk]))
             for j, s in enumerate(chunk):
@@ -214,7 +215,7 @@ def audio_track(
             return backbone.encode(path).frames[0].float().cpu().numpy()
 
     out: dict[str, np.ndarray] = {}
-    for s in tqdm(segments, desc=f"audio ({encoder_id})"):
+    for s in tqdm(segments, desc=f"audio ({encoder_id})", disable=progress_disabled()):
         seg = by_key[s.key]
         assert seg.audio_path is not None
         key = CacheKey.for_file(seg.audio_path, encoder_id, layer_spec="mel" if encode is None else layers)

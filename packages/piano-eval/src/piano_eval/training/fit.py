@@ -11,6 +11,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from piano_data.progress import progress_disabled
 from piano_data.rng import seeded
 from torch.utils.data import DataLoader
 
@@ -58,7 +59,7 @@ def build_trainer(
         callbacks=callbacks,
         logger=loggers,
         log_every_n_steps=cfg.log_every_n_steps,
-        enable_progress_bar=cfg.progress_bar,
+        enable_progress_bar=cfg.progress_bar and not progress_disabled(),
         enable_model_summary=False,
         check_val_every_n_epoch=cfg.check_val_every_n_epoch,
         default_root_dir=workdir,
@@ -95,6 +96,6 @@ def fit_module(
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
     best = Path(checkpoint.best_model_path) if checkpoint and checkpoint.best_model_path else None
     if restore_best and best is not None and best.is_file():
-        state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
     return best
