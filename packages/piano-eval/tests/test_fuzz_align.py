@@ -53,8 +53,10 @@ def test_align_cli_on_hostile_midi(perf: bytes, score: bytes, capsys: pytest.Cap
     capsys.readouterr()
     code = main(["--quiet", "align", str(d / "perf.mid"), str(d / "score.mid"), "--output", str(out)])
     err = capsys.readouterr().err.strip()
-    if code == 0:
+    if code in (0, 3):  # 3: aligned, with a documented warning flag (e.g. performance_longer_than_score)
         assert out.is_file() and out.read_text().count("\n") >= 2
+        assert "Traceback" not in err
+        assert code == 0 or "piano-eval align: warning: " in err, err
     else:
         assert code == 2, err
         lines = [line for line in err.splitlines() if not line.startswith("WARNING")]
