@@ -20,7 +20,8 @@
 Selection: ASAP performances whose score and performance annotations pair up, one per score folder (the first
 in metadata.csv), at most 6 minutes long, skipping the 10 folders looked at while setting the analysis
 thresholds (metadata rows 0, 90, ..., 810); every second remaining folder, in metadata order, up to
-``--count``.
+``--count``. ``--tuning-set`` takes the other half of the remaining folders instead (never the evaluation's):
+the later rules (held repeated notes, same-pitch timing pairs, brushed keys) were set on its first 12.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def excerpt(item: Any, seconds: float, folder: Path) -> tuple[Path, Path]:
     return perf_path, score_path
 
 
-def select(items: list[Any], count: int, max_minutes: float = 6.0) -> list[Any]:
+def select(items: list[Any], count: int, max_minutes: float = 6.0, tuning_set: bool = False) -> list[Any]:
     from piano_data.midi import read_notes
 
     tuning = {it.score_midi_path.parent for it in items if int(it.extra.get("row", -1)) in TUNING_ROWS}
@@ -107,7 +108,7 @@ def select(items: list[Any], count: int, max_minutes: float = 6.0) -> list[Any]:
             continue
         firsts[folder] = it
     chosen = []
-    for it in list(firsts.values())[::2]:
+    for it in list(firsts.values())[1::2] if tuning_set else list(firsts.values())[::2]:
         notes = read_notes(it.midi_path)
         if notes.end_time <= 60 * max_minutes:
             chosen.append(it)
@@ -247,6 +248,11 @@ def main() -> int:
     p.add_argument("--data-root", type=Path, default=None, help="the ASAP folder (default: shared/data/asap)")
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--skip-timing", action="store_true")
+    p.add_argument(
+        "--tuning-set",
+        action="store_true",
+        help="score the other half of the folders (the ones left out of the evaluation), to set thresholds on",
+    )
     p.add_argument("--output", type=Path, default=None)
     args = p.parse_args()
     from piano_data.paths import find_data_root
@@ -277,7 +283,8 @@ def main() -> int:
                                "duration_s": round(read_notes(long.midi_path).end_time, 1)},
             }  # fmt: skip
             print(json.dumps(doc["timing"]), file=sys.stderr, flush=True)
-    chosen = select(items, args.count)
+    chosen = select(items, args.count, tuning_set=args.tuning_set)
+    doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
     doc["feedback"] = evaluate(chosen, root)
     text = json.dumps(doc, indent=2)
     print(text)

@@ -57,7 +57,11 @@ class AnalysisConfig:
     wrong_max_semitones: int = 4  # a missed + an extra note this close in pitch ...
     wrong_max_beats: float = 0.5  # ... and this close in score time (beats) are one wrong note
     variant_beats: float = 0.35  # a missed/extra note whose pitch the other side has this close: a variant
+    timing_pair_beats: float = 1.0  # a missed and an extra note of one pitch this close (beats): a timing deviation
+    held_repeat: bool = True  # a repeated/tied score note the player held instead of striking again: not missed
     ghost_max_s: float = 0.08  # an extra note shorter than this and softer than the median: a brushed key
+    brushed_ratio: float = 0.6  # an extra note softer than this share of the notes struck with it: brushed
+    brushed_window_s: float = 0.1  # ... struck within this many seconds of it
     ornament_max_s: float = 0.12  # an extra note shorter than this ...
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
@@ -210,6 +214,41 @@ def _classify(
         idx = (perf.onset > t0) & (perf.onset < r_perf) & (perf_status == "extra")
         perf_status[idx] = "abandoned"
 
+    # timing, not a mistake: a missed score note and an extra performed note of the same pitch close in score time
+    # (the aligner left the pair apart, beyond its last threshold): paired one to one, nearest first
+    s_on, s_pitch = score.notes.onset, score.notes.pitch
+    missed = np.flatnonzero(score_status == "missed")
+    extra = np.flatnonzero(perf_status == "extra")
+    if cfg.timing_pair_beats > 0 and len(missed) and len(extra):
+        tol = cfg.timing_pair_beats * beat_len(s_on[missed])
+        pairs = []
+        for k, si in enumerate(missed):
+            dt = np.abs(perf_score_time[extra] - s_on[si])
+            ok = np.flatnonzero((perf.pitch[extra] == s_pitch[si]) & (dt <= tol[k]))
+            pairs += [(float(dt[j]), int(si), int(extra[j])) for j in ok]
+        taken_s: set[int] = set()
+        taken_p: set[int] = set()
+        for _, s_i, p_i in sorted(pairs):
+            if s_i not in taken_s and p_i not in taken_p:
+                taken_s.add(s_i)
+                taken_p.add(p_i)
+                score_status[s_i] = "variant"
+                perf_status[p_i] = "variant"
+
+    # held, not struck again: a missed score note whose same-pitch predecessor in the score runs into it (a
+    # repeated or tied note) and whose performed note is still down when this one was due
+    missed = np.flatnonzero(score_status == "missed")
+    if cfg.held_repeat and len(missed):
+        s_off = s_on + score.notes.duration
+        due = ap.alignment.time_map(s_on[missed])
+        slack = 0.25 * beat_len(s_on[missed])
+        for k, si in enumerate(missed):
+            prev = np.flatnonzero(
+                (s_pitch == s_pitch[si]) & (s_on < s_on[si] - 1e-3) & (s_off >= s_on[si] - slack[k]) & (score_perf >= 0)
+            )
+            if len(prev) and np.any(perf.offset[score_perf[prev]] >= due[k] - 0.05):
+                score_status[si] = "variant"
+
     # variants, not errors: a missed score note whose twin (same pitch, same onset: two voices on one key) or
     # whose pitch was played right there anyway (a trill realised with fewer notes, a repeated note merged)
     missed = np.flatnonzero(score_status == "missed")
@@ -262,6 +301,14 @@ def _classify(
     ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
     perf_status[extra[ghost]] = "ornament"
     extra = extra[~ghost]
+    if cfg.brushed_ratio > 0 and len(extra):  # much softer than the played notes struck with it: a brushed key
+        ref = np.flatnonzero(np.isin(perf_status, ("matched", "wrong")))
+        soft = np.zeros(len(extra), dtype=bool)
+        for k, pi in enumerate(extra):
+            mates = ref[np.abs(perf.onset[ref] - perf.onset[pi]) <= cfg.brushed_window_s]
+            soft[k] = len(mates) > 0 and perf.velocity[pi] < cfg.brushed_ratio * np.median(perf.velocity[mates])
+        perf_status[extra[soft]] = "ornament"
+        extra = extra[~soft]
     if len(extra):
         ref = np.flatnonzero(perf_status == "matched")
         for pi in extra:
