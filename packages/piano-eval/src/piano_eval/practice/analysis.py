@@ -1,9 +1,14 @@
 """A whole performance against its score: alignment, bar-by-bar feedback, windows scored by the model.
 
-:func:`analyse` aligns the performance to the score with the project's aligner, sorts every note into matched,
+:func:`analyse` reads the project's aligned representation of the pair
+(:func:`piano_symbolic.aligned.align_performance`, one alignment per call) and sorts every note into matched,
 missed (a score note nobody played), wrong (a score note played at another pitch: the aligner's substitution,
-or a missed note and an extra note at the same place within a few semitones) and extra, and derives per bar
-where it was played (performance seconds), its tempo against the score's tempo and its loudness. The played
+or a missed note and an extra note at the same place within a few semitones) and extra. Departures that are not
+mistakes are set apart first: a missed and an extra note of the same pitch within a beat (timing), a repeated
+or tied note held instead of struck again, a missed note whose pitch sounds right there anyway, an extra note of
+a pitch the score has right there, grace notes and trills, and keys brushed much softer than the chord they came
+with. Per bar it gives where it was played (performance seconds, the alignment's time map), its tempo (the
+representation's local tempo over the bar's chords) against the score's tempo and its loudness. The played
 bars are cut into windows of the length the model was trained on (on the score's bar lines), each window is
 scored, and the overall profile is the duration-weighted mean over windows with its spread.
 
