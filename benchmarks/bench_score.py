@@ -164,16 +164,17 @@ def _bars(report: Any) -> list[tuple[int, float, float, int]]:
     return [(b.index, b.start_s, b.end_s, b.n_errors) for b in report.played_bars if b.start_s is not None]
 
 
-def evaluate(items: list[Any], root: Path) -> dict[str, Any]:
+def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from piano_data.midi import read_notes
     from piano_data.score import read_score
     from piano_data.tiers.asap import read_beat_annotations
-    from piano_eval.practice.analysis import analyse
+    from piano_eval.practice.analysis import AnalysisConfig, analyse
     from piano_eval.practice.model import load_feature_model
     from piano_eval.practice.scorers import FeatureModelScorer
 
     model = load_feature_model()
     scorer = FeatureModelScorer(model)
+    cfg = AnalysisConfig(**(overrides or {}))
     slack = 0.05
     rules = {">=1": 1, ">=2": 2}
     agg: dict[str, dict[str, float]] = {r: {"hit": 0, "n_truth": 0, "tp": 0, "flagged": 0, "tp_new": 0, "new": 0,
@@ -189,8 +190,9 @@ def evaluate(items: list[Any], root: Path) -> dict[str, Any]:
         downbeats = ann.times[ann.downbeat]
         key = str(it.midi_path.relative_to(root))
         dirty, truth = inject(clean, downbeats, key)
-        rep_clean = analyse(clean, score, scorer, window_bars=model.window_bars, window_seconds=model.window_seconds)
-        rep = analyse(dirty, score, scorer, window_bars=model.window_bars, window_seconds=model.window_seconds)
+        kw: dict[str, Any] = {"cfg": cfg, "window_bars": model.window_bars, "window_seconds": model.window_seconds}
+        rep_clean = analyse(clean, score, scorer, **kw)
+        rep = analyse(dirty, score, scorer, **kw)
         outside += [w.outside_share for w in rep_clean.windows if w.outside_share is not None]
         row: dict[str, Any] = {"performance": key, "bars": len(score.bar_times), "injected": len(truth),
                                "trusted": rep.trusted and rep_clean.trusted}  # fmt: skip
@@ -254,6 +256,12 @@ def main() -> int:
         help="score the other half of the folders (the ones left out of the evaluation), to set thresholds on",
     )
     p.add_argument("--output", type=Path, default=None)
+    p.add_argument(
+        "--analysis-config",
+        type=json.loads,
+        default=None,
+        help="JSON object of AnalysisConfig fields to override, e.g. '{\"held_repeat\": false}' (ablations)",
+    )
     args = p.parse_args()
     from piano_data.paths import find_data_root
     from piano_data.tiers.asap import load_asap
@@ -285,7 +293,7 @@ def main() -> int:
             print(json.dumps(doc["timing"]), file=sys.stderr, flush=True)
     chosen = select(items, args.count, tuning_set=args.tuning_set)
     doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
-    doc["feedback"] = evaluate(chosen, root)
+    doc["feedback"] = evaluate(chosen, root, args.analysis_config)
     text = json.dumps(doc, indent=2)
     print(text)
     if args.output:
