@@ -20,7 +20,8 @@
 Selection: ASAP performances whose score and performance annotations pair up, one per score folder (the first
 in metadata.csv), at most 6 minutes long, skipping the 10 folders looked at while setting the analysis
 thresholds (metadata rows 0, 90, ..., 810); every second remaining folder, in metadata order, up to
-``--count``.
+``--count``. ``--tuning-set`` takes the other half of the remaining folders instead (never the evaluation's):
+the later rules (held repeated notes, same-pitch timing pairs, brushed keys) were set on its first 12.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def excerpt(item: Any, seconds: float, folder: Path) -> tuple[Path, Path]:
     return perf_path, score_path
 
 
-def select(items: list[Any], count: int, max_minutes: float = 6.0) -> list[Any]:
+def select(items: list[Any], count: int, max_minutes: float = 6.0, tuning_set: bool = False) -> list[Any]:
     from piano_data.midi import read_notes
 
     tuning = {it.score_midi_path.parent for it in items if int(it.extra.get("row", -1)) in TUNING_ROWS}
@@ -107,7 +108,7 @@ def select(items: list[Any], count: int, max_minutes: float = 6.0) -> list[Any]:
             continue
         firsts[folder] = it
     chosen = []
-    for it in list(firsts.values())[::2]:
+    for it in list(firsts.values())[1::2] if tuning_set else list(firsts.values())[::2]:
         notes = read_notes(it.midi_path)
         if notes.end_time <= 60 * max_minutes:
             chosen.append(it)
@@ -163,16 +164,17 @@ def _bars(report: Any) -> list[tuple[int, float, float, int]]:
     return [(b.index, b.start_s, b.end_s, b.n_errors) for b in report.played_bars if b.start_s is not None]
 
 
-def evaluate(items: list[Any], root: Path) -> dict[str, Any]:
+def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from piano_data.midi import read_notes
     from piano_data.score import read_score
     from piano_data.tiers.asap import read_beat_annotations
-    from piano_eval.practice.analysis import analyse
+    from piano_eval.practice.analysis import AnalysisConfig, analyse
     from piano_eval.practice.model import load_feature_model
     from piano_eval.practice.scorers import FeatureModelScorer
 
     model = load_feature_model()
     scorer = FeatureModelScorer(model)
+    cfg = AnalysisConfig(**(overrides or {}))
     slack = 0.05
     rules = {">=1": 1, ">=2": 2}
     agg: dict[str, dict[str, float]] = {r: {"hit": 0, "n_truth": 0, "tp": 0, "flagged": 0, "tp_new": 0, "new": 0,
@@ -188,8 +190,9 @@ def evaluate(items: list[Any], root: Path) -> dict[str, Any]:
         downbeats = ann.times[ann.downbeat]
         key = str(it.midi_path.relative_to(root))
         dirty, truth = inject(clean, downbeats, key)
-        rep_clean = analyse(clean, score, scorer, window_bars=model.window_bars, window_seconds=model.window_seconds)
-        rep = analyse(dirty, score, scorer, window_bars=model.window_bars, window_seconds=model.window_seconds)
+        kw: dict[str, Any] = {"cfg": cfg, "window_bars": model.window_bars, "window_seconds": model.window_seconds}
+        rep_clean = analyse(clean, score, scorer, **kw)
+        rep = analyse(dirty, score, scorer, **kw)
         outside += [w.outside_share for w in rep_clean.windows if w.outside_share is not None]
         row: dict[str, Any] = {"performance": key, "bars": len(score.bar_times), "injected": len(truth),
                                "trusted": rep.trusted and rep_clean.trusted}  # fmt: skip
@@ -247,7 +250,18 @@ def main() -> int:
     p.add_argument("--data-root", type=Path, default=None, help="the ASAP folder (default: shared/data/asap)")
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--skip-timing", action="store_true")
+    p.add_argument(
+        "--tuning-set",
+        action="store_true",
+        help="score the other half of the folders (the ones left out of the evaluation), to set thresholds on",
+    )
     p.add_argument("--output", type=Path, default=None)
+    p.add_argument(
+        "--analysis-config",
+        type=json.loads,
+        default=None,
+        help="JSON object of AnalysisConfig fields to override, e.g. '{\"held_repeat\": false}' (ablations)",
+    )
     args = p.parse_args()
     from piano_data.paths import find_data_root
     from piano_data.tiers.asap import load_asap
@@ -277,8 +291,9 @@ def main() -> int:
                                "duration_s": round(read_notes(long.midi_path).end_time, 1)},
             }  # fmt: skip
             print(json.dumps(doc["timing"]), file=sys.stderr, flush=True)
-    chosen = select(items, args.count)
-    doc["feedback"] = evaluate(chosen, root)
+    chosen = select(items, args.count, tuning_set=args.tuning_set)
+    doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
+    doc["feedback"] = evaluate(chosen, root, args.analysis_config)
     text = json.dumps(doc, indent=2)
     print(text)
     if args.output:

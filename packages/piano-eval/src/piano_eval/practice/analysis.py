@@ -1,9 +1,14 @@
 """A whole performance against its score: alignment, bar-by-bar feedback, windows scored by the model.
 
-:func:`analyse` aligns the performance to the score with the project's aligner, sorts every note into matched,
+:func:`analyse` reads the project's aligned representation of the pair
+(:func:`piano_symbolic.aligned.align_performance`, one alignment per call) and sorts every note into matched,
 missed (a score note nobody played), wrong (a score note played at another pitch: the aligner's substitution,
-or a missed note and an extra note at the same place within a few semitones) and extra, and derives per bar
-where it was played (performance seconds), its tempo against the score's tempo and its loudness. The played
+or a missed note and an extra note at the same place within a few semitones) and extra. Departures that are not
+mistakes are set apart first: a missed and an extra note of the same pitch within a beat (timing), a repeated
+or tied note held instead of struck again, a missed note whose pitch sounds right there anyway, an extra note of
+a pitch the score has right there, grace notes and trills, and keys brushed much softer than the chord they came
+with. Per bar it gives where it was played (performance seconds, the alignment's time map), its tempo (the
+representation's local tempo over the bar's chords) against the score's tempo and its loudness. The played
 bars are cut into windows of the length the model was trained on (on the score's bar lines), each window is
 scored, and the overall profile is the duration-weighted mean over windows with its spread.
 
@@ -25,6 +30,7 @@ from piano_data.midi import NoteArray
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
     from piano_symbolic.align.types import Alignment
+    from piano_symbolic.aligned import AlignedPerformance
 
 __all__ = [
     "AnalysisConfig",
@@ -56,7 +62,11 @@ class AnalysisConfig:
     wrong_max_semitones: int = 4  # a missed + an extra note this close in pitch ...
     wrong_max_beats: float = 0.5  # ... and this close in score time (beats) are one wrong note
     variant_beats: float = 0.35  # a missed/extra note whose pitch the other side has this close: a variant
+    timing_pair_beats: float = 1.0  # a missed and an extra note of one pitch this close (beats): a timing deviation
+    held_repeat: bool = True  # a repeated/tied score note the player held instead of striking again: not missed
     ghost_max_s: float = 0.08  # an extra note shorter than this and softer than the median: a brushed key
+    brushed_ratio: float = 0.6  # an extra note softer than this share of the notes struck with it: brushed
+    brushed_window_s: float = 0.1  # ... struck within this many seconds of it
     ornament_max_s: float = 0.12  # an extra note shorter than this ...
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
@@ -173,7 +183,7 @@ class PracticeReport:
         return sorted(cands, key=lambda b: (-b.departure, b.index))[:k]
 
 
-# --- alignment -> note classes ---------------------------------------------------------------------------
+# --- aligned notes -> note classes -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -182,46 +192,67 @@ class _Notes:
     score_perf: np.ndarray  # [S] performance index or -1
     perf_status: np.ndarray  # [P] "matched" | "wrong" | "extra" | "variant" | "ornament" | "abandoned"
     perf_score_time: np.ndarray  # [P] score time of each performed note (via the time map)
-
-
-def _inverse_map(aln: Alignment, perf_times: np.ndarray) -> np.ndarray:
-    tm = aln.time_map
-    p, s = tm.performance_time, tm.score_time
-    if len(p) < 2 or p[-1] <= p[0]:
-        return perf_times - (p[0] - s[0])
-    # performance_time is non-decreasing: interpolate on the strictly increasing part
-    keep = np.concatenate([[True], np.diff(p) > 0])
-    out = np.interp(perf_times, p[keep], s[keep])
-    k = tm.slope if tm.slope > 0 else 1.0
-    out = np.where(perf_times < p[0], s[0] + (perf_times - p[0]) / k, out)
-    return np.where(perf_times > p[-1], s[-1] + (perf_times - p[-1]) / k, out)
+    score_bar: np.ndarray  # [S] 0-based bar of each score note
+    perf_bar: np.ndarray  # [P] 0-based bar of each performed note (its score note's, extras by the map)
 
 
 def _classify(
-    perf: NoteArray, score: ScoreData, aln: Alignment, beat_len: Callable[[np.ndarray], np.ndarray], cfg: AnalysisConfig
-) -> _Notes:
-    n_s, n_p = len(score.notes), len(perf)
-    score_status = np.full(n_s, "missed", dtype=object)
-    score_perf = np.full(n_s, -1, dtype=np.int64)
-    perf_status = np.full(n_p, "extra", dtype=object)
-    m = aln.matches
-    if m is not None:
-        sub = getattr(m, "substituted", None)
-        sub = np.zeros(len(m), dtype=bool) if sub is None else np.asarray(sub, dtype=bool)
-        both = (m.score_index >= 0) & (m.performance_index >= 0)
-        for si, pi, is_sub in zip(m.score_index[both], m.performance_index[both], sub[both], strict=True):
-            score_status[si] = "wrong" if is_sub else "matched"
-            score_perf[si] = pi
-            perf_status[pi] = "wrong" if is_sub else "matched"
-    perf_score_time = _inverse_map(aln, perf.onset)
+    perf: NoteArray, score: ScoreData, ap: AlignedPerformance, beat_len: Callable[[np.ndarray], np.ndarray],
+    cfg: AnalysisConfig,
+) -> _Notes:  # fmt: skip
+    """Note classes for the feedback, read from the aligned representation and refined (variants, ornaments,
+    wrong notes the aligner left as a missed + an extra note)."""
+    sn, pn = ap.score_notes, ap.performed_notes
+    n_bars = len(score.bar_times)
+    score_status = np.where(sn.status == "substituted", "wrong", sn.status).astype(object)
+    score_perf = sn.perf_index.astype(np.int64).copy()
+    perf_status = np.where(pn.status == "substituted", "wrong", pn.status).astype(object)
+    perf_score_time = np.asarray(pn.score_time, dtype=np.float64)
+    score_bar = np.clip(sn.bar, 0, n_bars - 1)
+    perf_bar = np.clip(pn.bar, 0, n_bars - 1)
 
     # abandoned takes: performed notes between the last matched note before a restart and the restart itself
     matched_on = perf.onset[perf_status == "matched"]
-    for r in getattr(aln, "restarts", ()) or ():
-        before = matched_on[matched_on < r.performance_time - 1e-6]
+    for r_perf, _ in ap.restarts:
+        before = matched_on[matched_on < r_perf - 1e-6]
         t0 = float(before.max()) if len(before) else -np.inf
-        idx = (perf.onset > t0) & (perf.onset < r.performance_time) & (perf_status == "extra")
+        idx = (perf.onset > t0) & (perf.onset < r_perf) & (perf_status == "extra")
         perf_status[idx] = "abandoned"
+
+    # timing, not a mistake: a missed score note and an extra performed note of the same pitch close in score time
+    # (the aligner left the pair apart, beyond its last threshold): paired one to one, nearest first
+    s_on, s_pitch = score.notes.onset, score.notes.pitch
+    missed = np.flatnonzero(score_status == "missed")
+    extra = np.flatnonzero(perf_status == "extra")
+    if cfg.timing_pair_beats > 0 and len(missed) and len(extra):
+        tol = cfg.timing_pair_beats * beat_len(s_on[missed])
+        pairs = []
+        for k, si in enumerate(missed):
+            dt = np.abs(perf_score_time[extra] - s_on[si])
+            ok = np.flatnonzero((perf.pitch[extra] == s_pitch[si]) & (dt <= tol[k]))
+            pairs += [(float(dt[j]), int(si), int(extra[j])) for j in ok]
+        taken_s: set[int] = set()
+        taken_p: set[int] = set()
+        for _, s_i, p_i in sorted(pairs):
+            if s_i not in taken_s and p_i not in taken_p:
+                taken_s.add(s_i)
+                taken_p.add(p_i)
+                score_status[s_i] = "variant"
+                perf_status[p_i] = "variant"
+
+    # held, not struck again: a missed score note whose same-pitch predecessor in the score runs into it (a
+    # repeated or tied note) and whose performed note is still down when this one was due
+    missed = np.flatnonzero(score_status == "missed")
+    if cfg.held_repeat and len(missed):
+        s_off = s_on + score.notes.duration
+        due = ap.alignment.time_map(s_on[missed])
+        slack = 0.25 * beat_len(s_on[missed])
+        for k, si in enumerate(missed):
+            prev = np.flatnonzero(
+                (s_pitch == s_pitch[si]) & (s_on < s_on[si] - 1e-3) & (s_off >= s_on[si] - slack[k]) & (score_perf >= 0)
+            )
+            if len(prev) and np.any(perf.offset[score_perf[prev]] >= due[k] - 0.05):
+                score_status[si] = "variant"
 
     # variants, not errors: a missed score note whose twin (same pitch, same onset: two voices on one key) or
     # whose pitch was played right there anyway (a trill realised with fewer notes, a repeated note merged)
@@ -260,14 +291,14 @@ def _classify(
             cands += [(float(dt[j] / max(tol[k], 1e-6) + dp[j] / 12.0), int(si), int(extra[j])) for j in ok]
         used_s: set[int] = set()
         used_p: set[int] = set()
-        for _, si, pi in sorted(cands):
-            if si in used_s or pi in used_p:
+        for _, s_i, p_i in sorted(cands):
+            if s_i in used_s or p_i in used_p:
                 continue
-            used_s.add(si)
-            used_p.add(pi)
-            score_status[si] = "wrong"
-            score_perf[si] = pi
-            perf_status[pi] = "wrong"
+            used_s.add(s_i)
+            used_p.add(p_i)
+            score_status[s_i] = "wrong"
+            score_perf[s_i] = p_i
+            perf_status[p_i] = "wrong"
 
     # ornaments: short extra notes next to (in pitch) a matched note sounding at the same moment; and
     # brushed keys: very short extra notes softer than the performance's median (barely audible)
@@ -275,6 +306,14 @@ def _classify(
     ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
     perf_status[extra[ghost]] = "ornament"
     extra = extra[~ghost]
+    if cfg.brushed_ratio > 0 and len(extra):  # much softer than the played notes struck with it: a brushed key
+        ref = np.flatnonzero(np.isin(perf_status, ("matched", "wrong")))
+        soft = np.zeros(len(extra), dtype=bool)
+        for k, pi in enumerate(extra):
+            mates = ref[np.abs(perf.onset[ref] - perf.onset[pi]) <= cfg.brushed_window_s]
+            soft[k] = len(mates) > 0 and perf.velocity[pi] < cfg.brushed_ratio * np.median(perf.velocity[mates])
+        perf_status[extra[soft]] = "ornament"
+        extra = extra[~soft]
     if len(extra):
         ref = np.flatnonzero(perf_status == "matched")
         for pi in extra:
@@ -283,20 +322,20 @@ def _classify(
             near = ref[(np.abs(perf.onset[ref] - perf.onset[pi]) <= 0.3)]
             if len(near) and np.any(np.abs(perf.pitch[near] - perf.pitch[pi]) <= cfg.ornament_semitones):
                 perf_status[pi] = "ornament"
-    return _Notes(score_status, score_perf, perf_status, perf_score_time)
+    return _Notes(score_status, score_perf, perf_status, perf_score_time, score_bar, perf_bar)
 
 
 # --- played span and trust -------------------------------------------------------------------------------
 
 
-def _played_bars(score: ScoreData, notes: _Notes, aln: Alignment) -> np.ndarray:
+def _played_bars(score: ScoreData, notes: _Notes, ap: AlignedPerformance) -> np.ndarray:
     """Boolean per bar: inside the part of the score the performance covers.
 
     The bars from the first to the last one with at least half of its notes played (matched or wrong), cut
     further to the aligner's ``played_span`` when it reports one.
     """
     n_bars = len(score.bar_times)
-    bar_of_note = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
+    bar_of_note = notes.score_bar
     played_notes = np.isin(notes.score_status, ("matched", "wrong"))
     played = np.zeros(n_bars, dtype=bool)
     if not played_notes.any():
@@ -308,7 +347,7 @@ def _played_bars(score: ScoreData, notes: _Notes, aln: Alignment) -> np.ndarray:
         hit = found > 0
     first, last = np.flatnonzero(hit)[[0, -1]]
     played[first : last + 1] = True
-    span = getattr(aln, "played_span", None)
+    span = ap.played_span
     if span is not None:
         lo, hi = span
         starts, ends = score.bar_times, np.append(score.bar_times[1:], np.inf)
@@ -363,10 +402,16 @@ def analyse(
     model_info: dict[str, Any] | None = None,
     cfg: AnalysisConfig = AnalysisConfig(),
     alignment: Alignment | None = None,
+    aligned: AlignedPerformance | None = None,
     window_bars: int = 8,
     window_seconds: float = 20.0,
 ) -> PracticeReport:
-    """Align, give bar-by-bar feedback, cut into windows and score them. See the module docstring."""
+    """Align, give bar-by-bar feedback, cut into windows and score them. See the module docstring.
+
+    The notes are read from the project's aligned representation (:func:`piano_symbolic.aligned.align_performance`,
+    computed here without caching unless ``aligned`` is given); ``alignment`` builds that representation from an
+    alignment made elsewhere (a test's ground truth) instead of aligning.
+    """
     if len(performance) == 0:
         raise ValueError("the performance has no notes")
     perf_end = float(performance.end_time)
@@ -382,16 +427,12 @@ def analyse(
     keep_perf = np.ones(len(performance), dtype=bool)
 
     if score is not None:
-        if alignment is None:
-            from piano_symbolic.align import align_notes
-
-            alignment = align_notes(score.notes, performance)
-        aln = alignment
-        cls = _classify(performance, score, aln, score.beat_duration, cfg)
-        played = _played_bars(score, cls, aln)
+        ap = _aligned(performance, score, alignment, aligned)
+        aln = ap.alignment
+        cls = _classify(performance, score, ap, score.beat_duration, cfg)
+        played = _played_bars(score, cls, ap)
         n_bars = len(score.bar_times)
-        bar_of_score = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
-        in_span = played[bar_of_score]
+        in_span = played[cls.score_bar]
         n_span = int(in_span.sum())
         n_found = int(((cls.score_status != "missed") & in_span).sum())
         share = n_found / max(n_span, 1)
@@ -412,11 +453,11 @@ def analyse(
             )
         else:
             keep_perf = cls.perf_status != "abandoned"
-            for r in getattr(aln, "restarts", ()) or ():
-                b = int(np.clip(score.bar_index(np.array([r.score_time]))[0], 0, n_bars - 1))
-                restarts.append({"performance_s": round(float(r.performance_time), 3), "to_bar": score.bar_numbers[b]})
+            for r_perf, r_score in ap.restarts:
+                b = int(np.clip(score.bar_index(np.array([r_score]))[0], 0, n_bars - 1))
+                restarts.append({"performance_s": round(float(r_perf), 3), "to_bar": score.bar_numbers[b]})
                 notes_out.append(
-                    f"restart at {_clock(r.performance_time)}: the player went back to bar {score.bar_numbers[b]}; "
+                    f"restart at {_clock(r_perf)}: the player went back to bar {score.bar_numbers[b]}; "
                     "the notes of the abandoned take are left out of the feedback"
                 )
             played_idx = np.flatnonzero(played)
@@ -425,7 +466,7 @@ def analyse(
                     f"partial run-through: bars {score.bar_numbers[played_idx[0]]}-"
                     f"{score.bar_numbers[played_idx[-1]]} of {n_bars} were played; only they get feedback"
                 )
-            bars = _bar_feedback(performance, score, aln, cls, played, cfg)
+            bars = _bar_feedback(performance, score, ap, cls, played, cfg)
             for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
                 s0 = float(score.bar_times[first])
                 s1 = float(score.bar_times[last + 1]) if last + 1 < n_bars else float(score.notes.end_time)
@@ -472,6 +513,23 @@ def analyse(
     )
 
 
+def _aligned(
+    performance: NoteArray, score: ScoreData, alignment: Alignment | None, aligned: AlignedPerformance | None
+) -> AlignedPerformance:
+    """The aligned representation of the pair: given, built from a given alignment, or aligned once here."""
+    if aligned is not None:
+        if len(aligned.score_notes) != len(score.notes) or len(aligned.performed_notes) != len(performance):
+            raise ValueError("the aligned performance does not belong to this performance and score")
+        return aligned
+    if alignment is not None:
+        from piano_symbolic.aligned import AlignedConfig, build_aligned
+
+        return build_aligned(performance, score, alignment, AlignedConfig())
+    from piano_symbolic.aligned import align_performance
+
+    return align_performance(performance, score, cache=False)
+
+
 def _clock(t: float) -> str:
     return f"{int(t // 60)}:{t % 60:04.1f}"
 
@@ -499,14 +557,19 @@ def _score_windows(
 
 
 def _bar_feedback(
-    perf: NoteArray, score: ScoreData, aln: Alignment, cls: _Notes, played: np.ndarray, cfg: AnalysisConfig
+    perf: NoteArray, score: ScoreData, ap: AlignedPerformance, cls: _Notes, played: np.ndarray, cfg: AnalysisConfig
 ) -> list[BarFeedback]:
+    """Per bar: its notes by class, where it was played (the time map), its tempo (the aligned representation's
+    local tempo, averaged over the bar's chords) and its loudness."""
     n_bars = len(score.bar_times)
     perf_end = float(perf.end_time)
     end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
     edges = np.append(score.bar_times, end_score)
-    bar_s = np.clip(score.bar_index(score.notes.onset), 0, n_bars - 1)
-    bar_p = np.clip(score.bar_index(cls.perf_score_time), 0, n_bars - 1)
+    sn, pn = ap.score_notes, ap.performed_notes
+    tmap = ap.alignment.time_map
+    bar_s, bar_p = cls.score_bar, cls.perf_bar
+    # the local tempo is log(tempo / the piece's mean tempo); mean_tempo is performed s per score s
+    score_tempo = np.exp(np.asarray(sn.local_tempo, dtype=np.float64)) / max(ap.mean_tempo, 1e-9)
     out = []
     for b in range(n_bars):
         fb = BarFeedback(b, score.bar_numbers[b], float(edges[b]), float(edges[b + 1]), bool(played[b]))
@@ -517,24 +580,29 @@ def _bar_feedback(
         p_idx = np.flatnonzero(bar_p == b)
         fb.n_score_notes = len(s_idx)
         fb.n_matched = int((cls.score_status[s_idx] == "matched").sum())
-        fb.missed = [pitch_name(score.notes.pitch[i]) for i in s_idx if cls.score_status[i] == "missed"]
+        fb.missed = [pitch_name(sn.pitch[i]) for i in s_idx if cls.score_status[i] == "missed"]
         fb.wrong = [
-            {"expected": pitch_name(score.notes.pitch[i]), "played": pitch_name(perf.pitch[cls.score_perf[i]])}
+            {"expected": pitch_name(sn.pitch[i]), "played": pitch_name(pn.pitch[cls.score_perf[i]])}
             for i in s_idx
             if cls.score_status[i] == "wrong"
         ]
-        fb.extra = [pitch_name(perf.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra"]
+        fb.extra = [pitch_name(pn.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra"]
         fb.ornaments = int(np.isin(cls.perf_status[p_idx], ("ornament", "variant")).sum()) + int(
             (cls.score_status[s_idx] == "variant").sum()
         )
-        t0, t1 = float(aln.time_map(edges[b])), float(aln.time_map(edges[b + 1]))
+        t0, t1 = float(tmap(edges[b])), float(tmap(edges[b + 1]))
         t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
         fb.start_s, fb.end_s = round(t0, 3), round(max(t1, t0), 3)
-        if t1 - t0 > 1e-3:
+        _, first = np.unique(sn.chord[s_idx], return_index=True)  # one value per chord of the bar
+        tempo = score_tempo[s_idx[first]]
+        tempo = tempo[np.isfinite(tempo) & (tempo > 0)]
+        if len(tempo):
+            fb.tempo_ratio = round(float(np.exp(np.log(tempo).mean())), 4)
+        elif t1 - t0 > 1e-3:  # a bar without notes: its span on the time map
             fb.tempo_ratio = round(float((edges[b + 1] - edges[b]) / (t1 - t0)), 4)
         sounding = p_idx[np.isin(cls.perf_status[p_idx], ("matched", "wrong", "extra"))]
         if len(sounding):
-            fb.loudness = round(float(perf.velocity[sounding].mean()), 2)
+            fb.loudness = round(float(pn.velocity[sounding].mean()), 2)
     ratios = np.array([b.tempo_ratio for b in out if b.played and b.tempo_ratio])
     median = float(np.median(ratios)) if len(ratios) else 1.0
     for fb in out:
