@@ -35,7 +35,9 @@ class _FakeTranskun:
         self.fs, self.hopSize, self.windowSize, self.level = fs, hop, window, level
         self.calls: list[dict[str, object]] = []
 
-    def transcribeFrames(self, frames, forcedStartPos=None, velocityCriteron="hamming", onsetBound=None, lastFrameIdx=None):  # noqa: N802, N803, E501
+    def transcribeFrames(
+        self, frames, forcedStartPos=None, velocityCriteron="hamming", onsetBound=None, lastFrameIdx=None
+    ):  # noqa: N802, N803, E501
         self.calls.append(
             {
                 "frames": frames.shape[-2],
