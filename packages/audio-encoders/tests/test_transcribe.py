@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ class _FakeTranskun:
     peak exceeds ``level``, with transkun's onset/offset flags at segment edges. Enough to drive transkun's own
     segment loop (``TransKun.transcribe``) and ours."""
 
-    targetMIDIPitch = [-64, -67, 60]  # noqa: N815 (transkun's attribute names)
+    targetMIDIPitch: ClassVar[list[int]] = [-64, -67, 60]
 
     def __init__(self, fs: int = 44_100, hop: int = 1024, window: int = 4096, level: float = 0.05) -> None:
         self.fs, self.hopSize, self.windowSize, self.level = fs, hop, window, level
@@ -37,7 +38,7 @@ class _FakeTranskun:
 
     def transcribeFrames(
         self, frames, forcedStartPos=None, velocityCriteron="hamming", onsetBound=None, lastFrameIdx=None
-    ):  # noqa: N802, N803, E501
+    ):
         self.calls.append(
             {
                 "frames": frames.shape[-2],

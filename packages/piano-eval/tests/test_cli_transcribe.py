@@ -14,20 +14,20 @@ from piano_eval.cli.transcribe import MODEL_CHOICES
 class _Note:
     def __init__(self, start: float, end: float, pitch: int) -> None:
         self.start, self.end, self.pitch, self.velocity = start, end, pitch, 64.0
-        self.hasOnset, self.hasOffset = True, True  # noqa: N815 (transkun's attribute names)
+        self.hasOnset, self.hasOffset = True, True
 
 
 class _FakeTranskun:
     """transkun's interface: one note (pitch 60, frames 10-20) in each segment whose peak exceeds ``level``."""
 
-    fs, hopSize, windowSize, targetMIDIPitch = 44_100, 1024, 4096, [-64, -67, 60]  # noqa: N815
+    fs, hopSize, windowSize, targetMIDIPitch = 44_100, 1024, 4096, [-64, -67, 60]
 
     def __init__(self, level: float) -> None:
         self.level = level
 
     def transcribeFrames(
         self, frames, forcedStartPos=None, velocityCriteron="hamming", onsetBound=None, lastFrameIdx=None
-    ):  # noqa: N802, N803, E501
+    ):
         dur = self.hopSize / self.fs
         heard = float(frames.abs().max()) > self.level
         return [[_Note(10 * dur, 20 * dur, 60)] if heard else []], [20 if heard else 0, 0, 0]
