@@ -2,10 +2,9 @@
 
 Three steps (see benchmarks/transcription.md for the commands and the numbers):
 
-    # 1. render (needs only symusic + numpy + soundfile; symusic 0.6.0 with numpy 2.4 fails to return the
-    #    array, so run it with symusic 0.5.8 in a throw-away environment)
-    uv run --isolated --no-project --with symusic==0.5.8 --with numpy --with soundfile \
-        python benchmarks/bench_transcribe.py render --out /tmp/tx
+    # 1. render (symusic reads the MIDI, TinySoundFont renders it with pretty_midi's TimGM6mb.sf2)
+    uv run --isolated --no-project --with symusic --with tinysoundfont==0.3.7 --with pretty_midi \
+        --with soundfile python benchmarks/bench_transcribe.py render --out /tmp/tx
     # 2. transcribe each excerpt with one configuration, in a fresh process (start-up CPU counts)
     OMP_NUM_THREADS=2 nice -n 10 .venv/bin/python benchmarks/bench_transcribe.py run --out /tmp/tx \
         --model transkun --threads 2 --name fast
@@ -68,24 +67,67 @@ def _soundfont() -> str:
     return str(path)
 
 
+def _synthesize(notes: list[tuple[float, float, int, int]], pedal: list[tuple[float, int]], seconds: float) -> Any:
+    """Render notes ``(onset, offset, pitch, velocity)`` and CC64 values ``(time, value)`` with TinySoundFont
+    (the ``tinysoundfont`` wheel) and TimGM6mb, 44.1 kHz mono float32. The pedal holds note-offs while down."""
+    import numpy as np
+    import tinysoundfont
+
+    synth = tinysoundfont.Synth(samplerate=RATE)
+    synth.program_select(0, synth.sfload(_soundfont()), 0, 0)
+    events: list[tuple[float, int, int, int]] = []  # (time, order, kind, value): kind 0 off, 1 pedal, 2 on
+    for on, off, pitch, vel in notes:
+        events += [(on, 2, pitch, vel), (max(off, on + 0.01), 0, pitch, 0)]
+    events += [(t, 1, -1, v) for t, v in pedal]
+    events.sort()
+    out, now, down, held = [], 0, False, set()
+    for t, kind, pitch, value in events:
+        n = round(min(t, seconds) * RATE) - now
+        if n > 0:
+            out.append(np.frombuffer(synth.generate(n), dtype=np.float32).reshape(-1, 2).mean(axis=1))
+            now += n
+        if kind == 2:
+            held.discard(pitch)
+            synth.noteoff(0, pitch)
+            synth.noteon(0, pitch, max(1, min(127, value)))
+        elif kind == 1:
+            down = value >= 64
+            if not down:
+                for p in held:
+                    synth.noteoff(0, p)
+                held.clear()
+        elif down:
+            held.add(pitch)
+        else:
+            synth.noteoff(0, pitch)
+    rest = int(seconds * RATE) - now
+    if rest > 0:
+        out.append(np.frombuffer(synth.generate(rest), dtype=np.float32).reshape(-1, 2).mean(axis=1))
+    return np.concatenate(out)
+
+
 def render(out: Path, asap: Path) -> None:
-    """Cut each excerpt from its performance MIDI, render it at 44.1 kHz mono with symusic and TimGM6mb, and
-    write ``NN.wav`` + ``NN.mid`` (the excerpt's notes, shifted to start at 0: the ground truth)."""
+    """Cut each excerpt from its performance MIDI, render it at 44.1 kHz mono, and write ``NN.wav`` and ``NN.mid``
+    (the excerpt's notes shifted to start at 0: the ground truth).
+
+    symusic's own Synthesizer is not used: 0.6.0 fails to return the array with numpy 2.4, and 0.5.8 renders
+    TimGM6mb mistuned (notes come out 23-27 semitones sharp, by key zone), so TinySoundFont renders instead.
+    """
     import numpy as np
     import soundfile as sf
     import symusic
 
     out.mkdir(parents=True, exist_ok=True)
-    synth = symusic.Synthesizer(_soundfont(), RATE, 0)
     for k, (rel, start) in enumerate(EXCERPTS):
         score = symusic.Score(str(asap / rel), ttype="second")
         clip = score.clip(start, start + EXCERPT_S, clip_end=True).shift_time(-start)
-        wave = np.asarray(synth.render(clip, stereo=False), dtype=np.float32)[0]
-        wave = wave[: int(EXCERPT_S * RATE)]
+        notes = [(n.time, n.end, n.pitch, n.velocity) for t in clip.tracks for n in t.notes]
+        pedal = [(c.time, c.value) for t in clip.tracks for c in t.controls if c.number == 64]
+        wave = _synthesize(notes, pedal, EXCERPT_S)
         wave *= 0.9 / max(float(np.abs(wave).max()), 1e-9)
         sf.write(out / f"{k:02d}.wav", wave, RATE, subtype="PCM_16")
         clip.dump_midi(str(out / f"{k:02d}.mid"))
-        print(f"{k:02d}.wav  {rel} [{start:.0f}, {start + EXCERPT_S:.0f}] s  {wave.size / RATE:.1f} s", flush=True)
+        print(f"{k:02d}.wav  {rel} [{start:.0f}, {start + EXCERPT_S:.0f}] s  {len(notes)} notes", flush=True)
 
 
 def _main_transcribe(wav: Path, threads: int) -> tuple[list[float], list[int]]:
@@ -146,6 +188,54 @@ def run(out: Path, model: str, threads: int, name: str, options: dict[str, Any])
         "model": model,
         "threads": threads,
         "options": options,
+        "startup_cpu_s": startup,
+        "startup_wall_s": startup_wall,
+        "files": results,
+    }
+    (runs / f"{name}.json").write_text(json.dumps(record))
+
+
+def run_basic_pitch(out: Path, threads: int, name: str) -> None:
+    """Same as :func:`run` with basic-pitch 0.4.0 (Spotify; its ONNX model ships in the wheel) on onnxruntime
+    with ``threads`` intra-op threads. Runs in an environment of its own (basic-pitch pulls tensorflow on Linux
+    with Python 3.11, so it is installed there with --no-deps, see benchmarks/transcription.md)."""
+    import onnxruntime as ort
+    import soundfile as sf
+    from basic_pitch import ICASSP_2022_MODEL_PATH
+    from basic_pitch.inference import Model, predict
+
+    wall0 = time.perf_counter()
+    onnx_path = Path(str(ICASSP_2022_MODEL_PATH)).with_name("nmp.onnx")
+    net = Model(onnx_path)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    net.model = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
+    startup, startup_wall = _cpu_s(), time.perf_counter() - wall0
+    results = []
+    for wav in sorted(out.glob("[0-9][0-9].wav")):
+        cpu0, w0 = _cpu_s(), time.perf_counter()
+        _, _, events = predict(wav, net)
+        cpu, wall = _cpu_s() - cpu0, time.perf_counter() - w0
+        notes = sorted((float(e[0]), int(e[2])) for e in events)
+        results.append(
+            {
+                "file": wav.name,
+                "audio_s": sf.info(str(wav)).duration,
+                "cpu_s": cpu,
+                "wall_s": wall,
+                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "onset": [n[0] for n in notes],
+                "pitch": [n[1] for n in notes],
+            }
+        )
+        print(f"{name} {wav.name}: {cpu:.1f} CPU-s, {wall:.1f} s wall, {len(notes)} notes", flush=True)
+    runs = out / "runs"
+    runs.mkdir(exist_ok=True)
+    record = {
+        "name": name,
+        "model": "basic-pitch-onnx",
+        "threads": threads,
+        "options": {},
         "startup_cpu_s": startup,
         "startup_wall_s": startup_wall,
         "files": results,
@@ -230,6 +320,10 @@ def main() -> None:
     m.add_argument("--threads", type=int, default=1)
     m.add_argument("--name", required=True)
     m.add_argument("--options", default="{}", help="JSON of extra keyword options for transcribe()")
+    b = sub.add_parser("run-basic-pitch")
+    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--threads", type=int, default=1)
+    b.add_argument("--name", required=True)
     t = sub.add_parser("report")
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--reference", default=None)
@@ -238,6 +332,8 @@ def main() -> None:
         render(args.out, _asap_root(args.asap))
     elif args.cmd == "run":
         run(args.out, args.model, args.threads, args.name, json.loads(args.options))
+    elif args.cmd == "run-basic-pitch":
+        run_basic_pitch(args.out, args.threads, args.name)
     else:
         report(args.out, args.reference)
 
