@@ -199,3 +199,18 @@ def test_bad_audio_is_rejected_before_transcription(tmp_path: Path) -> None:
     bad.write_bytes(b"\x00" * 10)
     with pytest.raises(PianoDataError, match="unsupported audio format"):
         transcribe(bad)
+
+
+def test_model_loads_without_training_metrics_imports() -> None:
+    """transkun's model module star-imports its training metrics (mir_eval, scipy.stats: ~2.7 CPU-s); loading
+    the model skips them, and transkun.Evaluation stays importable afterwards."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import piano_audio.transcribe as t; m = t.load_transkun();"
+        "print('mir_eval' in sys.modules, type(m).__name__);"
+        "import transkun.Evaluation as e; print(hasattr(e, 'compareTranscription'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.split() == ["False", "TransKun", "True"]

@@ -84,10 +84,37 @@ class Transcription:
     segments: int
 
 
+def _import_transkun_model() -> Any:
+    """Import ``transkun.ModelTransformer`` without its training metrics.
+
+    It star-imports ``transkun.Evaluation``, which imports mir_eval and with it scipy.stats: about 2.7 CPU-s of
+    start-up for functions that only training calls (``computeStats``). An empty stand-in takes its place during
+    the import and is dropped after it, so a later ``import transkun.Evaluation`` still gets the real module.
+    """
+    import importlib
+    import sys
+    import types
+
+    if "transkun.ModelTransformer" in sys.modules or "transkun.Evaluation" in sys.modules:
+        return importlib.import_module("transkun.ModelTransformer")
+    stand_in = types.ModuleType("transkun.Evaluation")
+    sys.modules["transkun.Evaluation"] = stand_in
+    try:
+        return importlib.import_module("transkun.ModelTransformer")
+    finally:
+        if sys.modules.get("transkun.Evaluation") is stand_in:
+            del sys.modules["transkun.Evaluation"]
+        package = sys.modules.get("transkun")
+        if package is not None and getattr(package, "Evaluation", None) is stand_in:
+            delattr(package, "Evaluation")
+
+
 @functools.lru_cache(maxsize=2)
 def load_transkun(device: str = "cpu") -> Any:
     """The pretrained transkun model from its wheel, loaded once per process and device, in eval mode."""
     import moduleconf
+
+    _import_transkun_model()  # moduleconf imports it by name below: this makes that import cheaper
 
     pretrained = resources.files("transkun") / "pretrained"
     conf_path, weight_path = Path(str(pretrained / "2.0.conf")), Path(str(pretrained / "2.0.pt"))
