@@ -168,6 +168,17 @@ def test_header_seconds_of_other_files(tmp_path: Path) -> None:
     assert header_seconds(junk) is None
 
 
+def test_default_threads_leave_busy_cores_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transcribe_module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(transcribe_module.os, "getloadavg", lambda: (1.0, 1.0, 1.0))  # only this process
+    assert default_threads() == 2
+    monkeypatch.setattr(transcribe_module.os, "getloadavg", lambda: (15.0, 15.0, 15.0))  # an oversubscribed box
+    assert default_threads() == 1
+    monkeypatch.setattr(transcribe_module.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(transcribe_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert default_threads() == 4
+
+
 def test_options_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert MODELS == ("transkun",) and 1 <= default_threads() <= 4
     with pytest.raises(PianoDataError, match="unknown transcriber 'mt3'"):

@@ -141,12 +141,21 @@ def load_transcriber(model: str = "transkun", device: str = "cpu") -> Any:
 
 
 def default_threads() -> int:
-    """Torch threads used when none are asked for: the cores this process may run on, at most 4."""
+    """Torch threads used when none are asked for: the cores this process may run on that other work leaves idle
+    (1-minute load average, with this process counted out), at least 1 and at most 4.
+
+    On a busy machine more threads than idle cores cost CPU time without saving wall time (OpenMP threads
+    spin while they wait for each other: measured in benchmarks/transcription.md).
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_THREADS))
+    try:
+        busy = max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):  # no load average on this platform
+        busy = 0.0
+    return max(1, min(cores, MAX_DEFAULT_THREADS, math.floor(cores - busy + 0.5)))
 
 
 @contextmanager

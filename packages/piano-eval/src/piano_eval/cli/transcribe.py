@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="torch threads during transcription (default: the cores available, at most 4)",
+        help="torch threads during transcription (default: the cores other work leaves idle, 1 to 4)",
     )
     p.add_argument(
         "--precision",
