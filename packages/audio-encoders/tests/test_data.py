@@ -6,22 +6,8 @@ import numpy as np
 import soundfile as sf
 import torch
 from audio_testing import tone
-from piano_audio.data import AudioSet, PairBatches, collate
+from piano_audio.data import AudioSet, collate
 from piano_data.samples import Segment
-
-
-def test_pair_batches_hold_same_group_pairs() -> None:
-    groups = ["a", "a", "b", "b", "c", "c", "d", "d", "e"]
-    sampler = PairBatches(groups, batch_size=4, seed=0)
-    batches = list(iter(sampler))
-    assert sorted(i for b in batches for i in b) == list(range(len(groups)))
-    for batch in batches:
-        names = [groups[i] for i in batch]
-        assert names == ["e"] or all(names.count(g) == 2 for g in set(names))  # pairs are never split
-    assert len(sampler) == len(batches)
-    assert list(iter(sampler)) != batches  # reshuffled every epoch
-    odd = PairBatches(groups, batch_size=3, seed=1)
-    assert len(odd) == len(list(iter(odd)))
 
 
 def test_audio_set_crops_and_collate_pads(tmp_path: Path) -> None:

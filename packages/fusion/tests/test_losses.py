@@ -4,15 +4,20 @@ import math
 
 import pytest
 import torch
+from piano_data.contracts import EncoderOutput
 from piano_fusion import (
+    QualityObjective,
     augmentation_invariance_loss,
     difficulty_loss,
     group_ids,
     info_nce_loss,
+    masked_mean,
     pairwise_ranking_loss,
+    piece_contrast,
     regression_loss,
     total_loss,
 )
+from torch import nn
 
 NAN = float("nan")
 
@@ -91,14 +96,64 @@ def test_info_nce_one_piece_per_batch_is_zero() -> None:
         info_nce_loss(z, ["a", "b"])
 
 
+def test_info_nce_unknown_groups_are_negatives_only() -> None:
+    z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    # rows 2 and 3 are of unknown pieces: no positives of each other, but negatives of anchors 0 and 1
+    expected = math.log(math.e + 2) - 1.0
+    for groups in ([0, 0, None, None], torch.tensor([0, 0, -1, -1])):
+        assert info_nce_loss(z, groups, temperature=1.0).item() == pytest.approx(expected, rel=1e-5)
+    # only unknown rows beside one known pair that has no negative: nothing to contrast
+    assert info_nce_loss(z[:2], [0, 0]).item() == 0.0
+    assert info_nce_loss(z, [None] * 4).item() == 0.0
+
+
+def test_info_nce_exclude_same_performer() -> None:
+    z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    piece = torch.tensor([0, 0, 1, 1])
+    # each anchor: one positive (other performer) at cos 1, two negatives at cos 0, temperature 0.1
+    expected = -math.log(math.exp(10) / (math.exp(10) + 2))
+    got = info_nce_loss(z, piece, temperature=0.1, exclude=torch.tensor([0, 1, 0, 1]))
+    assert got.item() == pytest.approx(expected, abs=1e-6)  # float32: about 9e-5 from log-sum-exp
+    got = info_nce_loss(z, piece, temperature=1.0, exclude=torch.tensor([0, 1, 0, 1]))
+    assert got.item() == pytest.approx(math.log(math.e + 2) - 1.0, rel=1e-5)
+    # the same performer twice is no positive: no anchor has one, zero
+    assert info_nce_loss(z, piece, exclude=["a", "a", "b", "b"]).item() == 0.0
+    with pytest.raises(ValueError, match="exclude ids"):
+        info_nce_loss(z, piece, exclude=[0, 1])
+
+
 def test_invariance_known_answer() -> None:
-    assert augmentation_invariance_loss(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 4.0]])).item() == 2.0
-    clean = torch.ones(1, 2, requires_grad=True)
-    aug = torch.zeros(1, 2, requires_grad=True)
+    clean = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    # aug == clean: each row's own view at cos 1, the other at cos 0: -log(e / (e + 1)) both ways
+    loss = augmentation_invariance_loss(clean, clean.clone(), temperature=1.0)
+    assert loss.item() == pytest.approx(math.log(math.e + 1) - 1.0, rel=1e-6)
+    swapped = augmentation_invariance_loss(clean, clean.flip(0), temperature=1.0)
+    assert swapped.item() == pytest.approx(math.log(math.e + 1), rel=1e-6)
+    # invariant to scale (cosine), and a collapsed embedding is not a minimum
+    assert augmentation_invariance_loss(clean, 3 * clean, temperature=1.0).item() == pytest.approx(loss.item())
+    collapsed = torch.ones(2, 2)
+    assert augmentation_invariance_loss(collapsed, collapsed, temperature=1.0).item() == pytest.approx(math.log(2))
+
+
+def test_invariance_gradients_and_errors() -> None:
+    clean = torch.randn(3, 4, requires_grad=True)
+    aug = torch.randn(3, 4, requires_grad=True)
     augmentation_invariance_loss(clean, aug, stop_gradient_clean=True).backward()
     assert clean.grad is None and aug.grad is not None
+    one = torch.randn(1, 4, requires_grad=True)
+    zero = augmentation_invariance_loss(one, one * 2)
+    assert zero.item() == 0.0
+    zero.backward()
+    assert one.grad is not None and (one.grad == 0).all()
     with pytest.raises(ValueError, match="shapes differ"):
         augmentation_invariance_loss(torch.zeros(2, 3), torch.zeros(3, 3))
+
+
+def test_ranking_unknown_groups_form_no_pairs() -> None:
+    scores = torch.tensor([[0.0], [2.0]])
+    labels = torch.tensor([[0.9], [0.1]])
+    assert pairwise_ranking_loss(scores, labels, [None, None]).item() == 0.0
+    assert pairwise_ranking_loss(scores, labels, torch.tensor([-1, -1])).item() == 0.0
 
 
 def test_difficulty_known_answers() -> None:
@@ -121,5 +176,31 @@ def test_total_loss_weighted_sum() -> None:
 
 def test_group_ids() -> None:
     assert group_ids(["x", "y", "x"]).tolist() == [0, 1, 0]
+    assert group_ids(["x", None, "x"]).tolist() == [0, -1, 0]
+    assert group_ids(torch.tensor([3, -5])).tolist() == [3, -1]
     with pytest.raises(ValueError, match="one id per sample"):
         group_ids(torch.zeros(2, 2))
+
+
+def test_quality_objective_known_answer() -> None:
+    pred = torch.tensor([[0.6], [0.5], [0.2]])
+    labels = torch.tensor([[0.8], [0.4], [NAN]])
+    out = QualityObjective(rank_weight=0.5, temperature=0.1)(pred, {"labels": labels, "group": ["a", "a", "a"]})
+    mse = (0.2**2 + 0.1**2) / 2
+    rank = math.log1p(math.exp(-(0.6 - 0.5) / 0.1))  # one pair (the NaN label forms none), ranked right
+    assert out["mse"].item() == pytest.approx(mse, rel=1e-5)
+    assert out["rank"].item() == pytest.approx(rank, rel=1e-5)
+    assert out["loss"].item() == pytest.approx(mse + 0.5 * rank, rel=1e-5)
+    with pytest.raises(ValueError, match="temperature"):
+        QualityObjective(temperature=0.0)
+
+
+def test_piece_contrast_pools_then_projects() -> None:
+    frames = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [9.0, 9.0]], [[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]]])
+    frames = torch.cat([frames, frames.flip(-1)])
+    mask = torch.tensor([[True, True, False], [True, False, False]] * 2)
+    out = EncoderOutput(frames, mask)
+    got = piece_contrast(out, torch.tensor([0, 0, 1, 1]), nn.Identity(), 1.0)
+    # pooled rows: [1,0], [2,0], [0,1], [0,2] (padding ignored): the info_nce known answer
+    assert got.item() == pytest.approx(math.log(math.e + 2) - 1.0, rel=1e-5)
+    assert torch.equal(masked_mean(frames, mask)[0], torch.tensor([1.0, 0.0]))

@@ -12,7 +12,7 @@ from piano_data.augment import AudioAugmentor
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.samples import Segment
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
-from piano_eval.datasets import LabelledDataset
+from piano_eval.datasets import LabelledCorpus
 from piano_eval.errors import UsageError
 from piano_eval.experiments.audio import AudioExperiment
 from piano_eval.experiments.base import RunContext
@@ -78,7 +78,7 @@ def test_centre_crop_is_what_gets_augmented(tmp_path: Path) -> None:
 
 def test_probe_gives_the_runner_robustness(tmp_path: Path) -> None:
     segments = _with_audio(make_synthetic_corpus(SyntheticConfig()), tmp_path / "audio", seconds=0.5)
-    dataset = LabelledDataset("synthetic+tones", segments, "v", None)
+    dataset = LabelledCorpus("synthetic+tones", segments, "v", None)
     suite = [p for p in default_suite() if p.name in ("room_ir", "noise_30dB", "noise_10dB", "eq")]
     probe = with_robustness(_Loudness({"eval_seconds": None}), suite=suite)
     assert isinstance(probe, RobustnessProbe) and probe.id == "loudness"

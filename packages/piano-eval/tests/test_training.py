@@ -76,3 +76,41 @@ def test_self_supervised_recipe_without_validation(tmp_path: Path) -> None:
 def test_bf16_mixed_runs_on_cpu(tmp_path: Path) -> None:
     cfg = TrainConfig(max_epochs=1, precision="bf16-mixed", progress_bar=False)
     fit_module(SupervisedModule(_Tiny(), cfg), _loader(32), _loader(32), cfg, tmp_path)
+
+
+def test_fit_is_seeded_and_leaves_global_rng_alone(tmp_path: Path) -> None:
+    import random
+
+    import numpy as np
+
+    cfg = TrainConfig(max_epochs=2, lr=1e-2, progress_bar=False, seed=7)
+    weights = []
+    for k in range(2):
+        torch.manual_seed(0)
+        model = _Tiny()
+        loader = DataLoader(list(_loader().dataset), batch_size=16, shuffle=True, collate_fn=_loader().collate_fn)
+        torch.manual_seed(123 + k)  # the caller's state differs between the runs; training must not depend on it
+        fit_module(SupervisedModule(model, cfg), loader, None, cfg, tmp_path / str(k))
+        weights.append(model.net[0].weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])  # shuffling seeded by cfg.seed
+    model = _Tiny()
+    torch.manual_seed(0)
+    random.seed(1)
+    np.random.seed(2)
+    before = (torch.get_rng_state(), random.getstate(), np.random.get_state()[1].copy())
+    fit_module(SupervisedModule(model, cfg), _loader(), None, cfg, tmp_path / "x")
+    assert torch.equal(torch.get_rng_state(), before[0])
+    assert random.getstate() == before[1] and np.array_equal(np.random.get_state()[1], before[2])
+
+
+def test_self_supervised_module_hands_loss_kwargs(tmp_path: Path) -> None:
+    seen = []
+
+    class _Needs(_Tiny):
+        def pretraining_loss(self, batch: dict, extra: object = None) -> dict[str, torch.Tensor]:  # type: ignore[override]
+            seen.append(extra)
+            return super().pretraining_loss(batch)
+
+    cfg = TrainConfig(max_epochs=1, lr=1e-2, progress_bar=False)
+    fit_module(SelfSupervisedModule(_Needs(), cfg, loss_kwargs={"extra": "x"}), _loader(16), None, cfg, tmp_path)
+    assert seen and set(seen) == {"x"}

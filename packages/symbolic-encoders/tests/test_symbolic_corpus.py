@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 from piano_data.midi import NoteArray
-from piano_symbolic.corpus import CorpusSpec, build_corpus, group_batches, load_window, slice_notes
+from piano_data.tiers import load_asap
+from piano_symbolic.corpus import CorpusSpec, _percepiano_group, build_corpus, load_window, slice_notes
 from symbolic_testing import data_root
 
 
@@ -14,15 +16,6 @@ def test_slice_notes_shifts_and_clips() -> None:
     w = slice_notes(notes, 1.0, 3.5)
     assert w.onset.tolist() == [1.0] and w.offset.tolist() == [2.0]
     assert w.pedal.tolist() == [[0.5, 2.5]]
-
-
-def test_group_batches_pairs_and_covers() -> None:
-    groups = ["a", "a", "b", "b", "b", None, None, "c"]
-    batches = group_batches(groups, 4)
-    flat = sorted(i for b in batches for i in b)
-    assert flat == list(range(len(groups)))
-    first = [groups[i] for i in batches[0]]
-    assert first[0] == first[1] and first[0] is not None
 
 
 def test_real_corpus() -> None:
@@ -35,3 +28,11 @@ def test_real_corpus() -> None:
     assert Counter(w.source for w in windows).keys() <= {"asap", "maestro"}
     notes = load_window(windows[0])
     assert len(notes) >= spec.min_notes and notes.onset.min() >= 0 and notes.onset.max() < spec.window_s
+    pieces = {p.piece for p in load_asap(root / "asap")}  # the one ASAP parser and piece key
+    assert all(str(w.group).split("@")[0] in pieces for w in windows if w.source == "asap")
+
+
+def test_percepiano_groups_match_segments(tmp_path: Path) -> None:
+    a = tmp_path / "Schubert_D960_mv3_8bars_12_4.mid"
+    b = tmp_path / "Schubert_D960_mv3_8bars_3_4.mid"
+    assert _percepiano_group(a) == _percepiano_group(b) == "Schubert_D960_mv3_8bars_4"

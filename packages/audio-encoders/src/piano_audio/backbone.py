@@ -17,13 +17,13 @@ import torch
 from muq import MuQ
 from piano_data.contracts import MUQ_FRAME_RATE, SAMPLE_RATE, EncoderOutput
 from piano_data.errors import PianoDataError
+from piano_data.rng import preserved_rng_state
 from torch import nn
 
 from piano_audio.audio import AudioInput, load_audio
 from piano_audio.config import MuQBackboneConfig
-from piano_audio.rng import preserved_rng_state
 
-__all__ = ["SAMPLES_PER_FRAME", "MuQBackbone", "muq_backbone"]
+__all__ = ["SAMPLES_PER_FRAME", "MuQBackbone"]
 
 #: Audio samples per output frame (24 000 / 25).
 SAMPLES_PER_FRAME = SAMPLE_RATE // MUQ_FRAME_RATE
@@ -172,26 +172,3 @@ class MuQBackbone(nn.Module):
         finally:
             self.train(was_training)
         return torch.cat(parts, dim=0)
-
-
-def muq_backbone(
-    config: MuQBackboneConfig | None = None,
-    weights: str | None = None,
-    *,
-    allow_download: bool = False,
-    layers: tuple[int, ...] | None = None,
-) -> MuQBackbone:
-    """Build a backbone: from ``weights`` (a local directory or a hub id) when given, else random from
-    ``config``.
-
-    With ``weights`` the architecture comes from the weights' ``config.json`` (``config`` then only supplies
-    the
-    extraction settings: layers, chunking). Hub ids resolve from the local Hugging Face cache only, unless
-    ``allow_download``; missing weights raise one :class:`PianoDataError` saying how to provide them.
-    """
-    if weights is None:
-        cfg = config or MuQBackboneConfig()
-        return MuQBackbone(cfg.with_layers(layers) if layers else cfg)
-    from piano_audio.weights import load_backbone
-
-    return load_backbone(weights, config=config, layers=layers, allow_download=allow_download)

@@ -1,4 +1,5 @@
-"""Rendered segments as training data: fixed-length crops with ids and labels, padding, same-piece batches.
+"""Rendered segments as training data: fixed-length crops with ids and labels, padding (same-piece batches:
+:class:`piano_data.tiers.SamePieceBatchSampler`).
 
 Items are dicts: ``audio`` ``[N]`` 24 kHz mono, ``labels`` ``[19]`` (NaN when unlabelled), ``piece`` and
 ``performer`` ids, ``group`` (the (piece, segment) name) and, with ``augment=True``, ``augmented`` ``[N]``
@@ -9,17 +10,17 @@ from :class:`piano_data.augment.AudioAugmentor`. :func:`collate` pads to the lon
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from piano_data.samples import Segment
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset
 
 from piano_audio.audio import load_audio
 
-__all__ = ["AudioSet", "PairBatches", "collate"]
+__all__ = ["AudioSet", "collate"]
 
 
 class AudioSet(Dataset):
@@ -76,44 +77,3 @@ def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
     out["performer"] = torch.tensor([it["performer"] for it in items])
     out["group"] = [it["group"] for it in items]
     return out
-
-
-class PairBatches(Sampler[list[int]]):
-    """Batches made of same-group pairs (contrastive and ranking losses need them), reshuffled every epoch."""
-
-    def __init__(self, groups: Sequence[str], batch_size: int, seed: int) -> None:
-        self.groups, self.batch_size, self.seed, self.epoch = list(groups), max(2, batch_size), seed, 0
-
-    def __iter__(self) -> Iterator[list[int]]:
-        self.epoch += 1
-        rng = random.Random(self.seed * 1000 + self.epoch)
-        by_group: dict[str, list[int]] = {}
-        for i, g in enumerate(self.groups):
-            by_group.setdefault(g, []).append(i)
-        chunks = []
-        for idx in by_group.values():
-            rng.shuffle(idx)
-            chunks += [idx[k : k + 2] for k in range(0, len(idx), 2)]
-        rng.shuffle(chunks)
-        chunks.sort(key=len, reverse=True)  # pairs first (stable: still shuffled), leftovers at the end
-        batches: list[list[int]] = [[]]
-        for chunk in chunks:  # a pair never straddles two batches
-            if len(batches[-1]) + len(chunk) > self.batch_size:
-                batches.append([])
-            batches[-1] += chunk
-        rng.shuffle(batches)
-        return iter([b for b in batches if b])
-
-    def __len__(self) -> int:
-        """Exact: the packing depends only on how many pairs and leftovers there are, not on the order."""
-        sizes: dict[str, int] = {}
-        for g in self.groups:
-            sizes[g] = sizes.get(g, 0) + 1
-        pairs = sum(n // 2 for n in sizes.values())
-        singles = sum(n % 2 for n in sizes.values())
-        count, fill = 1, 0
-        for size in [2] * pairs + [1] * singles:
-            if fill + size > self.batch_size:
-                count, fill = count + 1, 0
-            fill += size
-        return count if fill else count - 1

@@ -17,9 +17,9 @@ import torch
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, write_notes
+from piano_data.rng import preserved_rng_state
 
 from piano_audio.audio import AudioInput, load_audio
-from piano_audio.rng import preserved_rng_state
 
 __all__ = ["TRANSKUN_RATE", "load_transkun", "transcribe", "transcribe_to_midi"]
 

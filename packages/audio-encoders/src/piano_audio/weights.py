@@ -1,5 +1,5 @@
-"""Saving and loading MuQ backbones: a local directory in the hub layout (``config.json`` +
-``model.safetensors``).
+"""Building, saving and loading MuQ backbones: :func:`muq_backbone` (random from a config, or from weights) and
+a local directory in the hub layout (``config.json`` + ``model.safetensors``).
 
 The layout is the one ``huggingface-cli download OpenMuQ/MuQ-large-msd-iter --local-dir DIR`` produces, so a
 downloaded model and one saved here load the same way. Nothing is ever downloaded unless asked for explicitly.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -18,10 +19,10 @@ from typing import Any
 import torch
 from piano_data.errors import PianoDataError
 
-from piano_audio.backbone import MuQBackbone, _build_muq
+from piano_audio.backbone import MuQBackbone
 from piano_audio.config import DEFAULT_HUB_ID, MuQBackboneConfig
 
-__all__ = ["load_backbone", "resolve_weights", "save_backbone"]
+__all__ = ["load_backbone", "muq_backbone", "resolve_weights", "save_backbone"]
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -114,11 +115,11 @@ def load_backbone(
         cfg = MuQBackboneConfig.from_muq_config(raw, **extraction)
     except (TypeError, ValueError) as exc:
         raise PianoDataError(cfg_file, f"config does not describe a usable MuQ ({exc})") from None
-    muq = _build_muq(cfg)
+    backbone = MuQBackbone(cfg)  # random weights (caller's RNG state preserved), replaced below
     state = _read_state_dict(folder)
-    _check_shapes(muq, state, folder)
-    muq.load_state_dict(state, strict=False)
-    return MuQBackbone(cfg, muq).to(map_location)
+    _check_shapes(backbone.muq, state, folder)
+    backbone.muq.load_state_dict(state, strict=False)
+    return backbone.to(map_location)
 
 
 def save_backbone(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path:
@@ -139,12 +140,36 @@ def save_backbone(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path
         if "lora_" not in k
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    (tmp / "config.json").write_text(json.dumps(payload, indent=2))
-    save_file(state, str(tmp / "model.safetensors"))
-    if out.exists():
-        for f in tmp.iterdir():
-            f.replace(out / f.name)
-        tmp.rmdir()
-    else:
-        tmp.replace(out)
+    try:
+        (tmp / "config.json").write_text(json.dumps(payload, indent=2))
+        save_file(state, str(tmp / "model.safetensors"))
+        if out.exists():
+            for f in tmp.iterdir():
+                f.replace(out / f.name)
+            tmp.rmdir()
+        else:
+            tmp.replace(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already unless something failed
     return out
+
+
+def muq_backbone(
+    config: MuQBackboneConfig | None = None,
+    weights: str | None = None,
+    *,
+    allow_download: bool = False,
+    layers: tuple[int, ...] | None = None,
+) -> MuQBackbone:
+    """Build a backbone: from ``weights`` (a local directory or a hub id) when given, else random from
+    ``config``.
+
+    With ``weights`` the architecture comes from the weights' ``config.json`` (``config`` then only supplies
+    the
+    extraction settings: layers, chunking). Hub ids resolve from the local Hugging Face cache only, unless
+    ``allow_download``; missing weights raise one :class:`PianoDataError` saying how to provide them.
+    """
+    if weights is None:
+        cfg = config or MuQBackboneConfig()
+        return MuQBackbone(cfg.with_layers(layers) if layers else cfg)
+    return load_backbone(weights, config=config, layers=layers, allow_download=allow_download)

@@ -36,8 +36,9 @@ from piano_fusion.losses import (
     total_loss,
 )
 from piano_fusion.model import Mode, PianoModel, PianoOutput
-from piano_fusion.objective import MultiTaskLoss
-from piano_fusion.pooling import AttentionPooling, ModalityEmbedder, ProjectionHead, masked_softmax
+from piano_fusion.objective import MultiTaskLoss, QualityObjective, piece_contrast
+from piano_fusion.pooling import AttentionPooling, ModalityEmbedder, ProjectionHead, masked_mean, masked_softmax
+from piano_fusion.regressor import EncoderRegressor
 from piano_fusion.validation import FusionInputError
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "ConcatFusion",
     "CrossAttentionFusion",
     "DifficultyHead",
+    "EncoderRegressor",
     "Fusion",
     "FusionConfig",
     "FusionInputError",
@@ -64,6 +66,7 @@ __all__ = [
     "PianoOutput",
     "ProjectionHead",
     "QualityHead",
+    "QualityObjective",
     "RankingHead",
     "augmentation_invariance_loss",
     "build_fusion",
@@ -72,11 +75,13 @@ __all__ = [
     "fusion_tiny",
     "group_ids",
     "info_nce_loss",
+    "masked_mean",
     "masked_softmax",
     "ordinal_to_level",
     "pairwise_ranking_loss",
     "piano_model_base",
     "piano_model_tiny",
+    "piece_contrast",
     "regression_loss",
     "total_loss",
 ]

@@ -28,14 +28,25 @@ def _zero(like: torch.Tensor) -> torch.Tensor:
     return like.sum() * 0.0
 
 
-def group_ids(groups: torch.Tensor | Sequence[Hashable], device: torch.device | None = None) -> torch.Tensor:
-    """Piece labels (ints, strings, anything hashable) -> a ``[B]`` long tensor of group ids."""
+def group_ids(groups: torch.Tensor | Sequence[Hashable | None], device: torch.device | None = None) -> torch.Tensor:
+    """Piece labels (ints, strings, anything hashable) -> a ``[B]`` long tensor of group ids.
+
+    An unknown piece is ``None`` in a sequence or a negative id in a tensor; it maps to ``-1``, which the losses
+    never pair with anything (it can still serve as a negative of InfoNCE).
+    """
     if isinstance(groups, torch.Tensor):
         if groups.dim() != 1:
             raise ValueError(f"groups must be one id per sample [B], got shape {tuple(groups.shape)}")
-        return groups.to(device=device, dtype=torch.long)
+        return groups.to(device=device, dtype=torch.long).clamp(min=-1)
     index: dict[Hashable, int] = {}
-    return torch.tensor([index.setdefault(g, len(index)) for g in groups], dtype=torch.long, device=device)
+    return torch.tensor(
+        [-1 if g is None else index.setdefault(g, len(index)) for g in groups], dtype=torch.long, device=device
+    )
+
+
+def _same_group(gid: torch.Tensor) -> torch.Tensor:
+    """``[B, B]``: both pieces known and equal."""
+    return (gid[:, None] == gid[None, :]) & (gid >= 0)[:, None]
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
@@ -56,7 +67,7 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def pairwise_ranking_loss(
     scores: torch.Tensor,
     labels: torch.Tensor,
-    groups: torch.Tensor | Sequence[Hashable],
+    groups: torch.Tensor | Sequence[Hashable | None],
     margin: float = 0.05,
 ) -> torch.Tensor:
     """Dimension-wise logistic (RankNet) loss on same-piece pairs.
@@ -73,7 +84,7 @@ def pairwise_ranking_loss(
     ds = scores[:, None, :] - scores[None, :, :]
     n = scores.shape[0]
     upper = torch.ones(n, n, dtype=torch.bool, device=scores.device).triu(diagonal=1)
-    pair = (gid[:, None] == gid[None, :]) & upper
+    pair = _same_group(gid) & upper
     valid = pair[..., None] & torch.isfinite(dy) & (dy.abs() >= margin)
     if not valid.any():
         return _zero(scores)
@@ -81,13 +92,22 @@ def pairwise_ranking_loss(
     return F.softplus(-sign * ds)[valid].mean()
 
 
-def info_nce_loss(z: torch.Tensor, groups: torch.Tensor | Sequence[Hashable], temperature: float = 0.1) -> torch.Tensor:
+def info_nce_loss(
+    z: torch.Tensor,
+    groups: torch.Tensor | Sequence[Hashable | None],
+    temperature: float = 0.1,
+    *,
+    exclude: torch.Tensor | Sequence[Hashable | None] | None = None,
+) -> torch.Tensor:
     """Piece-based InfoNCE with several positives per anchor (supervised-contrastive form).
 
-    Cosine similarities ``s_ia / temperature``. For an anchor ``i`` with positives ``P(i)`` (same group, not
-    ``i``): ``-1/|P(i)| sum_{p in P(i)} log(exp(s_ip) / sum_{a != i} exp(s_ia))``, averaged over anchors that
-    have at least one positive *and* one negative. A batch of a single piece (no negatives) or of
-    all-different pieces (no positives) carries no contrastive signal and gives zero.
+    Cosine similarities ``s_ia / temperature`` (computed in float32). The positives ``P(i)`` of an anchor ``i``
+    are the other samples of the same known group; with ``exclude`` (e.g. performer ids) a sample sharing the
+    anchor's ``exclude`` id is no positive (a cross-performer contrast). Unknown groups (``None``, negative ids)
+    are nobody's positive but count as negatives. Loss per anchor:
+    ``-1/|P(i)| sum_{p in P(i)} log(exp(s_ip) / sum_{a != i} exp(s_ia))``, averaged over the anchors that have
+    at least one positive *and* one negative (a sample of another or an unknown group). A batch of a single
+    piece (no negatives) or of all-different pieces (no positives) carries no contrastive signal: zero.
     """
     if z.dim() != 2:
         raise ValueError(f"info_nce_loss: z must be [B, D], got {tuple(z.shape)}")
@@ -96,12 +116,18 @@ def info_nce_loss(z: torch.Tensor, groups: torch.Tensor | Sequence[Hashable], te
         raise ValueError(f"info_nce_loss: {gid.shape[0]} groups for a batch of {z.shape[0]}")
     n = z.shape[0]
     eye = torch.eye(n, dtype=torch.bool, device=z.device)
-    same = gid[:, None] == gid[None, :]
+    same = _same_group(gid)
     pos = same & ~eye
-    anchors = pos.any(dim=1) & (~same).any(dim=1)
+    if exclude is not None:
+        xid = group_ids(exclude, z.device)
+        if xid.shape[0] != n:
+            raise ValueError(f"info_nce_loss: {xid.shape[0]} exclude ids for a batch of {n}")
+        pos &= ~_same_group(xid)
+    negatives = ~same & ~eye
+    anchors = pos.any(dim=1) & negatives.any(dim=1)
     if not anchors.any():
         return _zero(z)
-    zn = F.normalize(z, dim=-1)
+    zn = F.normalize(z.float(), dim=-1)
     sim = (zn @ zn.T) / temperature
     log_prob = sim - torch.logsumexp(sim.masked_fill(eye, float("-inf")), dim=1, keepdim=True)
     per_anchor = -(log_prob.masked_fill(~pos, 0.0)).sum(dim=1) / pos.sum(dim=1).clamp(min=1)
@@ -109,14 +135,25 @@ def info_nce_loss(z: torch.Tensor, groups: torch.Tensor | Sequence[Hashable], te
 
 
 def augmentation_invariance_loss(
-    z_clean: torch.Tensor, z_aug: torch.Tensor, stop_gradient_clean: bool = False
+    z_clean: torch.Tensor, z_aug: torch.Tensor, temperature: float = 0.1, stop_gradient_clean: bool = False
 ) -> torch.Tensor:
-    """MSE between clean and augmented embeddings (optionally with the clean one as a fixed target)."""
+    """Clean-vs-augmented invariance as a symmetric InfoNCE: each sample must find its own augmented view.
+
+    ``z_clean``, ``z_aug``: ``[B, D]``; cosine similarities ``/ temperature`` (float32); the mean of the
+    cross-entropies clean->augmented and augmented->clean with the diagonal as targets. The other samples of the
+    batch are the negatives, so (unlike a plain MSE) a collapsed embedding is not a minimum. A batch of one
+    gives zero. ``stop_gradient_clean`` treats the clean view as a fixed target.
+    """
     _check_pair(z_clean, z_aug, "augmentation_invariance_loss")
-    if z_clean.numel() == 0:
-        return _zero(z_aug)
-    target = z_clean.detach() if stop_gradient_clean else z_clean
-    return F.mse_loss(z_aug, target)
+    if z_clean.dim() != 2:
+        raise ValueError(f"augmentation_invariance_loss: z must be [B, D], got {tuple(z_clean.shape)}")
+    if z_clean.shape[0] < 2:
+        return _zero(z_aug) + (0.0 if stop_gradient_clean else _zero(z_clean))
+    a = F.normalize((z_clean.detach() if stop_gradient_clean else z_clean).float(), dim=-1)
+    b = F.normalize(z_aug.float(), dim=-1)
+    logits = a @ b.T / temperature
+    target = torch.arange(a.shape[0], device=a.device)
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
 def difficulty_loss(

@@ -1,11 +1,18 @@
-"""``MultiTaskLoss``: every loss term of a :class:`PianoOutput` against a batch, and their weighted sum."""
+"""The training objectives built from :mod:`piano_fusion.losses`.
+
+``MultiTaskLoss``: every loss term of a :class:`PianoOutput` against a batch, and their weighted sum.
+``QualityObjective``: MSE + same-piece ranking on a quality prediction (every single-encoder experiment).
+``piece_contrast``: pool -> project -> piece InfoNCE on an encoder's states (the encoders' pretraining term).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
+from piano_data.contracts import EncoderOutput
 from torch import nn
 
 from piano_fusion.config import LossWeights
@@ -18,8 +25,50 @@ from piano_fusion.losses import (
     total_loss,
 )
 from piano_fusion.model import PianoOutput
+from piano_fusion.pooling import masked_mean
 
-__all__ = ["MultiTaskLoss"]
+__all__ = ["MultiTaskLoss", "QualityObjective", "piece_contrast"]
+
+
+@dataclass(frozen=True)
+class QualityObjective:
+    """``loss = MSE + rank_weight x RankNet`` on same-piece pairs of a ``[B, 19]`` quality prediction in [0, 1].
+
+    The ranking scores are ``pred / temperature``: scaling the predictions (rather than taking their logits or
+    a separate head) keeps the two terms compatible: ranking a pair correctly needs prediction gaps of the size
+    of the rating gaps, not ever wider spreads that ruin the MSE. Called as ``objective(pred, batch)`` with
+    ``batch["labels"] [B, 19]`` (NaN = unknown) and ``batch["group"]`` (one piece id per sample); returns
+    ``{"loss", "mse", "rank"}``.
+    """
+
+    rank_weight: float = 0.1
+    temperature: float = 0.02
+    margin: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError(f"QualityObjective: temperature must be > 0, got {self.temperature}")
+
+    def __call__(self, pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        labels = batch["labels"].to(pred.dtype)
+        mse = regression_loss(pred, labels)
+        rank = pairwise_ranking_loss(pred / self.temperature, labels, batch["group"], self.margin)
+        return {"loss": mse + self.rank_weight * rank, "mse": mse, "rank": rank}
+
+
+def piece_contrast(
+    out: EncoderOutput,
+    groups: torch.Tensor | Sequence[Hashable | None],
+    projection: Callable[[torch.Tensor], torch.Tensor],
+    temperature: float = 0.1,
+    exclude: torch.Tensor | Sequence[Hashable | None] | None = None,
+) -> torch.Tensor:
+    """Masked mean of ``out`` -> ``projection`` -> :func:`~piano_fusion.losses.info_nce_loss` over ``groups``.
+
+    Implements :class:`piano_data.contracts.PieceContrast`: encoders take it as an argument of their
+    ``pretraining_loss`` (they never import this package), with their own projection head.
+    """
+    return info_nce_loss(projection(masked_mean(out.frames, out.mask)), groups, temperature, exclude=exclude)
 
 
 class MultiTaskLoss(nn.Module):
@@ -57,7 +106,9 @@ class MultiTaskLoss(nn.Module):
             terms["contrastive"] = zero if piece is None else info_nce_loss(out.embedding, piece, w.temperature)
         if w.invariance:
             terms["invariance"] = (
-                zero if augmented is None else augmentation_invariance_loss(out.embedding, augmented.embedding)
+                zero
+                if augmented is None
+                else augmentation_invariance_loss(out.embedding, augmented.embedding, w.temperature)
             )
         if w.difficulty:
             target = batch.get("difficulty")

@@ -8,7 +8,7 @@ from torch import nn
 
 from piano_fusion.validation import check_output, clean_frames
 
-__all__ = ["AttentionPooling", "ModalityEmbedder", "ProjectionHead", "masked_softmax"]
+__all__ = ["AttentionPooling", "ModalityEmbedder", "ProjectionHead", "masked_mean", "masked_softmax"]
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -16,6 +16,12 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> t
     scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=dim)
     return weights.masked_fill(~mask, 0.0)
+
+
+def masked_mean(frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``frames [B, T, D]`` over the valid steps of ``mask [B, T]`` -> ``[B, D]`` (zero if none)."""
+    w = mask.to(frames.dtype).unsqueeze(-1)
+    return (frames * w).sum(1) / w.sum(1).clamp_min(1.0)
 
 
 class AttentionPooling(nn.Module):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -78,3 +79,20 @@ class SequenceEncoder(Protocol):
     output_dim: int
 
     def __call__(self, *args: object, **kwargs: object) -> EncoderOutput: ...
+
+
+class PieceContrast(Protocol):
+    """A same-piece contrastive term on an encoder's states, handed to an encoder's ``pretraining_loss``.
+
+    ``(out, groups [B] (-1 = unknown piece), projection, temperature) -> scalar``: pools ``out``, applies the
+    encoder's ``projection`` head and contrasts samples of the same piece against the others. Encoders take it
+    as an argument so that the loss itself has one owner (``piano_fusion.piece_contrast``).
+    """
+
+    def __call__(
+        self,
+        out: EncoderOutput,
+        groups: torch.Tensor,
+        projection: Callable[[torch.Tensor], torch.Tensor],
+        temperature: float,
+    ) -> torch.Tensor: ...

@@ -14,7 +14,7 @@ from piano_data.contracts import DIMENSIONS
 from piano_data.errors import PianoDataError
 from piano_data.samples import Segment
 
-from piano_eval.datasets import LabelledDataset
+from piano_eval.datasets import LabelledCorpus
 from piano_eval.experiments.base import Experiment, RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, experiment_class
 from piano_eval.provenance import git_commit, machine, write_json_atomic
@@ -23,7 +23,7 @@ MANIFEST = "checkpoint.json"
 CHECKPOINT_FORMAT = 1
 
 
-def train_checkpoint(experiment: Experiment, dataset: LabelledDataset, ctx: RunContext, out_dir: Path) -> Path:
+def train_checkpoint(experiment: Experiment, dataset: LabelledCorpus, ctx: RunContext, out_dir: Path) -> Path:
     """Fit ``experiment`` on every segment of ``dataset`` and write the checkpoint folder atomically."""
     segments: Sequence[Segment] = dataset.segments
     experiment.prepare(segments, ctx)

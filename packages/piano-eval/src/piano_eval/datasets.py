@@ -15,7 +15,10 @@ from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 
 
 @dataclass(frozen=True)
-class LabelledDataset:
+class LabelledCorpus:
+    """The labelled segments a run evaluates on, named and versioned (not a torch dataset: that is
+    :class:`piano_data.datasets.LabelledDataset`)."""
+
     name: str
     segments: list[Segment]
     version: str  # content digest of the keys and labels: results from another data version are refused
@@ -36,7 +39,7 @@ def _version(segments: list[Segment]) -> str:
     return h.hexdigest()[:16]
 
 
-def load_labelled(data_root: Path | None, soundfonts: Sequence[str] | None = None) -> LabelledDataset:
+def load_labelled(data_root: Path | None, soundfonts: Sequence[str] | None = None) -> LabelledCorpus:
     """PercePiano from ``<data_root>/percepiano`` (or ``data_root`` itself), else the embedded default.
 
     With ``soundfonts``, every segment is rendered with each of them (cached by content hash under
@@ -50,18 +53,18 @@ def load_labelled(data_root: Path | None, soundfonts: Sequence[str] | None = Non
 
     rendered = render_segments(dataset.segments, list(soundfonts), cache_root() / "render")
     name = f"{dataset.name}+audio({','.join(soundfonts)})"
-    return LabelledDataset(name, rendered, _version(rendered), dataset.root)
+    return LabelledCorpus(name, rendered, _version(rendered), dataset.root)
 
 
-def _load(data_root: Path | None) -> LabelledDataset:
+def _load(data_root: Path | None) -> LabelledCorpus:
     if data_root is None:
         segments = make_synthetic_corpus(SyntheticConfig())
-        return LabelledDataset("synthetic", segments, _version(segments), None)
+        return LabelledCorpus("synthetic", segments, _version(segments), None)
     data_root = Path(data_root)
     if not data_root.is_dir():
         raise PianoDataError(data_root, "data root is not a folder")
     for candidate in (data_root / "percepiano", data_root):
         if (candidate / "midi" / "all_2rounds").is_dir() or (candidate / LABEL_FILE).is_file():
             segments = load_percepiano(candidate)
-            return LabelledDataset("percepiano", segments, _version(segments), candidate)
+            return LabelledCorpus("percepiano", segments, _version(segments), candidate)
     raise PianoDataError(data_root, "no PercePiano dataset here (expected a percepiano/ folder with midi/all_2rounds/)")

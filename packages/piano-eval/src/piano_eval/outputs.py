@@ -132,14 +132,14 @@ def training_logs(workdir: Path) -> dict[str, dict[str, list[tuple[int, float]]]
 
 def plot_training_curves(workdir: Path, path: Path, title: str = "training curves") -> Path | None:
     """One panel per metric of :data:`CURVES`, one line per run (fold, stage); ``None`` without any log."""
-    from piano_eval.plots import _plt, _save
+    from piano_eval.plots import _save, figure
 
     logs = training_logs(workdir)
     metrics = [m for m in CURVES if any(m in s for s in logs.values())]
     if not metrics:
         return None
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4), squeeze=False)
+    fig = figure(figsize=(4 * len(metrics), 3.4))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for name, series in logs.items():
             if metric in series:
@@ -163,18 +163,17 @@ def notebook_context(data_root: str | None, size: str, prefix: str, muq_weights:
     ``data_root``: ``"auto"`` (:func:`piano_data.paths.find_data_root`), ``"synthetic"`` (the embedded corpus)
     or a folder. Quick size stays on the CPU; full size lets Lightning pick the accelerator.
     """
-    import tempfile
-
     from piano_data.paths import find_data_root
 
     from piano_eval.datasets import load_labelled
     from piano_eval.experiments.base import RunContext
+    from piano_eval.workdir import session_work_folder
 
     root = {"auto": find_data_root(), "synthetic": None}.get(str(data_root), data_root)
     root_path = Path(root) if root else None
     dataset = load_labelled(root_path)
     options = {"muq_weights": muq_weights, "accelerator": "cpu" if size == "quick" else "auto", "devices": 1}
-    workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-nb-"))
+    workdir = session_work_folder(f"{prefix}-nb-")  # removed when the notebook's process exits
     ctx = RunContext(workdir=workdir, seed=0, size=size, data_root=root_path, options=options)  # type: ignore[arg-type]
     return dataset, ctx
 

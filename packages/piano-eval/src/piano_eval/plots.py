@@ -10,13 +10,15 @@ import numpy as np
 from piano_data.contracts import DIMENSIONS
 
 
-def _plt() -> Any:
-    import matplotlib
+def figure(**kwargs: Any) -> Any:
+    """A ``matplotlib.figure.Figure`` on its own Agg canvas: no pyplot, no global backend switch, nothing to
+    close (it is freed with the object)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -24,7 +26,6 @@ def _save(fig: Any, path: Path) -> Path:
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     fig.savefig(tmp, dpi=110)
     tmp.replace(path)
-    _plt().close(fig)
     return path
 
 
@@ -34,9 +35,9 @@ def _label(doc: dict[str, Any]) -> str:
 
 def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:
     """Grouped horizontal bars: each experiment's mean R^2 per dimension."""
-    plt = _plt()
     n = len(docs)
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(DIMENSIONS) * max(1, n / 2) + 1))
+    fig = figure(figsize=(9, 0.45 * len(DIMENSIONS) * max(1, n / 2) + 1))
+    ax = fig.subplots()
     y = np.arange(len(DIMENSIONS))[::-1]
     height = 0.8 / max(n, 1)
     for k, doc in enumerate(docs):
@@ -52,11 +53,11 @@ def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:
 
 def predicted_vs_rated(doc: dict[str, Any], labels: dict[str, np.ndarray], path: Path) -> Path:
     """One scatter per dimension of out-of-fold predictions against the ratings."""
-    plt = _plt()
     keys = [k for f in doc["folds"] for k in f["keys"]]
     pred = np.array([p for f in doc["folds"] for p in f["predictions"]])
     true = np.stack([labels[k] for k in keys])
-    fig, axes = plt.subplots(4, 5, figsize=(14, 11))
+    fig = figure(figsize=(14, 11))
+    axes = fig.subplots(4, 5)
     for d, ax in enumerate(axes.flat):
         if d >= len(DIMENSIONS):
             ax.axis("off")
@@ -74,9 +75,9 @@ def predicted_vs_rated(doc: dict[str, Any], labels: dict[str, np.ndarray], path:
 
 def gate_weights(gates: np.ndarray, path: Path, title: str = "F3 gate per dimension") -> Path:
     """Mean audio gate per dimension (1 = leans on audio, 0 = on the symbolic track), with its spread."""
-    plt = _plt()
     g = np.asarray(gates, dtype=np.float64).reshape(-1, len(DIMENSIONS))
-    fig, ax = plt.subplots(figsize=(8, 6))
+    fig = figure(figsize=(8, 6))
+    ax = fig.subplots()
     y = np.arange(len(DIMENSIONS))[::-1]
     ax.barh(y, g.mean(axis=0), xerr=g.std(axis=0), color="tab:purple", alpha=0.8)
     ax.axvline(0.5, color="grey", ls="--", lw=0.8)
@@ -90,24 +91,25 @@ def gate_weights(gates: np.ndarray, path: Path, title: str = "F3 gate per dimens
 
 def robustness_curves(doc: dict[str, Any], path: Path) -> Path:
     """Pairwise accuracy clean vs under each augmentation."""
-    plt = _plt()
     rob = doc["summary"].get("robustness") or {}
     names = sorted(rob.get("per_augmentation", {}))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = figure(figsize=(7, 4))
+    ax = fig.subplots()
     vals = [rob["pairwise_clean"]] + [rob["per_augmentation"][n]["pairwise_accuracy"] for n in names]
     ax.bar(["clean", *names], vals, color=["tab:green"] + ["tab:orange"] * len(names))
     ax.set_ylabel("pairwise accuracy")
     ax.set_ylim(0.4, 1.0)
     ax.set_title(f"{_label(doc)}: robustness")
-    plt.setp(ax.get_xticklabels(), rotation=30, ha="right", fontsize=8)
+    for tick in ax.get_xticklabels():
+        tick.set(rotation=30, ha="right", fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
 
 
 def beat_error_cdf(errors: dict[str, np.ndarray], path: Path, title: str = "ASAP beat error") -> Path:
     """Share of beats within each error (log scale), one line per aligner; 30/50/100 ms marked."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = figure(figsize=(7, 4))
+    ax = fig.subplots()
     grid = np.logspace(0, 5, 400)  # 1 ms .. 100 s
     for name, err in errors.items():
         e = np.sort(np.abs(np.asarray(err, dtype=np.float64)) * 1000)

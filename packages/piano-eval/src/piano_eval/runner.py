@@ -17,7 +17,7 @@ from piano_data.samples import Segment, stack_labels
 from piano_data.splits import Fold, make_folds
 
 from piano_eval import metrics
-from piano_eval.datasets import LabelledDataset
+from piano_eval.datasets import LabelledCorpus
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
 from piano_eval.provenance import git_commit, machine, write_json_atomic
@@ -133,7 +133,7 @@ def summarize(folds: list[FoldResult]) -> dict[str, Any]:
 
 def run_cv(
     experiment: Experiment,
-    dataset: LabelledDataset,
+    dataset: LabelledCorpus,
     split: str,
     ctx: RunContext,
     *,

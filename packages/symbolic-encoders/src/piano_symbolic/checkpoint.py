@@ -21,13 +21,13 @@ from piano_data.errors import PianoDataError
 from piano_symbolic.encoders import EncoderKind, SymbolicBundle, build_encoder, config_from_dict
 from piano_symbolic.tokenizer import TOKENIZER_FILE, RemiTokenizer
 
-__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_encoder_checkpoint", "save_encoder_checkpoint"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
 
 
-def save_checkpoint(
+def save_encoder_checkpoint(
     directory: str | PathLike[str], bundle: SymbolicBundle, extra: dict[str, Any] | None = None
 ) -> Path:
     """Write ``bundle`` (model weights, config and tokenizer) to ``directory`` atomically; returns it."""
@@ -58,10 +58,10 @@ def save_checkpoint(
     return out
 
 
-def load_checkpoint(
+def load_encoder_checkpoint(
     directory: str | PathLike[str], tokenizer: RemiTokenizer | None = None
 ) -> tuple[SymbolicBundle, dict[str, Any]]:
-    """Load a checkpoint written by :func:`save_checkpoint` -> (bundle, its ``extra`` dict).
+    """Load a checkpoint written by :func:`save_encoder_checkpoint` -> (bundle, its ``extra`` dict).
 
     Passing ``tokenizer`` checks it against the tokenizer saved with the checkpoint and raises
     :class:`PianoDataError` when they differ (token ids would mean different things).

@@ -1,5 +1,7 @@
-"""Pieces shared by the three symbolic encoders: pooling, cross-performer contrastive loss, chunking,
-positions.
+"""Pieces shared by the three symbolic encoders: the contrastive projection head, chunking, positions.
+
+The cross-performer contrastive loss itself (pooling + InfoNCE) is not the encoders' own: ``pretraining_loss``
+takes it as a :class:`piano_data.contracts.PieceContrast` argument (``piano_fusion.piece_contrast``).
 """
 
 from __future__ import annotations
@@ -11,37 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ContrastiveProjection", "chunked", "group_info_nce", "masked_mean", "sinusoidal_positions"]
-
-
-def masked_mean(frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``frames [B, T, D]`` over the valid steps of ``mask [B, T]`` -> ``[B, D]``."""
-    w = mask.to(frames.dtype).unsqueeze(-1)
-    return (frames * w).sum(1) / w.sum(1).clamp_min(1.0)
-
-
-def group_info_nce(z: torch.Tensor, groups: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
-    """Supervised InfoNCE over a batch: rows with the same non-negative ``groups`` id are positives.
-
-    ``z`` is ``[B, D]`` (normalised here), ``groups`` ``[B]`` long with ``-1`` for an unknown piece.
-    Each anchor with at least one positive contributes ``-mean_p log softmax(sim / t)[p]`` (self excluded
-    from the softmax).
-    Returns a zero that keeps the graph when no anchor has a positive.
-    """
-    if z.shape[0] < 2:
-        return z.sum() * 0.0
-    z = F.normalize(z.float(), dim=-1)
-    sim = z @ z.t() / temperature
-    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
-    sim = sim.masked_fill(eye, float("-inf"))
-    known = groups >= 0
-    pos = (groups[:, None] == groups[None, :]) & known[:, None] & known[None, :] & ~eye
-    has_pos = pos.any(1)
-    if not bool(has_pos.any()):
-        return z.sum() * 0.0
-    logp = sim.log_softmax(dim=1).masked_fill(eye, 0.0)
-    per_anchor = -(logp * pos).sum(1) / pos.sum(1).clamp_min(1)
-    return per_anchor[has_pos].mean()
+__all__ = ["ContrastiveProjection", "chunked", "sinusoidal_positions"]
 
 
 class ContrastiveProjection(nn.Module):

@@ -4,19 +4,21 @@ Sources under a data root (``/work/shared/data`` layout; any subset may be missi
 
 - ``percepiano``: every segment MIDI is one window; its group is the (piece, segment) passage, so the ~25
   performances of one passage are exact cross-performer positives.
-- ``asap``: performance MIDIs (``metadata.csv``) cut into ``window_s`` windows; the group is the piece
-  (composer, title) plus the window's relative position in the performance (``round(position * n)`` bins of
-  about ``window_s``), an approximate alignment of different performers' renditions of the same passage.
+- ``asap``: performance MIDIs (:func:`piano_data.tiers.load_asap`) cut into ``window_s`` windows; the group is
+  the piece (:func:`piano_data.tiers.piece_key`) plus the window's relative position in the performance
+  (``round(position * n)`` bins of about ``window_s``), an approximate alignment of different performers'
+  renditions of the same passage.
 - ``giantmidi``: the GiantMIDI transcriptions and MAESTRO performances of the same 52 pieces
-  (``midis_for_evaluation``), grouped like ASAP by piece and relative position.
+  (``midis_for_evaluation``, :func:`piano_data.tiers.load_giantmidi_eval`), grouped like ASAP by piece key
+  and relative position (a piece in both corpora shares its groups).
 - ``maestro``: the 10 MAESTRO performances, no group (piece unknown).
 
-Windows with fewer than ``min_notes`` notes are skipped; unreadable files are skipped with a warning.
+Windows with fewer than ``min_notes`` notes are skipped; unreadable files are skipped with a warning. Same-piece
+batches come from :class:`piano_data.tiers.SamePieceBatchSampler`.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import random
 from collections.abc import Sequence
@@ -27,13 +29,15 @@ from pathlib import Path
 import numpy as np
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
+from piano_data.percepiano import parse_key
 from piano_data.samples import Segment
+from piano_data.tiers.asap import load_asap
+from piano_data.tiers.giantmidi import load_giantmidi_eval
 
 __all__ = [
     "CorpusSpec",
     "CorpusWindow",
     "build_corpus",
-    "group_batches",
     "load_window",
     "slice_notes",
 ]
@@ -96,30 +100,22 @@ def load_window(window: CorpusWindow) -> NoteArray:
 
 
 def _percepiano_group(path: Path) -> str:
-    parts = path.stem.strip().split("_")
-    return "_".join(parts[:-2] + parts[-1:]) if len(parts) >= 3 else path.stem
+    try:
+        key = parse_key(path.stem)
+    except ValueError:
+        return path.stem
+    return f"{key['piece']}_{key['segment']}"  # as Segment.group
 
 
 def _long_form(root: Path, spec: CorpusSpec) -> list[tuple[Path, str | None, str]]:
     files: list[tuple[Path, str | None, str]] = []
     if "asap" in spec.sources and (root / "asap" / "metadata.csv").is_file():
-        with (root / "asap" / "metadata.csv").open() as fh:
-            rows = [
-                (root / "asap" / r["midi_performance"], f"{r['composer']}|{r['title']}") for r in csv.DictReader(fh)
-            ]
-        files += _cap([(p, g, "asap") for p, g in rows if p.is_file()], spec)
-    table = root / "giantmidi_subset" / "midis_for_evaluation" / "groundtruth_maestro_giantmidi-piano.csv"
-    if "giantmidi" in spec.sources and table.is_file():
-        base = table.parent
-        with table.open() as fh:
-            rows2 = list(csv.DictReader(fh, delimiter="\t"))
-        gm: list[tuple[Path, str | None, str]] = []
-        for r in rows2:
-            for sub, col in (("giantmidi-piano", "GiantMIDI-Piano"), ("maestro", "Maestro")):
-                p = base / sub / (r.get(col) or "")
-                if p.is_file():
-                    gm.append((p, f"giantmidi|{r['Name']}", "giantmidi"))
-        files += _cap(gm, spec)
+        asap = load_asap(root / "asap")
+        files += _cap([(p.midi_path, p.piece, "asap") for p in asap if p.midi_path is not None], spec)
+    evaluation = root / "giantmidi_subset" / "midis_for_evaluation"
+    if "giantmidi" in spec.sources and (evaluation / "groundtruth_maestro_giantmidi-piano.csv").is_file():
+        gm = load_giantmidi_eval(evaluation)
+        files += _cap([(p.midi_path, p.piece, "giantmidi") for p in gm if p.midi_path is not None], spec)
     if "maestro" in spec.sources and (root / "maestro_subset").is_dir():
         files += _cap([(p, None, "maestro") for p in sorted((root / "maestro_subset").glob("*.mid"))], spec)
     return files
@@ -168,27 +164,3 @@ def build_corpus(
             group = None if piece is None else f"{piece}@{round(n * s / max(end, 1e-9))}"
             windows.append(CorpusWindow(path, s, s + spec.window_s, group, source))
     return windows
-
-
-def group_batches(groups: Sequence[str | None], batch_size: int, seed: int = 0) -> list[list[int]]:
-    """Batches of indices where known groups come in pairs (for the cross-performer contrastive loss).
-
-    Each batch is filled with two members of as many shuffled groups as fit, then with the remaining items.
-    Every index appears exactly once per epoch.
-    """
-    rng = random.Random(seed)
-    by_group: dict[str, list[int]] = {}
-    loose: list[int] = []
-    for i, g in enumerate(groups):
-        (by_group.setdefault(g, []) if g is not None else loose).append(i)
-    pairs: list[list[int]] = []
-    for members in by_group.values():
-        rng.shuffle(members)
-        for k in range(0, len(members) - 1, 2):
-            pairs.append(members[k : k + 2])
-        if len(members) % 2:
-            loose.append(members[-1])
-    rng.shuffle(pairs)
-    rng.shuffle(loose)
-    flat = [i for p in pairs for i in p] + loose
-    return [flat[k : k + batch_size] for k in range(0, len(flat), batch_size)]

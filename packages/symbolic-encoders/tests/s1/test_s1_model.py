@@ -5,7 +5,7 @@ import torch
 from piano_data.midi import read_notes
 from piano_symbolic.s1 import S1Featurizer, S1Transformer, mask_tokens, s1_base, s1_tiny
 from piano_symbolic.tokenizer import RemiTokenizer
-from symbolic_testing import percepiano_files
+from symbolic_testing import percepiano_files, pull_same_piece
 
 TOK = RemiTokenizer()
 
@@ -58,13 +58,14 @@ def test_pretraining_loss_decreases() -> None:
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(25):
-        loss = model.pretraining_loss(batch)
+        loss = model.pretraining_loss(batch, pull_same_piece)
         assert set(loss) == {"loss", "mlm", "contrastive"}
         opt.zero_grad()
         loss["loss"].backward()
         opt.step()
         losses.append(float(loss["mlm"]))
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 * 0.9
+    assert set(model.pretraining_loss(batch)) == {"loss", "mlm"}  # no piece contrast given: intrinsic terms only
 
 
 def test_pinned_statistic() -> None:

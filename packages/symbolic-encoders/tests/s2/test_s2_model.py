@@ -5,6 +5,7 @@ import pytest
 import torch
 from piano_data.midi import NoteArray
 from piano_symbolic.s2 import S2Featurizer, S2GraphEncoder, s2_tiny
+from symbolic_testing import pull_same_piece
 
 
 def _notes(n: int, seed: int) -> NoteArray:
@@ -36,7 +37,7 @@ def test_pretraining_loss_decreases() -> None:
     first, last = [], []
     for step in range(30):
         torch.manual_seed(step % 3)  # the same three maskings over and over
-        loss = model.pretraining_loss(batch)
+        loss = model.pretraining_loss(batch, pull_same_piece)
         assert {"loss", "masked_node", "link", "contrastive"} <= set(loss)
         opt.zero_grad()
         loss["loss"].backward()

@@ -5,6 +5,7 @@ import pytest
 import torch
 from piano_data.midi import NoteArray
 from piano_symbolic.s3 import S3CurveEncoder, S3Featurizer, s3_tiny, span_mask
+from symbolic_testing import pull_same_piece
 
 
 def _notes(n: int, seed: int) -> NoteArray:
@@ -56,7 +57,7 @@ def test_pretraining_loss_decreases() -> None:
     losses = []
     for step in range(40):
         torch.manual_seed(step % 2)
-        loss = model.pretraining_loss(batch)
+        loss = model.pretraining_loss(batch, pull_same_piece)
         assert {"loss", "wav2vec_contrastive", "diversity", "contrastive"} <= set(loss)
         opt.zero_grad()
         loss["loss"].backward()

@@ -14,7 +14,13 @@ from piano_data.tiers.folder import load_folder
 from piano_data.tiers.giantmidi import load_giantmidi_eval
 from piano_data.tiers.maestro import load_maestro
 from piano_data.tiers.performance import Performance, piece_key
-from piano_data.tiers.pieces import PieceIndex, SamePiecePairSampler, same_piece_pairs
+from piano_data.tiers.pieces import (
+    PieceIndex,
+    SamePieceBatchSampler,
+    SamePiecePairSampler,
+    pair_batches,
+    same_piece_pairs,
+)
 from piano_data.tiers.summary import summarize_tiers
 from piano_data.tiers.unlabelled import (
     Clip,
@@ -32,6 +38,7 @@ __all__ = [
     "OrdinalPair",
     "Performance",
     "PieceIndex",
+    "SamePieceBatchSampler",
     "SamePiecePairSampler",
     "load_asap",
     "load_atepp",
@@ -40,6 +47,7 @@ __all__ = [
     "load_giantmidi_eval",
     "load_maestro",
     "ordinal_pairs",
+    "pair_batches",
     "piece_key",
     "placement_rank",
     "read_beat_annotations",

@@ -1,14 +1,17 @@
-"""The piece index across corpora and the sampler of same-piece, different-performer pairs (T3 positives).
+"""The piece index across corpora, the sampler of same-piece, different-performer pairs (T3 positives) and
+the one batch sampler that puts same-piece pairs into training batches.
 
 Performances of every corpus are grouped by :attr:`Performance.piece`; a pair is two performances of one
 piece by different performers. These are the positives of cross-performer contrastive learning and the
-candidates of performance ranking.
+candidates of performance ranking. :class:`SamePieceBatchSampler` is what every experiment's ``DataLoader``
+uses (``batch_sampler=``) so that its contrastive and ranking losses see same-piece pairs in each batch.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from itertools import combinations
 from typing import Literal
 
@@ -16,7 +19,7 @@ import numpy as np
 
 from piano_data.tiers.performance import Performance
 
-__all__ = ["PieceIndex", "SamePiecePairSampler", "same_piece_pairs"]
+__all__ = ["PieceIndex", "SamePieceBatchSampler", "SamePiecePairSampler", "pair_batches", "same_piece_pairs"]
 
 
 class PieceIndex:
@@ -97,3 +100,60 @@ class SamePiecePairSampler:
         while True:
             yield from self.sample(1024, epoch)
             epoch += 1
+
+
+def pair_batches(groups: Sequence[Hashable | None], batch_size: int, seed: int = 0) -> list[list[int]]:
+    """One epoch of batches of indices in which same-group items come in pairs.
+
+    The members of each known group (``None`` = unknown) are shuffled and cut into pairs; the pairs, then the
+    leftovers (odd members and unknown items), fill batches of at most ``max(2, batch_size)`` in a shuffled
+    order, a pair never split across two batches; the batches are shuffled. Every index appears exactly once.
+    Deterministic for a given ``seed``.
+    """
+    size = max(2, batch_size)
+    rng = random.Random(seed)
+    by_group: dict[Hashable, list[int]] = {}
+    loose: list[list[int]] = []
+    for i, g in enumerate(groups):
+        if g is None:
+            loose.append([i])
+        else:
+            by_group.setdefault(g, []).append(i)
+    chunks: list[list[int]] = []
+    for idx in by_group.values():
+        rng.shuffle(idx)
+        chunks += [idx[k : k + 2] for k in range(0, len(idx), 2)]
+    chunks += loose
+    rng.shuffle(chunks)
+    chunks.sort(key=len, reverse=True)  # pairs first (stable: still shuffled), leftovers at the end
+    batches: list[list[int]] = [[]]
+    for chunk in chunks:
+        if len(batches[-1]) + len(chunk) > size:
+            batches.append([])
+        batches[-1] += chunk
+    rng.shuffle(batches)
+    return [b for b in batches if b]
+
+
+class SamePieceBatchSampler:
+    """A ``DataLoader`` batch sampler of :func:`pair_batches`, reshuffled every epoch (seed ``seed * 1000 +
+    epoch``, epochs counted from 1 by the iterations)."""
+
+    def __init__(self, groups: Sequence[Hashable | None], batch_size: int, seed: int = 0) -> None:
+        self.groups, self.batch_size, self.seed, self.epoch = list(groups), max(2, batch_size), seed, 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        self.epoch += 1
+        return iter(pair_batches(self.groups, self.batch_size, self.seed * 1000 + self.epoch))
+
+    def __len__(self) -> int:
+        """Exact: the packing depends only on how many pairs and leftovers there are, not on their order."""
+        sizes = Counter(g for g in self.groups if g is not None)
+        pairs = sum(n // 2 for n in sizes.values())
+        singles = sum(n % 2 for n in sizes.values()) + sum(g is None for g in self.groups)
+        count, fill = 1, 0
+        for size in [2] * pairs + [1] * singles:
+            if fill + size > self.batch_size:
+                count, fill = count + 1, 0
+            fill += size
+        return count if fill else count - 1

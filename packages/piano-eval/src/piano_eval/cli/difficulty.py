@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -130,13 +129,14 @@ def _difficulty(args: argparse.Namespace) -> int:
     else:
         from piano_eval.experiments.base import RunContext
         from piano_eval.experiments.registry import build_experiment
+        from piano_eval.workdir import work_folder
 
         experiment = build_experiment(exp_id, size=args.size)
-        workdir = Path(tempfile.mkdtemp(prefix=f"piano-eval-difficulty-{exp_id}-"))
-        ctx = RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root)
-        result = difficulty_for_experiment(
-            experiment, ctx, items=items, splits=splits, target=target, model=args.model, qpm=args.qpm
-        )
+        with work_folder(f"piano-eval-difficulty-{exp_id}-") as workdir:
+            ctx = RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root)
+            result = difficulty_for_experiment(
+                experiment, ctx, items=items, splits=splits, target=target, model=args.model, qpm=args.qpm
+            )
     out_dir = args.out or Path("results") / f"difficulty-{exp_id}-{name}"
     doc = {
         "dataset": name,

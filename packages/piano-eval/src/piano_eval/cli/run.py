@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 from piano_eval.runner import run_cv
+from piano_eval.workdir import work_folder
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,16 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="a preset YAML file to use instead of the shipped one (same keys)",
     )
     p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
+    add_workdir_option(p)
+
+
+def add_workdir_option(p: argparse.ArgumentParser) -> None:
+    """``--keep-workdir``: keep the temporary training folder (Lightning logs and checkpoints)."""
+    p.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the temporary work folder (Lightning logs and checkpoints; removed by default) and log its path",
+    )
 
 
 def register(sub: Any) -> None:
@@ -122,21 +132,21 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
     dataset = load_labelled(args.data_root, getattr(args, "soundfonts", None))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out / f"{name}-{args.split}-{dataset.name}-{stamp}"
-    workdir = Path(tempfile.mkdtemp(prefix=f"piano-eval-{name}-"))
-    ctx = RunContext(
-        workdir=workdir,
-        seed=args.seed,
-        size=args.size,
-        data_root=args.data_root,
-        options=context_options(args),
-    )
     log.info("running %s on %s, split %s", name, dataset.description, args.split)
     if getattr(args, "robustness", False):
         from piano_eval.robustness import with_robustness
 
         experiment = with_robustness(experiment, seed=args.seed)
     variant = ",".join(f"{k}={v}" for k, v in (overrides or {}).items()) or None
-    return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
+    with work_folder(f"piano-eval-{name}-", keep=getattr(args, "keep_workdir", False)) as workdir:
+        ctx = RunContext(
+            workdir=workdir,
+            seed=args.seed,
+            size=args.size,
+            data_root=args.data_root,
+            options=context_options(args),
+        )
+        return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
 
 
 def summary_line(doc: dict[str, Any]) -> str:

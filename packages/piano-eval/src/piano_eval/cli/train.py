@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from piano_eval.checkpoint import train_checkpoint
-from piano_eval.cli.run import context_options, parse_overrides
+from piano_eval.cli.run import add_workdir_option, context_options, parse_overrides
 from piano_eval.datasets import load_labelled
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
+from piano_eval.workdir import work_folder
 
 
 def register(sub: Any) -> None:
@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
     p.add_argument("--devices", default="1")
     p.add_argument("--precision", default=None)
     p.add_argument("--muq-weights", default=None)
+    add_workdir_option(p)
     p.set_defaults(func=_train)
 
 
@@ -42,14 +43,15 @@ def _train(args: argparse.Namespace) -> int:
         args.experiment, parse_overrides(args.overrides), size=args.size, preset_file=args.preset
     )
     dataset = load_labelled(args.data_root)
-    ctx = RunContext(
-        workdir=Path(tempfile.mkdtemp(prefix="piano-eval-train-")),
-        seed=args.seed,
-        size=args.size,
-        data_root=args.data_root,
-        options=context_options(args),
-    )
-    out = train_checkpoint(experiment, dataset, ctx, args.output)
+    with work_folder("piano-eval-train-", keep=args.keep_workdir) as workdir:
+        ctx = RunContext(
+            workdir=workdir,
+            seed=args.seed,
+            size=args.size,
+            data_root=args.data_root,
+            options=context_options(args),
+        )
+        out = train_checkpoint(experiment, dataset, ctx, args.output)
     print(
         json.dumps(
             {

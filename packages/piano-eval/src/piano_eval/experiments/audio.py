@@ -22,16 +22,18 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from piano_audio import MuQBackbone, load_audio, muq_backbone, muq_large, muq_tiny, resolve_weights
-from piano_audio.adaptation import AudioContrastiveModel, AudioRegressor, masked_mean
-from piano_audio.data import AudioSet, PairBatches, collate
+from piano_audio.data import AudioSet, collate
 from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
 from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
 from piano_data.paths import cache_root
+from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
-from piano_fusion import pairwise_ranking_loss, regression_loss
+from piano_data.tiers.pieces import SamePieceBatchSampler
+from piano_fusion import QualityObjective, masked_mean
 from torch.utils.data import DataLoader
 
 from piano_eval.errors import UsageError
+from piano_eval.experiments.audio_models import AudioContrastiveModel, AudioRegressor
 from piano_eval.experiments.base import Experiment, Group, RunContext
 from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
 
@@ -52,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "hidden": 256,
     "dropout": 0.1,
     "rank_weight": 0.5,
+    # RankNet scores are predictions / rank_temperature (piano_fusion.QualityObjective); 0.25 matches the slope
+    # of the logit the audio experiments ranked on before, at a prediction of 0.5
+    "rank_temperature": 0.25,
     "lora_rank": 16,
     "lora_dropout": 0.05,
     "pretrain_epochs": 5,
@@ -82,6 +87,8 @@ def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Se
     from piano_data.render import render_segments
 
     todo = [s for s in segments if s.audio_path is None]
+    if not todo:
+        return list(segments)
     rendered = render_segments(todo, [cfg["soundfont"]], _render_cache(cfg), progress=False)
     done = {r.extra.get("base_key", r.key): r.audio_path for r in rendered}  # keys may carry '@soundfont'
     missing = [s.key for s in todo if s.key not in done]
@@ -90,25 +97,13 @@ def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Se
     return [s if s.audio_path is not None else replace(s, audio_path=done[s.key]) for s in segments]
 
 
-def quality_rank_loss(rank_weight: float) -> Any:
-    """Multi-task loss: MSE on the 19 dimensions + ``rank_weight`` x same-piece RankNet on the logits."""
-
-    def loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        labels = batch["labels"].to(pred.dtype)
-        mse = regression_loss(pred, labels)
-        rank = pairwise_ranking_loss(torch.logit(pred.clamp(1e-4, 1 - 1e-4)), labels, batch["group"])
-        return {"loss": mse + rank_weight * rank, "mse": mse, "rank": rank}
-
-    return loss
-
-
 class _UnfreezingModule(SupervisedModule):
     """The recipe's supervised module plus A3's callback (Lightning adds ``configure_callbacks`` to the
     Trainer)."""
 
     def configure_callbacks(self) -> list[Any]:
         schedule: UnfreezeSchedule = self.model.schedule  # type: ignore[assignment]
-        return [GradualUnfreezing(schedule, attr="model.backbone")]
+        return [GradualUnfreezing(schedule, attr="model.encoder.backbone")]
 
 
 class AudioExperiment(Experiment):
@@ -188,8 +183,12 @@ class AudioExperiment(Experiment):
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
         return AudioRegressor(backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"]))
 
+    def objective(self) -> QualityObjective:
+        """MSE + ``rank_weight`` x same-piece RankNet on ``pred / rank_temperature`` (as S1-S3)."""
+        return QualityObjective(float(self.config["rank_weight"]), float(self.config["rank_temperature"]))
+
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
-        return SupervisedModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
+        return SupervisedModule(model, cfg, self.objective())
 
     # -- the experiment interface ---------------------------------------------------------------------
     def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
@@ -201,13 +200,13 @@ class AudioExperiment(Experiment):
         val_groups = set(random.Random(ctx.seed + fold).sample(groups, n_val))
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
-        torch.manual_seed(ctx.seed * 100 + fold)  # the head's initial weights must not depend on earlier runs
-        model = self.build_model(self.backbone(ctx), ctx, fold)
+        with seeded(ctx.seed * 100 + fold):  # the head's initial weights must not depend on earlier runs
+            model = self.build_model(self.backbone(ctx), ctx, fold)
         cfg = self.train_config(ctx, fold)
         data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)
         loader = DataLoader(
             data,
-            batch_sampler=PairBatches([s.group for s in tr], cfg.batch_size, ctx.seed),
+            batch_sampler=SamePieceBatchSampler([s.group for s in tr], cfg.batch_size, ctx.seed),
             collate_fn=collate,
         )
         val = (
@@ -242,7 +241,7 @@ class AudioExperiment(Experiment):
 
 class A1LoRA(AudioExperiment):
     id = "a1"
-    description = "A1: MuQ + LoRA on the self-attention of layers 9-12, mean pooling, MLP head (MSE + ranking)"
+    description = "A1: MuQ + LoRA on the self-attention of layers 9-12, attention pooling, quality head (MSE + ranking)"
     uses_lora = True
 
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
@@ -277,7 +276,7 @@ class A2Staged(A1LoRA):
         data = AudioSet(segs, c["crop_seconds"], train=True, seed=ctx.seed, augment=True)
         loader = DataLoader(
             data,
-            batch_sampler=PairBatches([s.group for s in segs], cfg.batch_size, ctx.seed),
+            batch_sampler=SamePieceBatchSampler([s.group for s in segs], cfg.batch_size, ctx.seed),
             collate_fn=collate,
         )
         fit_module(SelfSupervisedModule(model, cfg), loader, None, cfg, ctx.workdir / "a2-stage1", name="a2-stage1")
@@ -310,7 +309,7 @@ class A3GradualUnfreeze(AudioExperiment):
         return AudioRegressor(backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule)
 
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
-        return _UnfreezingModule(model, cfg, quality_rank_loss(float(self.config["rank_weight"])))
+        return _UnfreezingModule(model, cfg, self.objective())
 
 
 class PaperBaseline(AudioExperiment):
@@ -350,7 +349,8 @@ class PaperBaseline(AudioExperiment):
             for s in segs:
                 wave = load_audio(s.audio_path, min_seconds=0.2)  # type: ignore[arg-type]
                 start = max(0, (len(wave) - n) // 2)  # the centre crop, as the fine-tuned models predict
-                self.features[s.key] = masked_mean(backbone.encode(wave[start : start + n]))[0].cpu().numpy()
+                out = backbone.encode(wave[start : start + n])
+                self.features[s.key] = masked_mean(out.frames, out.mask)[0].cpu().numpy()
 
     def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         from sklearn.neural_network import MLPRegressor

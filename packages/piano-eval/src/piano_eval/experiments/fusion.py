@@ -20,6 +20,7 @@ import torch
 from piano_data.cache import EmbeddingCache
 from piano_data.contracts import EncoderOutput
 from piano_data.paths import cache_root
+from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
 from piano_data.splits import holdout_groups
 from piano_fusion import (
@@ -193,8 +194,8 @@ class _FusionExperiment(Experiment):
             progress_bar=False, save_top_k=1, accelerator=str(ctx.option("accelerator", "cpu")),
             devices=ctx.option("devices", 1) or 1, precision=ctx.option("precision") or "32-true",
         )  # fmt: skip
-        torch.manual_seed(tcfg.seed)
-        model = _Regressor(self.model_config())
+        with seeded(tcfg.seed):
+            model = _Regressor(self.model_config())
         crit = MultiTaskLoss(self.loss_weights())
 
         def loss_fn(pred: torch.Tensor, batch: Any) -> dict[str, torch.Tensor]:

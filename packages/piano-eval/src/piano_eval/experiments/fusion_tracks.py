@@ -74,7 +74,7 @@ def _note_features(notes: NoteArray) -> np.ndarray:
 
 def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache_dir: Path) -> tuple[Any, str]:
     """A pretrained S1 bundle and an id naming its weights."""
-    from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
+    from piano_symbolic.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
     from piano_symbolic.encoders import build_encoder
     from piano_symbolic.s1 import S1Config
     from piano_symbolic.tokenizer import RemiTokenizer
@@ -82,7 +82,7 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
     tok = RemiTokenizer()
     if cfg.get("symbolic_checkpoint"):
         path = Path(str(cfg["symbolic_checkpoint"]))
-        bundle, _ = load_checkpoint(path, tok)
+        bundle, _ = load_encoder_checkpoint(path, tok)
         return bundle, f"s1-ckpt-{_digest([str(path.resolve()), (path / 'model.pt').stat().st_mtime_ns])}"
     s1cfg = S1Config(vocab_size=tok.vocab_size, **cfg["s1"])
     recipe = {
@@ -90,11 +90,12 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
         "epochs": cfg["s1_pretrain_epochs"],
         "seed": ctx.seed,
         "tok": tok.fingerprint(),
+        "piece_contrast": 2,  # piano_fusion.piece_contrast (anchors need a negative)
     }
     wid = f"s1-{_digest([recipe, sorted(s.key for s in segments)])}"
     ckpt = cache_dir / "s1" / wid
     if (ckpt / "model.pt").is_file():
-        bundle, _ = load_checkpoint(ckpt, tok)
+        bundle, _ = load_encoder_checkpoint(ckpt, tok)
         log.info("S1 weights from %s", ckpt)
         return bundle, wid
     bundle = build_encoder("s1", s1cfg, tok)
@@ -121,8 +122,11 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
             epochs,
             len(items),
         )
-        fit_module(SelfSupervisedModule(bundle.model, tcfg), loader, None, tcfg, ctx.workdir / "s1-pretrain")
-    save_checkpoint(ckpt, bundle, extra={"pretrain": recipe})
+        from piano_fusion import piece_contrast
+
+        module = SelfSupervisedModule(bundle.model, tcfg, loss_kwargs={"piece_contrast": piece_contrast})
+        fit_module(module, loader, None, tcfg, ctx.workdir / "s1-pretrain")
+    save_encoder_checkpoint(ckpt, bundle, extra={"pretrain": recipe})
     return bundle, wid
 
 

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -29,13 +29,15 @@ import torch
 from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
 from piano_data.paths import cache_root
+from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
-from piano_fusion import AttentionPooling, QualityHead, pairwise_ranking_loss, regression_loss
-from piano_symbolic.checkpoint import load_checkpoint, save_checkpoint
-from piano_symbolic.corpus import CorpusSpec, build_corpus, group_batches, load_window
+from piano_data.tiers.pieces import SamePieceBatchSampler
+from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
+from piano_symbolic.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
+from piano_symbolic.corpus import CorpusSpec, build_corpus, load_window
 from piano_symbolic.encoders import SymbolicBundle, build_encoder, preset_config
 from torch import nn
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from piano_eval.experiments.base import Experiment, RunContext
@@ -72,44 +74,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Part of the pretraining recipe digest: 2 = the piece contrast of piano_fusion (anchors need a negative).
+PIECE_CONTRAST_VERSION = 2
+
+
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-class GroupPairSampler(Sampler[list[int]]):
-    """Batches with same-group pairs (see :func:`group_batches`), reshuffled every epoch."""
-
-    def __init__(self, groups: Sequence[str | None], batch_size: int, seed: int) -> None:
-        self.groups, self.batch_size, self.seed, self.epoch = list(groups), batch_size, seed, 0
-
-    def __iter__(self) -> Iterator[list[int]]:
-        self.epoch += 1
-        return iter(group_batches(self.groups, self.batch_size, self.seed * 1000 + self.epoch))
-
-    def __len__(self) -> int:
-        return (len(self.groups) + self.batch_size - 1) // self.batch_size
-
-
-class SymbolicRegressor(nn.Module):
-    """Encoder -> attention pooling -> 19 sigmoid outputs; the encoder gets ``encoder_lr_scale`` of the lr."""
-
-    def __init__(self, encoder: nn.Module, hidden: int, encoder_lr_scale: float) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.pool = AttentionPooling(encoder.output_dim)  # type: ignore[arg-type]
-        self.head = QualityHead(encoder.output_dim, hidden=hidden)  # type: ignore[arg-type]
-        self.encoder_lr_scale = encoder_lr_scale
-
-    def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        out = self.encoder(batch)
-        return self.head(self.pool(out.frames, out.mask))
-
-    def param_groups(self, base_lr: float) -> list[dict[str, Any]]:
-        head = [*self.pool.parameters(), *self.head.parameters()]
-        return [
-            {"params": list(self.encoder.parameters()), "lr": base_lr * self.encoder_lr_scale},
-            {"params": head, "lr": base_lr},
-        ]
 
 
 class ProjectedStates(nn.Module):
@@ -135,22 +105,6 @@ def _collate_states(items: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
         h[i, : len(x)] = x.float()
         mask[i, : len(x)] = True
     return {"h": h, "mask": mask}
-
-
-def quality_rank_loss(rank_weight: float, temperature: float) -> Any:
-    """MSE + ``rank_weight`` x RankNet on same-piece pairs, with scores ``pred / temperature``.
-
-    Scaling the predictions (rather than taking their logits) keeps the two terms compatible: ranking a pair
-    correctly needs prediction gaps of the size of the rating gaps, not ever wider spreads that ruin the MSE.
-    """
-
-    def loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        labels = batch["labels"].to(pred.dtype)
-        mse = regression_loss(pred, labels)
-        rank = pairwise_ranking_loss(pred / temperature, labels, batch["group"])
-        return {"loss": mse + rank_weight * rank, "mse": mse, "rank": rank}
-
-    return loss
 
 
 class SymbolicExperiment(Experiment):
@@ -192,7 +146,7 @@ class SymbolicExperiment(Experiment):
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         c = self.config
         if c["checkpoint"]:
-            bundle, extra = load_checkpoint(Path(c["checkpoint"]))
+            bundle, extra = load_encoder_checkpoint(Path(c["checkpoint"]))
             self._remember(bundle, {"checkpoint": str(c["checkpoint"]), **extra})
             return
         cfg = self._encoder_cfg()
@@ -211,14 +165,16 @@ class SymbolicExperiment(Experiment):
             "segments": _digest(sorted(s.key for s in segments)),
             "train": {k: c[k] for k in ("pretrain_epochs", "pretrain_max_steps", "pretrain_lr", "pretrain_batch_size")},
             "seed": ctx.seed,
+            "piece_contrast": PIECE_CONTRAST_VERSION,
         }
         ckpt = self._cache_root() / _digest(recipe)
         if (ckpt / "model.pt").is_file():
-            bundle, extra = load_checkpoint(ckpt)
+            bundle, extra = load_encoder_checkpoint(ckpt)
             log.info("%s: pretrained weights from cache %s", self.id, ckpt)
             self._remember(bundle, {"cache": str(ckpt), **extra})
             return
-        bundle = build_encoder(self.kind, cfg)  # type: ignore[arg-type]
+        with seeded(ctx.seed):
+            bundle = build_encoder(self.kind, cfg)  # type: ignore[arg-type]
         windows = build_corpus(ctx.data_root, spec, segments)
         names = sorted({w.group for w in windows if w.group is not None})
         gid = {g: i for i, g in enumerate(names)}
@@ -234,19 +190,19 @@ class SymbolicExperiment(Experiment):
             lr=float(c["pretrain_lr"]),
             batch_size=int(c["pretrain_batch_size"]),
         )
-        sampler = GroupPairSampler([w.group for w in windows], tcfg.batch_size, ctx.seed)
+        sampler = SamePieceBatchSampler([w.group for w in windows], tcfg.batch_size, ctx.seed)
         loader: DataLoader[Any] = DataLoader(items, batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         log.info("%s: pretraining on %d windows (%d same-piece groups)", self.id, len(items), len(names))
         if tcfg.max_epochs > 0:
             fit_module(
-                SelfSupervisedModule(bundle.model, tcfg),
+                SelfSupervisedModule(bundle.model, tcfg, loss_kwargs={"piece_contrast": piece_contrast}),
                 loader,
                 None,
                 tcfg,
                 ctx.workdir / f"{self.id}-pretrain",
             )
         info = {"windows": len(items), "groups": len(names), "sources": _count(w.source for w in windows)}
-        save_checkpoint(ckpt, bundle, extra={"recipe": recipe, **info})
+        save_encoder_checkpoint(ckpt, bundle, extra={"recipe": recipe, **info})
         self._remember(bundle, {"cache": str(ckpt), **info})
 
     def _remember(self, bundle: SymbolicBundle, info: dict[str, Any]) -> None:
@@ -291,7 +247,8 @@ class SymbolicExperiment(Experiment):
             feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
             collate_items = bundle.featurizer.collate
         scale = 1.0 if top else float(c["encoder_lr_scale"])
-        model = SymbolicRegressor(encoder, int(c["head_hidden"]), scale)
+        with seeded(ctx.seed * 100 + fold):  # the head's initial weights must not depend on earlier runs
+            model = EncoderRegressor(encoder, hidden=int(c["head_hidden"]), encoder_lr_scale=scale)
         rng = random.Random(ctx.seed * 100 + fold)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
@@ -313,10 +270,10 @@ class SymbolicExperiment(Experiment):
             save_top_k=1,
             warmup_frac=0.1,
         )
-        sampler = GroupPairSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
+        sampler = SamePieceBatchSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
         train_loader: DataLoader[Any] = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
         val_loader: DataLoader[Any] = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
-        loss_fn = quality_rank_loss(float(c["rank_weight"]), float(c["rank_temperature"]))
+        loss_fn = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
         module = SupervisedModule(model, tcfg, loss_fn)
         monitor = str(c["monitor"])
         if monitor not in ("val_mse", "val_r2"):

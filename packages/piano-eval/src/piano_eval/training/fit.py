@@ -11,6 +11,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from piano_data.rng import seeded
 from torch.utils.data import DataLoader
 
 from piano_eval.training.config import TrainConfig
@@ -80,13 +81,14 @@ def fit_module(
 ) -> Path | None:
     """Train ``module`` and return the best checkpoint path (``None`` without validation).
 
-    With ``restore_best`` the module's weights are reset to the best checkpoint before returning.
+    Training runs seeded with ``cfg.seed`` (shuffling, dropout, sampling); the caller's global random states
+    are restored afterwards. With ``restore_best`` the module's weights are reset to the best checkpoint
+    before returning.
     """
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
     if val_loader is None:
         monitor = None
     trainer, checkpoint = build_trainer(cfg, Path(workdir), monitor=monitor, mode=mode, name=name)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), seeded(cfg.seed):
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*number of training batches.*")
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")

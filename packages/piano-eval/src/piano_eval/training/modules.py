@@ -76,13 +76,24 @@ def _batch_size(batch: Any) -> int:
 
 
 class SelfSupervisedModule(RecipeModule):
-    """Wraps any model with ``pretraining_loss(batch) -> Tensor | {'loss': Tensor, ...}``."""
+    """Wraps any model with ``pretraining_loss(batch, **loss_kwargs) -> Tensor | {'loss': Tensor, ...}``.
+
+    ``loss_kwargs`` hands the model the objectives it does not own (e.g. ``piece_contrast`` from piano_fusion
+    to a symbolic encoder).
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, loss_kwargs: Mapping[str, Any] | None = None) -> None:
+        super().__init__(model, cfg)
+        self.loss_kwargs = dict(loss_kwargs or {})
+
+    def _loss(self, batch: Any) -> torch.Tensor | dict[str, torch.Tensor]:
+        return self.model.pretraining_loss(batch, **self.loss_kwargs)  # type: ignore[operator, no-any-return]
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        return self._log_terms("train", self.model.pretraining_loss(batch), _batch_size(batch))  # type: ignore[operator]
+        return self._log_terms("train", self._loss(batch), _batch_size(batch))
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._log_terms("val", self.model.pretraining_loss(batch), _batch_size(batch))  # type: ignore[operator]
+        self._log_terms("val", self._loss(batch), _batch_size(batch))
 
 
 def mse_loss(pred: torch.Tensor, batch: Mapping[str, Any]) -> torch.Tensor:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from piano_data.contracts import EncoderOutput
+from piano_data.contracts import EncoderOutput, PieceContrast
 from torch import nn
 
-from piano_symbolic.common import ContrastiveProjection, chunked, group_info_nce, masked_mean
+from piano_symbolic.common import ContrastiveProjection, chunked
 from piano_symbolic.s1.config import S1Config
 
 __all__ = ["S1Transformer", "mask_tokens"]
@@ -52,9 +52,8 @@ class S1Transformer(nn.Module):
     """Token embedding + learned positions + pre-norm Transformer encoder, projected to ``output_dim``.
 
     ``forward(batch)`` with ``batch = {"ids": [B, L] long, "mask": [B, L] bool}`` returns an
-    :class:`EncoderOutput` ``[B, L, output_dim]``. ``pretraining_loss(batch)`` adds ``group_ids [B]``
-    (optional,
-    ``-1`` = unknown piece) for the cross-performer contrastive term.
+    :class:`EncoderOutput` ``[B, L, output_dim]``. ``pretraining_loss(batch, piece_contrast)`` reads
+    ``group_ids [B]`` (optional, ``-1`` = unknown piece) for the cross-performer contrastive term.
     """
 
     def __init__(self, cfg: S1Config, *, mask_id: int = 3, special_ids: tuple[int, ...] = (0, 1, 2, 3)) -> None:
@@ -102,8 +101,10 @@ class S1Transformer(nn.Module):
         h, mask = self.body(batch)
         return EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
 
-    def pretraining_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Masked-token cross-entropy (+ ``contrastive_weight`` x cross-performer InfoNCE)."""
+    def pretraining_loss(
+        self, batch: dict[str, torch.Tensor], piece_contrast: PieceContrast | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Masked-token cross-entropy (+ ``contrastive_weight`` x ``piece_contrast`` on ``group_ids`` when given)."""
         ids, mask = batch["ids"], batch["mask"].bool()
         corrupted, targets = mask_tokens(
             ids,
@@ -120,9 +121,9 @@ class S1Transformer(nn.Module):
         out = {"mlm": mlm}
         loss = mlm
         groups = batch.get("group_ids")
-        if groups is not None and self.cfg.contrastive_weight > 0:
-            pooled = self.out(masked_mean(h, mask))  # == mean of out(h): out is affine
-            con = group_info_nce(self.contrast(pooled), groups, self.cfg.temperature)
+        if groups is not None and piece_contrast is not None and self.cfg.contrastive_weight > 0:
+            states = EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
+            con = piece_contrast(states, groups, self.contrast, self.cfg.temperature)
             out["contrastive"] = con
             loss = loss + self.cfg.contrastive_weight * con
         out["loss"] = loss

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from piano_data.contracts import EncoderOutput
+from piano_data.contracts import EncoderOutput, PieceContrast
 from torch import nn
 from torch_geometric.nn import GATv2Conv
 from torch_geometric.utils import to_dense_batch
 
-from piano_symbolic.common import ContrastiveProjection, group_info_nce, masked_mean
+from piano_symbolic.common import ContrastiveProjection
 from piano_symbolic.s2.config import S2Config
 from piano_symbolic.s2.graph import EDGE_TYPES, N_NODE_FEATURES
 
@@ -84,9 +84,11 @@ class S2GraphEncoder(nn.Module):
         h, mask = self.body(batch)
         return EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
 
-    def pretraining_loss(self, batch: dict[str, object]) -> dict[str, torch.Tensor]:
-        """Masked velocity/timing MSE + link-prediction BCE (+ cross-performer InfoNCE where groups are
-        known).
+    def pretraining_loss(
+        self, batch: dict[str, object], piece_contrast: PieceContrast | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Masked velocity/timing MSE + link-prediction BCE (+ ``contrastive_weight`` x ``piece_contrast`` on
+        ``group_ids`` when given).
         """
         graph = batch["graph"]
         n = graph.num_nodes  # type: ignore[attr-defined]
@@ -121,10 +123,10 @@ class S2GraphEncoder(nn.Module):
             out["link"] = link
             loss = loss + self.cfg.link_weight * link
         groups = batch.get("group_ids")
-        if isinstance(groups, torch.Tensor) and self.cfg.contrastive_weight > 0:
+        if isinstance(groups, torch.Tensor) and piece_contrast is not None and self.cfg.contrastive_weight > 0:
             dense, mask = self._to_sequence(h, graph)
-            pooled = self.out(masked_mean(dense, mask))  # == mean of out(h): out is affine
-            con = group_info_nce(self.contrast(pooled), groups, self.cfg.temperature)
+            states = EncoderOutput(self.out(dense) * mask.unsqueeze(-1), mask)
+            con = piece_contrast(states, groups, self.contrast, self.cfg.temperature)
             out["contrastive"] = con
             loss = loss + self.cfg.contrastive_weight * con
         out["loss"] = loss

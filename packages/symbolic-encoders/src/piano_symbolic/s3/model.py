@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from piano_data.contracts import EncoderOutput
+from piano_data.contracts import EncoderOutput, PieceContrast
 from torch import nn
 
-from piano_symbolic.common import (
-    ContrastiveProjection,
-    chunked,
-    group_info_nce,
-    masked_mean,
-    sinusoidal_positions,
-)
+from piano_symbolic.common import ContrastiveProjection, chunked, sinusoidal_positions
 from piano_symbolic.s3.config import S3Config
 from piano_symbolic.s3.curves import N_CHANNELS
 
@@ -127,8 +121,11 @@ class S3CurveEncoder(nn.Module):
         c, valid = self.body(batch)
         return EncoderOutput(self.out(c) * valid.unsqueeze(-1), valid)
 
-    def pretraining_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """wav2vec 2.0 contrastive + diversity (+ cross-performer InfoNCE where groups are known)."""
+    def pretraining_loss(
+        self, batch: dict[str, torch.Tensor], piece_contrast: PieceContrast | None = None
+    ) -> dict[str, torch.Tensor]:
+        """wav2vec 2.0 contrastive + diversity (+ ``contrastive_weight`` x ``piece_contrast`` on ``group_ids``
+        when given)."""
         cfg = self.cfg
         z, valid = self.features(batch["curves"], batch["mask"].bool())
         masked = span_mask(valid, cfg.mask_start_prob, cfg.mask_span)
@@ -153,8 +150,9 @@ class S3CurveEncoder(nn.Module):
         loss = contrastive + cfg.diversity_weight * diversity
         out = {"wav2vec_contrastive": contrastive, "diversity": diversity}
         groups = batch.get("group_ids")
-        if groups is not None and cfg.contrastive_weight > 0:
-            con = group_info_nce(self.contrast(self.out(masked_mean(c, valid))), groups, cfg.temperature)
+        if groups is not None and piece_contrast is not None and cfg.contrastive_weight > 0:
+            states = EncoderOutput(self.out(c) * valid.unsqueeze(-1), valid)
+            con = piece_contrast(states, groups, self.contrast, cfg.temperature)
             out["contrastive"] = con
             loss = loss + cfg.contrastive_weight * con
         out["loss"] = loss

@@ -1,4 +1,5 @@
-"""Keep the caller's global random state intact around code that reseeds it (building a ``MuQ`` does)."""
+"""Keep the caller's global random state intact around code that reseeds it (building a ``MuQ`` does), and
+seed a block of code without leaving the process reseeded (library calls never change global state)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-__all__ = ["preserved_rng_state"]
+__all__ = ["preserved_rng_state", "seeded"]
 
 
 @contextmanager
@@ -27,3 +28,13 @@ def preserved_rng_state() -> Iterator[None]:
         torch.set_rng_state(torch_state)
         if cuda_states is not None:
             torch.cuda.set_rng_state_all(cuda_states)
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed ``random``, numpy and torch (CPU and CUDA) for the block, then restore the caller's states."""
+    with preserved_rng_state():
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)  # seeds every CUDA device too
+        yield
