@@ -17,13 +17,14 @@ from piano_symbolic.s4.corpus import corpus_pairs, load_aligned_corpus
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", default="percepiano,asap,giantmidi")
+    parser.add_argument("--sources", default="percepiano,giantmidi,asap")
+    parser.add_argument("--max-per-score", type=int, default=None)
     args = parser.parse_args()
     root = find_data_root()
     if root is None:
         raise SystemExit("no data root found")
     t0, c0 = time.time(), time.process_time()
-    pairs = corpus_pairs(root, tuple(args.sources.split(",")))
+    pairs = corpus_pairs(root, tuple(args.sources.split(",")), args.max_per_score)
     print(f"{len(pairs)} pairs", flush=True)
     items = load_aligned_corpus(pairs, progress=True)
     print(

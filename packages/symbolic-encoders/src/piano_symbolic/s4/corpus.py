@@ -50,8 +50,12 @@ class Window:
     source: str
 
 
-def corpus_pairs(root: Path, sources: Sequence[str] = SOURCES) -> list[CorpusPair]:
-    """Every (performance, score) pair of ``sources`` found under the data ``root`` (absent folders are skipped)."""
+def corpus_pairs(root: Path, sources: Sequence[str] = SOURCES, max_per_score: int | None = None) -> list[CorpusPair]:
+    """Every (performance, score) pair of ``sources`` found under the data ``root`` (absent folders are skipped).
+
+    ``max_per_score`` keeps the first that many performances of each score (by file name), which bounds the
+    alignment cost of the long-form corpora while keeping cross-performer peers; PercePiano is never cut.
+    """
     unknown = sorted(set(sources) - set(SOURCES))
     if unknown:
         raise ValueError(f"unknown S4 corpus source(s) {unknown}; choose from {SOURCES}")
@@ -75,7 +79,18 @@ def corpus_pairs(root: Path, sources: Sequence[str] = SOURCES) -> list[CorpusPai
         for perf in load_giantmidi_eval(eval_dir):
             if perf.midi_path is not None and perf.score_midi_path is not None:
                 pairs.append(CorpusPair(perf.midi_path, perf.score_midi_path, perf.piece, perf.performer, perf.source))
-    return pairs
+    if max_per_score is None:
+        return pairs
+    kept: list[CorpusPair] = []
+    per_score: dict[Path, list[CorpusPair]] = {}
+    for pair in pairs:
+        if pair.source == "percepiano":
+            kept.append(pair)
+        else:
+            per_score.setdefault(pair.score, []).append(pair)
+    for group in per_score.values():
+        kept += sorted(group, key=lambda p: str(p.performance))[:max_per_score]
+    return kept
 
 
 def load_aligned_corpus(pairs: Sequence[CorpusPair], *, progress: bool = False) -> list[tuple[CorpusPair, NoteTokens]]:
