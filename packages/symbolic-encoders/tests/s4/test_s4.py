@@ -126,7 +126,7 @@ def test_pretraining_learns_masked_deviations_beyond_the_mean() -> None:
     spec = PretrainSpec(window_bars=2, windows_per_score=4, steps=120, batch_size=8, lr=5e-3, val_frac=0.34)
     windows = build_windows(items, spec, 128)
     assert len({w.group for w in windows}) == 12  # 3 scores x 4 bar positions, shared across performers
-    model, report = pretrain_s4(replace(s4_tiny(), d_model=32, output_dim=32), windows, spec, piece_contrast)
+    _, report = pretrain_s4(replace(s4_tiny(), d_model=32, output_dim=32), windows, spec, piece_contrast)
     after = report["val_after"]
     vel = TARGETS.index("velocity_local")
     assert after["masked_mse"][TARGETS[vel]] < 0.5 * after["masked_mse_mean_baseline"][TARGETS[vel]]

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "preset": "quick",  # piano_symbolic.s4 preset: tiny | quick | full
     "encoder": {},  # overrides of the preset's S4Config fields
     "corpus_sources": ["percepiano", "asap", "giantmidi"],
+    "corpus_max_per_score": 3,  # performances per ASAP/GiantMIDI score (bounds the first alignment); null = all
     "window_bars": 8,
     "windows_per_score": 6,
     "pretrain_steps": 300,
@@ -157,6 +158,7 @@ class S4Experiment(Experiment):
             "encoder": asdict(cfg),
             "spec": asdict(spec),
             "sources": sorted(c["corpus_sources"]),
+            "max_per_score": c["corpus_max_per_score"],
             "data_root": str(ctx.data_root),
             "segments": _digest(sorted(s.key for s in segments)),
             "version": RECIPE_VERSION,
@@ -184,7 +186,8 @@ class S4Experiment(Experiment):
         ]
         others = tuple(sorted(sources - {"percepiano"}))
         if others and ctx.data_root is not None:
-            items += load_aligned_corpus(corpus_pairs(Path(ctx.data_root), others))
+            cap = self.config["corpus_max_per_score"]
+            items += load_aligned_corpus(corpus_pairs(Path(ctx.data_root), others, None if cap is None else int(cap)))
         windows = build_windows(items, spec, cfg.max_notes)
         log.info("s4: pretraining on %d windows of %d aligned performances", len(windows), len(items))
         return pretrain_s4(cfg, windows, spec, piece_contrast, log=log.info)
