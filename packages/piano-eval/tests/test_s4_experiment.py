@@ -50,15 +50,16 @@ def test_prepare_fit_predict_and_cache(tmp_path: Path, segments: list, finetune:
 
 
 def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
-    cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2}
+    cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2, "blend_features_mlp": True}
     exp = build_experiment("s4", cfg)
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
-    assert sorted(p.name for p in out.iterdir() if p.suffix == ".safetensors") == [
+    assert sorted(p.name for p in out.glob("s4_model*.safetensors")) == [
         "s4_model0.safetensors",
         "s4_model1.safetensors",
     ]
     assert not list(out.rglob("*.pt")) and not list(out.rglob("*.pkl"))
+    assert len(list(out.glob("s4_mlp*.safetensors"))) == 3 and 0.0 <= exp._blend_weight <= 1.0
     loaded, manifest = load_checkpoint(out)
     assert manifest["experiment"] == "s4"
     a = exp.predict(segments[:3], ctx)

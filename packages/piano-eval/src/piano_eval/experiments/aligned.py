@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "features": True,  # one extra frame: the hand-crafted features (piano_symbolic.features)
     "learned": True,  # false: the ablation without the S4 encoder (features frame only)
     "ensemble": 1,  # models of different seeds averaged per fold
+    # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
+    "blend_features_mlp": False,
     "cache_dir": None,
     "checkpoint": None,  # an S4 encoder checkpoint folder to start from instead of pretraining
 }
@@ -93,6 +95,9 @@ class S4Experiment(Experiment):
         self._feature_stats: tuple[np.ndarray, np.ndarray] | None = None
         self._n_features = 0
         self.last_history: dict[str, Any] = {}
+        self._mlps: list[dict[str, np.ndarray]] = []
+        self._blend_weight = 1.0
+        self.blend_weights: list[float] = []
 
     # -- configuration ----------
     def _encoder_cfg(self) -> Any:
@@ -137,7 +142,7 @@ class S4Experiment(Experiment):
             perf = read_notes(s.midi_path)
             aligned = align_performance(perf, scores[s.score_midi_path])
             self._tokens[s.key] = tokens_from_aligned(aligned)
-            if self.config["features"]:
+            if self.config["features"] or self.config["blend_features_mlp"]:
                 self._features[s.key] = extract_features(perf, aligned=aligned)
                 self._n_features = len(self._features[s.key])
 
@@ -303,6 +308,17 @@ class S4Experiment(Experiment):
                 seed=seed * 10 + k,
             )
             models.append(model)
+        if c["blend_features_mlp"]:
+            from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
+
+            self._mlps = fit_mlps(
+                np.stack([self._features[s.key] for s in tr]), stack_labels(list(tr)), [seed * 10 + k for k in range(3)]
+            )
+            self._blend_weight = 1.0
+            learned = self._predict(models, va).mean(0)
+            mlp = mlp_predict(self._mlps, np.stack([self._features[s.key] for s in va]))
+            self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
+            self.blend_weights.append(self._blend_weight)
         return models
 
     def _predict(self, models: Sequence[Any], segments: Sequence[Segment]) -> np.ndarray:
@@ -312,7 +328,13 @@ class S4Experiment(Experiment):
         if self.config["learned"] and self.config["finetune"] == "top":
             self._body_states(segments)
         items = self._items(segments, None)
-        return np.stack([predict_items(m, items, self._collate()) for m in models])
+        preds = np.stack([predict_items(m, items, self._collate()) for m in models])
+        if self._mlps and self._blend_weight < 1.0:
+            from piano_eval.experiments.aligned_blend import mlp_predict
+
+            mlp = mlp_predict(self._mlps, np.stack([self._features[s.key] for s in segments]))
+            preds = self._blend_weight * preds + (1.0 - self._blend_weight) * mlp[None]
+        return preds
 
     def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         models = self._train(train, ctx.seed * 100 + fold)
@@ -345,7 +367,16 @@ class S4Experiment(Experiment):
             save_file(
                 {n: t.contiguous() for n, t in model.state_dict().items()}, str(directory / f"s4_model{k}.safetensors")
             )
-        meta: dict[str, Any] = {"n_models": len(self._fitted), "features": None}
+        meta: dict[str, Any] = {
+            "n_models": len(self._fitted),
+            "features": None,
+            "n_mlps": len(self._mlps),
+            "blend_weight": self._blend_weight,
+        }
+        for k, mlp in enumerate(self._mlps):
+            from safetensors.numpy import save_file as save_arrays
+
+            save_arrays({n: np.ascontiguousarray(a) for n, a in mlp.items()}, str(directory / f"s4_mlp{k}.safetensors"))
         if self._feature_stats is not None:
             meta["features"] = {"mean": self._feature_stats[0].tolist(), "std": self._feature_stats[1].tolist()}
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
@@ -375,6 +406,10 @@ class S4Experiment(Experiment):
             model.eval()
             models.append(model)
         self._fitted = models
+        from safetensors.numpy import load_file as load_arrays
+
+        self._mlps = [load_arrays(str(directory / f"s4_mlp{k}.safetensors")) for k in range(int(meta.get("n_mlps", 0)))]
+        self._blend_weight = float(meta.get("blend_weight", 1.0))
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
@@ -382,6 +417,8 @@ class S4Experiment(Experiment):
             d["encoder_config"] = asdict(self._encoder.cfg)
             d["encoder_parameters"] = int(sum(p.numel() for p in self._encoder.parameters()))
         d["pretraining"] = {k: v for k, v in self.pretrain_info.items() if k != "recipe"}
+        if self.blend_weights:
+            d["blend_weights"] = self.blend_weights
         return d
 
 
