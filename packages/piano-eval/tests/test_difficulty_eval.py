@@ -28,6 +28,7 @@ from piano_eval.difficulty import (
 )
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
+from piano_symbolic.features import FEATURE_NAMES
 
 
 def _piece(path: Path, grade: int, rng: np.random.Generator) -> Path:
@@ -182,7 +183,7 @@ def test_real_mikrokosmos_subset(data_root: Path, tmp_path: Path) -> None:
     splits = restrict_splits(mikrokosmos_splits(root)[:3], [i.key for i in items])
     assert len(splits) == 3
     res = evaluate_difficulty(None, items, splits, target="henle")
-    assert res["n_items"] == 30 and res["n_features"] == 38
+    assert res["n_items"] == 30 and res["n_features"] == len(FEATURE_NAMES)
     assert res["spearman"] > 0.5 and res["kendall"] > 0.4  # note density and length track difficulty
     hook = difficulty_for_experiment(
         _Embedder(),

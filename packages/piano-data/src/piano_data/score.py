@@ -251,9 +251,7 @@ def _read_musicxml(p: Path) -> ScoreData:
     )
 
 
-def score_from_notes(
-    notes: NoteArray, numerator: int = 4, denominator: int = 4, qpm: float = DEFAULT_QPM
-) -> ScoreData:
+def score_from_notes(notes: NoteArray, numerator: int = 4, denominator: int = 4, qpm: float = DEFAULT_QPM) -> ScoreData:
     """A :class:`ScoreData` for bare score notes (e.g. a score read elsewhere) with an assumed metre: one time
     signature from 0 s at ``qpm`` quarters per minute. Bars and beats are only as right as that assumption."""
     if len(notes) == 0:
