@@ -13,10 +13,11 @@
 # ---
 
 # %% [markdown]
-# # 08 · Symbolic comparison: S1, S2, S3 and the hand-crafted feature baseline
+# # 08 · Symbolic comparison: S1, S2, S3, S4 and the hand-crafted feature baseline
 #
 # The three symbolic encoders (notebooks 04-06, whose results files are reused when they ran with the same
-# dataset, size, split and folds) against `baseline-features` (38 hand-crafted MIDI features with a small MLP
+# dataset, size, split and folds) and S4, the aligned-note encoder that reads the performance against its score
+# (`piano_symbolic.s4`, run here), against `baseline-features` (38 hand-crafted MIDI features with a small MLP
 # ensemble), in the design's comparison table with the winner selection of `piano_eval.selection`. Symbolic
 # experiments take no audio, so the robustness veto does not apply to them.
 
@@ -55,6 +56,7 @@ runs = [
     ("s1", "04_symbolic_S1_transformer"),
     ("s2", "05_symbolic_S2_gnn"),
     ("s3", "06_symbolic_S3_continuous"),
+    ("s4", None),
     ("baseline-features", None),
 ]
 docs = [

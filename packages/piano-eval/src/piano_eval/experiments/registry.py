@@ -22,6 +22,7 @@ EXPERIMENTS: dict[str, str] = {
     "s1": "piano_eval.experiments.symbolic:S1Experiment",
     "s2": "piano_eval.experiments.symbolic:S2Experiment",
     "s3": "piano_eval.experiments.symbolic:S3Experiment",
+    "s4": "piano_eval.experiments.aligned:S4Experiment",
 }
 
 

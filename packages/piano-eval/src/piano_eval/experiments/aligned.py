@@ -1,0 +1,428 @@
+"""``s4``: the aligned-note encoder (:mod:`piano_symbolic.s4`), pretrained on aligned corpora, fine-tuned per fold.
+
+``prepare`` (label-free) aligns every segment to its score MIDI (cached), and pretrains S4 by masked deviation
+prediction + the cross-performer contrast (:func:`piano_fusion.piece_contrast`) on the aligned PercePiano,
+ASAP and GiantMIDI/MAESTRO corpus found under ``--data-root``; the pretrained encoder is cached under
+``cache_dir/s4/<digest of the recipe>`` (safetensors + JSON), so folds and reruns reuse it.
+
+``fit_predict`` trains ``piano_fusion.EncoderRegressor`` (attention pooling + quality head) over the S4 note
+frames, plus one frame of the hand-crafted features when ``features`` is on, with MSE + same-piece RankNet
+(``QualityObjective``), early-stopping on the MSE of 15% of the training groups. ``finetune: top`` freezes the
+pretrained body (its states are computed once per run) and trains its output projection, the features frame,
+pooling and head; ``full`` fine-tunes everything. ``learned: false`` is the ablation without the S4 encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from piano_data.errors import PianoDataError
+from piano_data.samples import Segment, stack_labels
+
+from piano_eval.experiments.base import Experiment, Prediction, RunContext
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "preset": "quick",  # piano_symbolic.s4 preset: tiny | quick | full
+    "encoder": {},  # overrides of the preset's S4Config fields
+    "corpus_sources": ["percepiano", "asap", "giantmidi"],
+    "corpus_max_per_score": 3,  # performances per ASAP/GiantMIDI score (bounds the first alignment); null = all
+    "window_bars": 8,
+    "windows_per_score": 6,
+    "pretrain_steps": 300,
+    "pretrain_batch_size": 16,
+    "pretrain_lr": 2e-3,
+    "finetune": "top",  # top: frozen body, states computed once; full: the whole encoder
+    "finetune_epochs": 40,
+    "finetune_lr": 1e-3,
+    "encoder_lr_scale": 0.3,
+    "batch_size": 16,
+    "patience": 6,
+    "rank_weight": 0.1,
+    "rank_temperature": 0.02,
+    "val_frac": 0.15,
+    "head_hidden": 128,
+    "features": True,  # one extra frame: the hand-crafted features (piano_symbolic.features)
+    "learned": True,  # false: the ablation without the S4 encoder (features frame only)
+    "ensemble": 1,  # models of different seeds averaged per fold
+    # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
+    "blend_features_mlp": False,
+    "cache_dir": None,
+    "checkpoint": None,  # an S4 encoder checkpoint folder to start from instead of pretraining
+}
+
+#: Bump when the pretraining recipe changes in a way the config does not show (invalidates cached encoders).
+RECIPE_VERSION = 1
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class S4Experiment(Experiment):
+    id = "s4"
+    group = "symbolic"
+    description = (
+        "S4: aligned-note encoder (one token per score note with the performer's deviations), masked deviation "
+        "+ cross-performer pretraining, fine-tuned with attention pooling and the quality head"
+    )
+    defaults = DEFAULTS
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        c = self.config
+        if c["finetune"] not in ("top", "full"):
+            raise ValueError(f"s4: finetune must be 'top' or 'full', got {c['finetune']!r}")
+        if not c["learned"] and not c["features"]:
+            raise ValueError("s4: learned and features are both off; nothing to train")
+        self._encoder: Any = None
+        self._tokens: dict[str, Any] = {}
+        self._features: dict[str, np.ndarray] = {}
+        self._states: dict[str, Any] = {}
+        self.pretrain_info: dict[str, Any] = {}
+        self._fitted: list[Any] = []
+        self._feature_stats: tuple[np.ndarray, np.ndarray] | None = None
+        self._n_features = 0
+        self.last_history: dict[str, Any] = {}
+        self._mlps: list[dict[str, np.ndarray]] = []
+        self._blend_weight = 1.0
+        self.blend_weights: list[float] = []
+
+    # -- configuration ----------
+    def _encoder_cfg(self) -> Any:
+        from piano_symbolic.s4 import s4_full, s4_quick, s4_tiny
+
+        presets = {"tiny": s4_tiny, "quick": s4_quick, "full": s4_full}
+        name = str(self.config["preset"])
+        if name not in presets:
+            raise ValueError(f"s4: preset must be one of {sorted(presets)}, got {name!r}")
+        return replace(presets[name](), **dict(self.config["encoder"] or {}))
+
+    def _spec(self, seed: int) -> Any:
+        from piano_symbolic.s4 import PretrainSpec
+
+        c = self.config
+        return PretrainSpec(
+            window_bars=int(c["window_bars"]),
+            windows_per_score=int(c["windows_per_score"]),
+            steps=int(c["pretrain_steps"]),
+            batch_size=int(c["pretrain_batch_size"]),
+            lr=float(c["pretrain_lr"]),
+            seed=seed,
+        )
+
+    # -- inputs ----------
+    def _inputs(self, segments: Sequence[Segment]) -> None:
+        """Tokens (aligned, cached) and hand-crafted features of every segment not seen yet."""
+        from piano_data.midi import read_notes
+        from piano_data.score import read_score
+        from piano_symbolic.aligned import align_performance
+        from piano_symbolic.features import extract_features
+        from piano_symbolic.s4 import tokens_from_aligned
+
+        scores: dict[Path, Any] = {}
+        for s in segments:
+            if s.key in self._tokens:
+                continue
+            if s.score_midi_path is None:
+                raise PianoDataError(s.midi_path, "s4 reads the performance against its score: no score given")
+            if s.score_midi_path not in scores:
+                scores[s.score_midi_path] = read_score(s.score_midi_path)
+            perf = read_notes(s.midi_path)
+            aligned = align_performance(perf, scores[s.score_midi_path])
+            self._tokens[s.key] = tokens_from_aligned(aligned)
+            if self.config["features"] or self.config["blend_features_mlp"]:
+                self._features[s.key] = extract_features(perf, aligned=aligned)
+                self._n_features = len(self._features[s.key])
+
+    # -- pretraining ----------
+    def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
+        self._inputs(segments)
+        if not self.config["learned"]:
+            return
+        from piano_symbolic.s4 import load_s4
+
+        c = self.config
+        if c["checkpoint"]:
+            encoder, extra = load_s4(Path(c["checkpoint"]))
+            self._remember(encoder, {"checkpoint": str(c["checkpoint"]), **extra})
+            return
+        cfg, spec = self._encoder_cfg(), self._spec(ctx.seed)
+        recipe = {
+            "encoder": asdict(cfg),
+            "spec": asdict(spec),
+            "sources": sorted(c["corpus_sources"]),
+            "max_per_score": c["corpus_max_per_score"],
+            "data_root": str(ctx.data_root),
+            "segments": _digest(sorted(s.key for s in segments)),
+            "version": RECIPE_VERSION,
+        }
+        directory = Path(c["cache_dir"] or _default_cache()) / "s4" / _digest(recipe)
+        if (directory / "encoder.json").is_file():
+            encoder, extra = load_s4(directory)
+            log.info("s4: pretrained encoder from cache %s", directory)
+            self._remember(encoder, {"cache": str(directory), **extra})
+            return
+        encoder, report = self._pretrain(segments, ctx, cfg, spec, set(c["corpus_sources"]))
+        from piano_symbolic.s4 import save_s4
+
+        save_s4(directory, encoder, {"recipe": recipe, "report": report})
+        self._remember(encoder, {"cache": str(directory), "report": report})
+
+    def _pretrain(self, segments: Sequence[Segment], ctx: RunContext, cfg: Any, spec: Any, sources: set[str]) -> Any:
+        from piano_fusion import piece_contrast
+        from piano_symbolic.s4 import CorpusPair, build_windows, corpus_pairs, load_aligned_corpus, pretrain_s4
+
+        items = [
+            (CorpusPair(s.midi_path, s.score_midi_path, s.group, s.player, "percepiano"), self._tokens[s.key])
+            for s in segments
+            if s.score_midi_path is not None and "percepiano" in sources
+        ]
+        others = tuple(sorted(sources - {"percepiano"}))
+        if others and ctx.data_root is not None:
+            cap = self.config["corpus_max_per_score"]
+            items += load_aligned_corpus(corpus_pairs(Path(ctx.data_root), others, None if cap is None else int(cap)))
+        windows = build_windows(items, spec, cfg.max_notes)
+        log.info("s4: pretraining on %d windows of %d aligned performances", len(windows), len(items))
+        return pretrain_s4(cfg, windows, spec, piece_contrast, log=log.info)
+
+    def _remember(self, encoder: Any, info: dict[str, Any]) -> None:
+        self._encoder = encoder
+        self.pretrain_info = info
+        self._states = {}
+
+    def _body_states(self, segments: Sequence[Segment]) -> None:
+        """Frozen-body states of every segment not encoded yet (``finetune: top``)."""
+        import torch
+        from piano_symbolic.s4 import collate_tokens
+
+        todo = [s for s in dict.fromkeys(s.key for s in segments) if s not in self._states]
+        enc = self._encoder
+        enc.eval()
+        with torch.no_grad():
+            for k in range(0, len(todo), 32):
+                keys = todo[k : k + 32]
+                batch = collate_tokens([self._tokens[key] for key in keys], enc.cfg.max_notes)
+                h = enc.hidden(batch)
+                mask = batch["mask"][:, : enc.cfg.max_notes]
+                for i, key in enumerate(keys):
+                    self._states[key] = h[i, mask[i]].clone()
+
+    # -- fine-tuning ----------
+    def _items(self, segments: Sequence[Segment], labels: np.ndarray | None) -> list[Any]:
+        mean, std = self._feature_stats if self._feature_stats is not None else (0.0, 1.0)
+        out = []
+        for i, s in enumerate(segments):
+            x: Any = self._states.get(s.key) if self.config["finetune"] == "top" else self._tokens[s.key]
+            f = (self._features[s.key] - mean) / std if self.config["features"] else np.zeros(0)
+            y = labels[i] if labels is not None else np.zeros(19)
+            out.append((x, np.clip(f, -6, 6), y, s.group))
+        return out
+
+    def _collate(self) -> Any:
+        import torch
+        from piano_symbolic.s4 import collate_tokens
+
+        if not self.config["learned"]:
+            return lambda xs: {}
+        if self.config["finetune"] == "full":
+            max_notes = self._encoder.cfg.max_notes
+            return lambda xs: collate_tokens(xs, max_notes)
+
+        def states(xs: list[Any]) -> dict[str, Any]:
+            length = max(1, max(len(x) for x in xs))
+            h = torch.zeros(len(xs), length, xs[0].shape[1])
+            mask = torch.zeros(len(xs), length, dtype=torch.bool)
+            for i, x in enumerate(xs):
+                h[i, : len(x)], mask[i, : len(x)] = x, True
+            return {"h": h, "mask": mask}
+
+        return states
+
+    def _build(self, seed: int) -> Any:
+        import copy
+
+        from piano_data.rng import seeded
+        from piano_fusion import EncoderRegressor
+
+        from piano_eval.experiments.aligned_model import AlignedNoteModel, StateProjection
+
+        c = self.config
+        n_feat = self._n_features if c["features"] else 0
+        body: Any = None
+        dim = int(self._encoder_cfg().output_dim)
+        if c["learned"]:
+            body = StateProjection(self._encoder.out) if c["finetune"] == "top" else copy.deepcopy(self._encoder)
+            dim = int(body.output_dim)
+        scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0
+        with seeded(seed):
+            return EncoderRegressor(
+                AlignedNoteModel(body, dim, n_feat), hidden=int(c["head_hidden"]), encoder_lr_scale=scale
+            )
+
+    def _train(self, train: Sequence[Segment], seed: int) -> list[Any]:
+        from piano_fusion import QualityObjective
+
+        from piano_eval.experiments.aligned_model import train_regressor
+
+        c = self.config
+        if c["learned"] and self._encoder is None:
+            raise RuntimeError("s4: prepare() must run before training")
+        self._inputs(train)
+        if c["learned"] and c["finetune"] == "top":
+            self._body_states(train)
+        if c["features"]:
+            x = np.stack([self._features[s.key] for s in train])
+            self._feature_stats = (x.mean(0), x.std(0) + 1e-6)
+        rng = random.Random(seed)
+        groups = sorted({s.group for s in train})
+        rng.shuffle(groups)
+        val_groups = set(groups[: max(1, round(len(groups) * float(c["val_frac"])))])
+        tr = [s for s in train if s.group not in val_groups]
+        va = [s for s in train if s.group in val_groups]
+        objective = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
+        models = []
+        for k in range(max(1, int(c["ensemble"]))):
+            model = self._build(seed * 10 + k)
+            self.last_history = train_regressor(
+                model,
+                self._items(tr, stack_labels(list(tr))),
+                self._items(va, stack_labels(list(va))),
+                self._collate(),
+                epochs=int(c["finetune_epochs"]),
+                lr=float(c["finetune_lr"]),
+                batch_size=int(c["batch_size"]),
+                patience=int(c["patience"]),
+                objective=objective,
+                seed=seed * 10 + k,
+            )
+            models.append(model)
+        if c["blend_features_mlp"]:
+            from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
+
+            self._mlps = fit_mlps(
+                np.stack([self._features[s.key] for s in tr]), stack_labels(list(tr)), [seed * 10 + k for k in range(3)]
+            )
+            self._blend_weight = 1.0
+            learned = self._predict(models, va).mean(0)
+            mlp = mlp_predict(self._mlps, np.stack([self._features[s.key] for s in va]))
+            self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
+            self.blend_weights.append(self._blend_weight)
+        return models
+
+    def _predict(self, models: Sequence[Any], segments: Sequence[Segment]) -> np.ndarray:
+        from piano_eval.experiments.aligned_model import predict_items
+
+        self._inputs(segments)
+        if self.config["learned"] and self.config["finetune"] == "top":
+            self._body_states(segments)
+        items = self._items(segments, None)
+        preds = np.stack([predict_items(m, items, self._collate()) for m in models])
+        if self._mlps and self._blend_weight < 1.0:
+            from piano_eval.experiments.aligned_blend import mlp_predict
+
+            mlp = mlp_predict(self._mlps, np.stack([self._features[s.key] for s in segments]))
+            preds = self._blend_weight * preds + (1.0 - self._blend_weight) * mlp[None]
+        return preds
+
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+        models = self._train(train, ctx.seed * 100 + fold)
+        return np.clip(self._predict(models, test).mean(0), 0.0, 1.0)
+
+    # -- checkpoint ----------
+    def fit(self, train: Sequence[Segment], ctx: RunContext) -> None:
+        self._fitted = self._train(train, ctx.seed * 100)
+
+    def predict(self, segments: Sequence[Segment], ctx: RunContext) -> Prediction:
+        """Mean over the ensemble; confidence ``exp(-std / 0.05)`` of the members' spread (1 for one model)."""
+        if not self._fitted:
+            raise RuntimeError("s4: fit() or load() first")
+        preds = self._predict(self._fitted, segments)
+        values = np.clip(preds.mean(0), 0.0, 1.0)
+        confidence = np.exp(-preds.std(0) / 0.05) if len(preds) > 1 else np.ones_like(values)
+        return Prediction(values, confidence)
+
+    def save(self, directory: Path) -> None:
+        from piano_symbolic.s4 import save_s4
+        from safetensors.torch import save_file
+
+        if not self._fitted:
+            raise RuntimeError("s4: fit() first")
+        if self._encoder is not None:
+            save_s4(
+                directory / "s4_encoder", self._encoder, {k: v for k, v in self.pretrain_info.items() if k != "report"}
+            )
+        for k, model in enumerate(self._fitted):
+            save_file(
+                {n: t.contiguous() for n, t in model.state_dict().items()}, str(directory / f"s4_model{k}.safetensors")
+            )
+        meta: dict[str, Any] = {
+            "n_models": len(self._fitted),
+            "features": None,
+            "n_mlps": len(self._mlps),
+            "blend_weight": self._blend_weight,
+        }
+        for k, mlp in enumerate(self._mlps):
+            from safetensors.numpy import save_file as save_arrays
+
+            save_arrays({n: np.ascontiguousarray(a) for n, a in mlp.items()}, str(directory / f"s4_mlp{k}.safetensors"))
+        if self._feature_stats is not None:
+            meta["features"] = {"mean": self._feature_stats[0].tolist(), "std": self._feature_stats[1].tolist()}
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(meta, fh)
+        os.replace(tmp, directory / "s4_model.json")
+
+    def load(self, directory: Path) -> None:
+        from piano_symbolic.s4 import load_s4
+        from safetensors.torch import load_file
+
+        meta_path = directory / "s4_model.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise PianoDataError(meta_path, f"not valid JSON ({exc})") from None
+        if self.config["learned"]:
+            self._encoder, _ = load_s4(directory / "s4_encoder")
+        if meta.get("features"):
+            stats = meta["features"]
+            self._feature_stats = (np.asarray(stats["mean"]), np.asarray(stats["std"]))
+            self._n_features = len(stats["mean"])
+        models = []
+        for k in range(int(meta["n_models"])):
+            model = self._build(k)
+            model.load_state_dict(load_file(str(directory / f"s4_model{k}.safetensors")))
+            model.eval()
+            models.append(model)
+        self._fitted = models
+        from safetensors.numpy import load_file as load_arrays
+
+        self._mlps = [load_arrays(str(directory / f"s4_mlp{k}.safetensors")) for k in range(int(meta.get("n_mlps", 0)))]
+        self._blend_weight = float(meta.get("blend_weight", 1.0))
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        if self._encoder is not None:
+            d["encoder_config"] = asdict(self._encoder.cfg)
+            d["encoder_parameters"] = int(sum(p.numel() for p in self._encoder.parameters()))
+        d["pretraining"] = {k: v for k, v in self.pretrain_info.items() if k != "recipe"}
+        if self.blend_weights:
+            d["blend_weights"] = self.blend_weights
+        return d
+
+
+def _default_cache() -> Path:
+    from piano_data.paths import cache_root
+
+    return cache_root()

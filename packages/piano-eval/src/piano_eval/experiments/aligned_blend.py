@@ -1,0 +1,62 @@
+"""The hand-crafted-features MLP of ``baseline-features`` as plain arrays, and the validation-chosen blend weight.
+
+``s4`` with ``blend_features_mlp`` averages its learned prediction with this MLP ensemble's,
+``w x learned + (1 - w) x MLP``, ``w`` chosen on the fold's validation groups. The MLPs are fitted by
+scikit-learn exactly as ``baseline-features`` fits them, then kept as arrays (scaler, weights), so a checkpoint
+stores them as safetensors instead of a pickle.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["BLEND_GRID", "choose_weight", "fit_mlps", "mlp_predict"]
+
+#: Candidate weights of the learned prediction.
+BLEND_GRID: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
+
+
+def fit_mlps(x: np.ndarray, y: np.ndarray, seeds: Sequence[int]) -> list[dict[str, np.ndarray]]:
+    """One ``baseline-features`` MLP (quick preset: 128 hidden, alpha 3.0, early stopping) per seed, as arrays."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from piano_eval.experiments.features import FeatureBaseline
+
+    base = FeatureBaseline({})
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for seed in seeds:
+            pipe = base._model(seed).fit(x, y)
+            scaler, mlp = pipe[0], pipe[-1]
+            if mlp.activation != "relu" or len(mlp.coefs_) != 2:
+                raise ValueError("s4 blend: expected a one-hidden-layer ReLU MLP")
+            out.append(
+                {
+                    "mean": scaler.mean_,
+                    "scale": scaler.scale_,
+                    "w0": mlp.coefs_[0],
+                    "b0": mlp.intercepts_[0],
+                    "w1": mlp.coefs_[1],
+                    "b1": mlp.intercepts_[1],
+                }
+            )
+    return out
+
+
+def mlp_predict(mlps: Sequence[dict[str, np.ndarray]], x: np.ndarray) -> np.ndarray:
+    """Mean prediction ``[N, 19]`` of the ensemble (what scikit-learn's ``predict`` computes)."""
+    preds = []
+    for p in mlps:
+        h = np.maximum(((x - p["mean"]) / p["scale"]) @ p["w0"] + p["b0"], 0.0)
+        preds.append(h @ p["w1"] + p["b1"])
+    return np.mean(preds, axis=0)
+
+
+def choose_weight(learned: np.ndarray, mlp: np.ndarray, y: np.ndarray) -> float:
+    """The :data:`BLEND_GRID` weight of ``learned`` with the lowest MSE against ``y`` (ties: the smaller)."""
+    errors = [float(np.mean((np.clip(w * learned + (1 - w) * mlp, 0, 1) - y) ** 2)) for w in BLEND_GRID]
+    return float(BLEND_GRID[int(np.argmin(errors))])

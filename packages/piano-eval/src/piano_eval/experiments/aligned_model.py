@@ -1,0 +1,121 @@
+"""The trainable parts of ``s4``: its encoder for :class:`piano_fusion.EncoderRegressor` and the fold loop."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from piano_data.contracts import EncoderOutput
+from piano_data.tiers.pieces import pair_batches
+from piano_fusion import EncoderRegressor, QualityObjective
+from torch import nn
+
+__all__ = ["AlignedNoteModel", "StateProjection", "train_regressor"]
+
+
+class StateProjection(nn.Module):
+    """The S4 output projection over frozen, cached body states: ``{"h" [B, T, d], "mask"}`` -> frames."""
+
+    def __init__(self, out: nn.Linear) -> None:
+        super().__init__()
+        self.out = copy.deepcopy(out)
+        self.output_dim = out.out_features
+
+    def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
+        mask = batch["mask"]
+        return EncoderOutput(self.out(batch["h"]) * mask[..., None], mask)
+
+
+class AlignedNoteModel(nn.Module):
+    """S4 note frames, plus (``n_features`` > 0) one frame projected from the hand-crafted features.
+
+    ``body`` is the S4 encoder (fine-tuned), a :class:`StateProjection` (frozen body) or None (the ablation
+    without the learned part: the features frame alone). The pooling and head of ``EncoderRegressor`` see one
+    sequence, so attention decides how much the features frame weighs against the notes.
+    """
+
+    def __init__(self, body: nn.Module | None, output_dim: int, n_features: int = 0) -> None:
+        super().__init__()
+        if body is None and n_features == 0:
+            raise ValueError("s4: the model needs the learned encoder, the features, or both")
+        self.body = body
+        self.features = nn.Linear(n_features, output_dim) if n_features else None
+        self.output_dim = output_dim
+
+    def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
+        frames, masks = [], []
+        if self.features is not None:
+            f = batch["features"]
+            frames.append(self.features(f)[:, None])
+            masks.append(torch.ones(len(f), 1, dtype=torch.bool))
+        if self.body is not None:
+            out = self.body(batch)
+            frames.append(out.frames)
+            masks.append(out.mask)
+        return EncoderOutput(torch.cat(frames, 1), torch.cat(masks, 1))
+
+
+Item = tuple[Any, np.ndarray, np.ndarray, str]  # (encoder input, features, labels, group)
+
+
+def _batch(items: Sequence[Item], collate: Callable[[list[Any]], dict[str, Any]]) -> dict[str, Any]:
+    out = dict(collate([it[0] for it in items]))
+    out["features"] = torch.from_numpy(np.stack([it[1] for it in items]).astype(np.float32))
+    out["labels"] = torch.from_numpy(np.stack([it[2] for it in items]).astype(np.float32))
+    out["group"] = [it[3] for it in items]
+    return out
+
+
+def predict_items(
+    model: EncoderRegressor, items: Sequence[Item], collate: Callable[[list[Any]], dict[str, Any]]
+) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        preds = [model(_batch(items[k : k + 32], collate)).float().numpy() for k in range(0, len(items), 32)]
+    return np.concatenate(preds) if preds else np.zeros((0, 19), dtype=np.float32)
+
+
+def train_regressor(
+    model: EncoderRegressor,
+    train: Sequence[Item],
+    val: Sequence[Item],
+    collate: Callable[[list[Any]], dict[str, Any]],
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    patience: int,
+    objective: QualityObjective,
+    seed: int,
+    weight_decay: float = 0.01,
+) -> dict[str, Any]:
+    """AdamW on ``model.param_groups(lr)`` with same-piece pair batches; keeps the weights of the epoch with
+    the lowest validation MSE (stops after ``patience`` epochs without improvement). Returns the history."""
+    opt = torch.optim.AdamW(model.param_groups(lr), weight_decay=weight_decay)
+    best, best_state, bad, history = float("inf"), copy.deepcopy(model.state_dict()), 0, []
+    y_val = np.stack([it[2] for it in val]) if val else None
+    for epoch in range(1, epochs + 1):
+        model.train()
+        losses = []
+        for idx in pair_batches([it[3] for it in train], batch_size, seed * 1000 + epoch):
+            batch = _batch([train[i] for i in idx], collate)
+            loss = objective(model(batch), batch)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            losses.append(float(loss.detach()))
+        val_mse = float(np.mean((predict_items(model, val, collate) - y_val) ** 2)) if y_val is not None else 0.0
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_mse": val_mse})
+        if val_mse < best - 1e-6:
+            best, best_state, bad = val_mse, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad += 1
+            if bad >= patience:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    return {"epochs": len(history), "best_val_mse": best, "history": history}

@@ -1,0 +1,84 @@
+"""The s4 experiment on a slice of the embedded synthetic corpus (tiny preset): folds, cache, checkpoint, ablation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from piano_data.errors import PianoDataError
+from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
+from piano_eval.checkpoint import load_checkpoint, train_checkpoint
+from piano_eval.datasets import LabelledCorpus
+from piano_eval.experiments.base import RunContext
+from piano_eval.experiments.registry import build_experiment
+
+TINY = {
+    "preset": "tiny",
+    "corpus_sources": ["percepiano"],
+    "pretrain_steps": 4,
+    "pretrain_batch_size": 8,
+    "finetune_epochs": 2,
+    "batch_size": 8,
+}
+
+
+@pytest.fixture(scope="module")
+def segments() -> list:
+    segs = make_synthetic_corpus(SyntheticConfig())
+    groups = sorted({s.group for s in segs})[:6]
+    return [s for s in segs if s.group in groups]
+
+
+@pytest.mark.parametrize("finetune", ["top", "full"])
+def test_prepare_fit_predict_and_cache(tmp_path: Path, segments: list, finetune: str) -> None:
+    cfg = {**TINY, "finetune": finetune, "cache_dir": str(tmp_path / "cache")}
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    exp = build_experiment("s4", cfg)
+    exp.prepare(segments, ctx)
+    cached = list((tmp_path / "cache" / "s4").iterdir())
+    assert len(cached) == 1 and (cached[0] / "encoder.safetensors").is_file()
+    report = exp.describe()["pretraining"]["report"]
+    assert report["steps"] == 4 and "masked_mse_mean_baseline" in report["val_after"]
+    test = [s for s in segments if s.group == segments[0].group]
+    train = [s for s in segments if s.group != segments[0].group]
+    pred = exp.fit_predict(train, test, ctx, fold=0)
+    assert pred.shape == (len(test), 19) and np.all((pred >= 0) & (pred <= 1))
+    again = build_experiment("s4", cfg)
+    again.prepare(segments, ctx)
+    assert again.pretrain_info["cache"] == str(cached[0])
+
+
+def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
+    cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2, "blend_features_mlp": True}
+    exp = build_experiment("s4", cfg)
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
+    assert sorted(p.name for p in out.glob("s4_model*.safetensors")) == [
+        "s4_model0.safetensors",
+        "s4_model1.safetensors",
+    ]
+    assert not list(out.rglob("*.pt")) and not list(out.rglob("*.pkl"))
+    assert len(list(out.glob("s4_mlp*.safetensors"))) == 3 and 0.0 <= exp._blend_weight <= 1.0
+    loaded, manifest = load_checkpoint(out)
+    assert manifest["experiment"] == "s4"
+    a = exp.predict(segments[:3], ctx)
+    b = loaded.predict(segments[:3], ctx)
+    assert np.allclose(a.values, b.values, atol=1e-6)
+    assert a.confidence is not None and np.all((a.confidence > 0) & (a.confidence <= 1))
+
+
+def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segments: list) -> None:
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    exp = build_experiment("s4", {**TINY, "learned": False, "cache_dir": str(tmp_path / "cache")})
+    exp.prepare(segments, ctx)
+    assert not (tmp_path / "cache").exists()  # nothing pretrained
+    pred = exp.fit_predict(segments[6:], segments[:6], ctx, 0)
+    assert pred.shape == (6, 19)
+    from dataclasses import replace
+
+    bare = replace(segments[0], key="bare", score_midi_path=None)
+    with pytest.raises(PianoDataError, match="no score"):
+        exp.fit_predict(segments[6:], [bare], ctx, 0)
+    with pytest.raises(ValueError, match="nothing to train"):
+        build_experiment("s4", {"learned": False, "features": False})

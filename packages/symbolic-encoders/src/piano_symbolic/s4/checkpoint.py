@@ -1,0 +1,62 @@
+"""S4 encoder checkpoints: ``encoder.safetensors`` (weights) + ``encoder.json`` (config and metadata), no pickle."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from piano_data.errors import PianoDataError
+
+from piano_symbolic.s4.config import S4Config
+from piano_symbolic.s4.model import S4Encoder
+
+__all__ = ["load_s4", "save_s4"]
+
+WEIGHTS = "encoder.safetensors"
+META = "encoder.json"
+
+
+def save_s4(directory: Path, encoder: S4Encoder, extra: dict[str, Any] | None = None) -> Path:
+    """Write the encoder's weights and config into ``directory`` (temporary names renamed into place, the
+    JSON last: a checkpoint exists when its JSON does)."""
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in encoder.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    os.close(fd)
+    save_file(state, tmp)
+    os.replace(tmp, directory / WEIGHTS)
+    meta = {"format": "piano_symbolic.s4/1", "config": asdict(encoder.cfg), "extra": extra or {}}
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(meta, fh, indent=1, default=str)
+    os.replace(tmp, directory / META)
+    return directory
+
+
+def load_s4(directory: Path) -> tuple[S4Encoder, dict[str, Any]]:
+    """Read a checkpoint :func:`save_s4` wrote; a missing or malformed file raises :class:`PianoDataError`."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    meta_path, weights = directory / META, directory / WEIGHTS
+    if not meta_path.is_file() or not weights.is_file():
+        raise PianoDataError(directory, f"not an S4 checkpoint ({META} and {WEIGHTS} expected)")
+    try:
+        meta = json.loads(meta_path.read_text())
+        known = {f.name for f in fields(S4Config)}
+        cfg = S4Config(**{k: v for k, v in meta["config"].items() if k in known})
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise PianoDataError(meta_path, f"unreadable S4 checkpoint metadata ({exc})") from None
+    encoder = S4Encoder(cfg)
+    try:
+        encoder.load_state_dict(load_file(str(weights)))
+    except (SafetensorError, RuntimeError, OSError) as exc:
+        raise PianoDataError(weights, f"weights do not fit the S4 config ({str(exc).splitlines()[0]})") from None
+    encoder.eval()
+    return encoder, dict(meta.get("extra", {}))
