@@ -1,5 +1,5 @@
 """Renderer speed side by side: CPU seconds per PercePiano segment, cold (empty cache), for each soundfont that
-is installed (symusic for every name; ``+fluidsynth`` names when the fluidsynth CLI is there). Prints JSON.
+is installed (tinysoundfont for every name; ``+fluidsynth`` names when the fluidsynth CLI is there). Prints JSON.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_render_speed.py --n 40
 

@@ -1,11 +1,12 @@
 """MIDI -> 24 kHz mono float32 audio with several soundfonts, cached by content hash; no system package needed.
 
-The default synthesizer is symusic's (prestosynth, inside the symusic wheel). It plays samples but implements no
-modulators and no MIDI controllers, so this module does what they would: the sustain pedal (CC64) lengthens each
-note to the pedal's release (a new strike of the same key cuts the old one), and velocity sets each note's level
-(notes are rendered in velocity bands, each band scaled by ``(v / 127) ** 2``, the DLS curve, a 40 dB range).
-Every note is played by the soundfont's piano (program 0); drum tracks are dropped. A soundfont named
-``<name>+fluidsynth`` renders with the fluidsynth CLI instead (``fluidsynth -ni -q -O float -T wav``, stereo
+The default synthesizer is TinySoundFont (the ``tinysoundfont`` wheel), driven offline: every note is struck at
+its onset with its own velocity (TinySoundFont scales the level linearly with velocity and picks the soundfont's
+velocity layer) by the soundfont's piano (program 0; drum tracks are dropped). It implements no sustain pedal, so
+this module does: the pedal (CC64) lengthens each note to the pedal's release, and a new strike of the same key
+cuts the old one (:func:`sustained_offsets`). Until 2026-12 the default was symusic 0.5's synthesizer, which
+played TimGM6mb 4-14 semitones off pitch; those cache entries are never reused (new version key). A soundfont
+named ``<name>+fluidsynth`` renders with the fluidsynth CLI instead (``fluidsynth -ni -q -O float -T wav``, stereo
 only, then downmixed), which applies velocity, pedal and programs itself.
 
 Either way the audio is downmixed to mono, its silent tail trimmed and written to
@@ -33,8 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import symusic
-from symusic.core import NoteSecondList, ScoreSecond, Synthesizer, TrackSecond
+import tinysoundfont
 from tqdm.auto import tqdm
 
 from piano_data.audio_io import to_mono, write_audio
@@ -59,9 +59,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _RENDER_VERSION = "render-v1"  # fluidsynth renders (unchanged, so their cache entries stay valid)
-_SYMUSIC_VERSION = "render-symusic-v1"
-_VELOCITY_BAND = 8  # notes whose velocities share a band of 8 are rendered together (at most 0.6 dB off)
-_SYNTHS = threading.local()  # one symusic Synthesizer per (thread, soundfont, sample rate)
+# the wheel-only renderer; "render-symusic-v1" entries (symusic 0.5, TimGM6mb 4-14 semitones off) are never reused
+_WHEEL_VERSION = "render-tinysoundfont-v2"
+_RELEASE_S = 2.0  # rendered after the last note-off; trim_silent_tail cuts what is silent
+_MAX_VOICES = 256
+_SOUNDFONTS = threading.local()  # each soundfont file's bytes, read once per thread
 
 
 @dataclass(frozen=True)
@@ -133,19 +135,16 @@ def trim_silent_tail(audio: np.ndarray, sample_rate: int, trim_db: float = -60.0
 def _digest(midi_bytes: bytes, soundfont: Soundfont, config: RenderConfig) -> str:
     h = hashlib.sha256(midi_bytes)
     h.update(soundfont.fingerprint.encode())
-    version = _RENDER_VERSION if soundfont.synth == "fluidsynth" else _SYMUSIC_VERSION
+    version = _RENDER_VERSION if soundfont.synth == "fluidsynth" else _WHEEL_VERSION
     h.update(json.dumps({**asdict(config), "v": version, "timeout_s": None}, sort_keys=True).encode())
     return h.hexdigest()[:32]
 
 
-def _synthesizer(sfont: Soundfont, sample_rate: int) -> Synthesizer:
-    cache: dict[tuple[str, str, int], Synthesizer] = _SYNTHS.__dict__.setdefault("synths", {})
-    key = (str(sfont.path), sfont.fingerprint, sample_rate)
+def _soundfont_bytes(sfont: Soundfont) -> bytes:
+    cache: dict[tuple[str, str], bytes] = _SOUNDFONTS.__dict__.setdefault("data", {})
+    key = (str(sfont.path), sfont.fingerprint)
     if key not in cache:
-        try:
-            cache[key] = Synthesizer(sfont.path, sample_rate, 0)
-        except Exception as exc:  # prestosynth raises RuntimeError/ValueError with terse messages
-            raise PianoDataError(sfont.path, f"symusic cannot load this soundfont ({exc})") from None
+        cache[key] = sfont.path.read_bytes()
     return cache[key]
 
 
@@ -164,36 +163,42 @@ def sustained_offsets(notes: NoteArray) -> np.ndarray:
     return offset
 
 
-def _render_symusic(midi: Path, sfont: Soundfont, cfg: RenderConfig) -> tuple[np.ndarray, int]:
-    """Mono audio of ``midi`` with symusic's synthesizer, velocity and pedal applied here (see the module doc)."""
+def _render_tinysoundfont(midi: Path, sfont: Soundfont, cfg: RenderConfig) -> tuple[np.ndarray, int]:
+    """Mono audio of ``midi`` with TinySoundFont: note-ons at the onsets, note-offs at the pedal-sustained offsets
+    (see the module doc), then ``_RELEASE_S`` of release tail."""
     notes = read_notes(midi)
     offset = sustained_offsets(notes)
-    synth = _synthesizer(sfont, cfg.sample_rate)
-    band = np.clip(notes.velocity, 1, 127) // _VELOCITY_BAND
-    out = np.zeros(0, dtype=np.float32)
-    for b in np.unique(band):
-        sel = band == b
-        score = ScoreSecond(480)
-        track = TrackSecond("piano", 0, False)
-        track.notes = NoteSecondList.from_numpy(
-            notes.onset[sel].astype(np.float32),
-            np.maximum(offset[sel] - notes.onset[sel], 1e-3).astype(np.float32),
-            notes.pitch[sel].astype(np.int8),
-            np.clip(notes.velocity[sel], 1, 127).astype(np.int8),
-        )
-        score.tracks.append(track)
-        try:
-            audio = to_mono(np.asarray(synth.render(score, stereo=True), dtype=np.float32).T)
-        except TypeError as exc:  # symusic 0.6.0 cannot hand the buffer back to numpy
-            raise PianoDataError(midi, f"symusic {symusic.__version__} cannot render ({exc}); use 0.5.x") from None
-        velocity = (b + 0.5) * _VELOCITY_BAND
-        gain = np.float32(cfg.gain * min(velocity, 127.0) ** 2 / 127.0**2)
-        if len(audio) > len(out):
-            out = np.concatenate([out, np.zeros(len(audio) - len(out), dtype=np.float32)])
-        out[: len(audio)] += gain * audio
-    fade = min(len(out), int(0.01 * cfg.sample_rate))  # the buffer stops at the last note-off: no click there
-    out[len(out) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-    return out, cfg.sample_rate
+    sr = cfg.sample_rate
+    synth = tinysoundfont.Synth(samplerate=sr)
+    try:
+        sfid = synth.sfload(_soundfont_bytes(sfont), max_voices=_MAX_VOICES)
+        synth.program_select(0, sfid, 0, 0)
+    except Exception as exc:  # TinySoundFont raises RuntimeError/ValueError with terse messages
+        raise PianoDataError(sfont.path, f"tinysoundfont cannot load this soundfont ({exc})") from None
+    # events as (sample, kind, pitch, velocity); kind 0 = note-off sorts before a note-on at the same sample,
+    # so a re-struck key (cut by sustained_offsets at the new onset) is released first and then struck again
+    on = np.rint(notes.onset * sr).astype(np.int64)
+    off = np.maximum(np.rint(offset * sr).astype(np.int64), on + 1)
+    velocity = np.clip(notes.velocity, 1, 127).astype(np.int64)
+    events = sorted(
+        [(int(t), 1, int(p), int(v)) for t, p, v in zip(on, notes.pitch, velocity, strict=True)]
+        + [(int(t), 0, int(p), 0) for t, p in zip(off, notes.pitch, strict=True)]
+    )
+    total = (events[-1][0] if events else 0) + int(_RELEASE_S * sr)
+    buffer = np.zeros(2 * total, dtype=np.float32)  # interleaved stereo, filled in place
+    view = buffer.data.cast("B")  # generate_simple writes float32 frames into byte slices of this view
+    pos = 0
+    for t, kind, pitch, vel in events:
+        if t > pos:
+            synth.generate_simple(t - pos, buffer=view[8 * pos : 8 * t])
+            pos = t
+        if kind:
+            synth.noteon(0, pitch, vel)
+        else:
+            synth.noteoff(0, pitch)
+    synth.generate_simple(total - pos, buffer=view[8 * pos : 8 * total])
+    out = to_mono(buffer.reshape(-1, 2)) * np.float32(cfg.gain)
+    return out.astype(np.float32, copy=False), sr
 
 
 def _render_fluidsynth(midi: Path, sfont: Soundfont, cfg: RenderConfig) -> tuple[np.ndarray, int]:
@@ -262,7 +267,7 @@ def render_midi(
     if sfont.synth == "fluidsynth":
         data, sr = _render_fluidsynth(midi, sfont, cfg)
     else:
-        data, sr = _render_symusic(midi, sfont, cfg)
+        data, sr = _render_tinysoundfont(midi, sfont, cfg)
     audio = trim_silent_tail(data, sr, cfg.trim_db, cfg.tail_pad_s)
     if len(audio) < cfg.min_seconds * sr:
         raise PianoDataError(midi, f"rendered audio is silent or shorter than {cfg.min_seconds} s with {sfont.name}")

@@ -28,7 +28,7 @@ _SR = 24_000
 _TAIL = 32  # silent points that end every sample
 _ROOTS = tuple(range(22, 109, 3))  # zone centres; each zone covers root-1 .. root+1
 # (vel lo, vel hi, partial roll-off exponent, hammer noise, level): velocity changes the timbre here and the level in
-# the renderer (piano_data.render scales each note by its velocity, since symusic's synthesizer ignores velocity)
+# the renderer (TinySoundFont scales each note linearly by its velocity)
 _LAYERS = ((0, 63, 1.9, 0.0, 0.7), (64, 127, 1.1, 0.04, 0.8))
 
 # generator operators (SoundFont 2.01, section 8.1.3)

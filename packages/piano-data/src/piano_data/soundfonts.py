@@ -14,7 +14,7 @@ name                file                            where it comes from
 ``musescore_lite``  ``MuseScore_General_Lite.sf3``  Debian ``musescore-general-soundfont-small``
 ==================  ==============================  ==================================================
 
-Every name renders with symusic's synthesizer (in its wheel). A name followed by ``+fluidsynth``
+Every name renders with TinySoundFont (the tinysoundfont wheel). A name followed by ``+fluidsynth``
 (``fluidr3+fluidsynth``) renders the same file with the fluidsynth CLI instead, when it is installed: a
 different synthesizer is a different timbre, so it counts as a soundfont of its own in the ``soundfont`` split.
 
@@ -50,7 +50,7 @@ __all__ = [
     "soundfont_dirs",
 ]
 
-Synth = Literal["symusic", "fluidsynth"]
+Synth = Literal["tinysoundfont", "fluidsynth"]
 
 #: The soundfonts every machine has (PyPI packages only): the default pair for cross-soundfont evaluation.
 DEFAULT_SOUNDFONTS: tuple[str, ...] = ("timgm6mb", "additive_piano")
@@ -74,15 +74,15 @@ _SYSTEM_DIRS = (
 @dataclass(frozen=True)
 class Soundfont:
     """A soundfont file: its short ``name``, resolved ``path``, a cheap content ``fingerprint`` and the
-    synthesizer that plays it (``symusic``, in a wheel; or the ``fluidsynth`` CLI)."""
+    synthesizer that plays it (``tinysoundfont``, in a wheel; or the ``fluidsynth`` CLI)."""
 
     name: str
     path: Path
     fingerprint: str
-    synth: Synth = "symusic"
+    synth: Synth = "tinysoundfont"
 
     @classmethod
-    def from_path(cls, path: str | PathLike[str], name: str | None = None, synth: Synth = "symusic") -> Soundfont:
+    def from_path(cls, path: str | PathLike[str], name: str | None = None, synth: Synth = "tinysoundfont") -> Soundfont:
         """Use any soundfont file; ``name`` defaults to the file stem in lower case."""
         p = Path(path).resolve()
         if not p.is_file():
@@ -163,7 +163,7 @@ def find_soundfont(name: str) -> Soundfont:
 
     Raises :class:`PianoDataError` naming the Debian package to install when it is missing.
     """
-    synth: Synth = "symusic"
+    synth: Synth = "tinysoundfont"
     base = name
     if name.endswith(_FLUIDSYNTH_SUFFIX):
         base, synth = name[: -len(_FLUIDSYNTH_SUFFIX)], "fluidsynth"
