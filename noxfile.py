@@ -81,7 +81,14 @@ def wheel(session: nox.Session, package: str) -> None:
         session.run("uv", "build", "--package", name, "--wheel", "-o", str(dist), "-q", external=True)
     session.run("uv", "venv", "-q", "--python", "3.11", str(venv), external=True)
     py = str(venv / "bin" / "python")
-    session.run("uv", "pip", "install", "-q", "--python", py, "--find-links", str(dist), package, external=True)
+    # tinysoundfont (the wheel-only renderer) requires pyaudio for live playback, which piano-eval never uses and
+    # which has no Linux wheel: the same override as the workspace's [tool.uv] override-dependencies
+    overrides = tmp / "overrides.txt"
+    overrides.write_text("pyaudio; sys_platform == 'never'\n")
+    session.run(
+        "uv", "pip", "install", "-q", "--python", py, "--find-links", str(dist), "--override", str(overrides), package,
+        external=True,
+    )  # fmt: skip
     module = {
         "piano-data": "piano_data",
         "piano-symbolic-encoders": "piano_symbolic",
