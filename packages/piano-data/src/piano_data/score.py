@@ -136,6 +136,30 @@ def _midi_grid(
     return bars, [str(i + 1) for i in range(len(bars))], beats, ts
 
 
+def _in_seconds(
+    p: Path,
+    notes_q: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    grid: tuple[list[float], list[str], list[float], list[tuple[float, int, int]]],
+    tempo_q: np.ndarray,
+    qpm: np.ndarray,
+) -> ScoreData:
+    """The :class:`ScoreData` of notes ``(onset, offset, pitch, velocity)`` and a bar/beat/time-signature grid, all
+    in quarters, under a piecewise-constant tempo (``qpm`` from ``tempo_q`` on)."""
+    on_q, off_q, pitch, velocity = notes_q
+    bars, numbers, beats, sigs = grid
+    notes = NoteArray.from_arrays(
+        _seconds(on_q, tempo_q, qpm), _seconds(off_q, tempo_q, qpm), pitch, velocity, source=str(p)
+    )
+    return ScoreData(
+        notes,
+        _seconds(np.asarray(bars), tempo_q, qpm),
+        numbers,
+        _seconds(np.asarray(beats), tempo_q, qpm),
+        [(float(_seconds(np.array([q]), tempo_q, qpm)[0]), n, d) for q, n, d in sigs],
+        str(p),
+    )
+
+
 def _read_midi(p: Path) -> ScoreData:
     try:
         score: Any = symusic.Score(str(p), ttype="tick")  # Any: symusic's stubs lack the Score attributes
@@ -161,21 +185,8 @@ def _read_midi(p: Path) -> ScoreData:
     qpm = np.array([t[1] for t in tempos])
     ts = [(t.time / tpq, int(t.numerator), int(t.denominator)) for t in score.time_signatures if t.numerator > 0]
     bars, numbers, beats, ts = _midi_grid(ts, float(off_q.max()))
-    notes = NoteArray.from_arrays(
-        _seconds(on_q, tempo_q, qpm),
-        _seconds(off_q, tempo_q, qpm),
-        np.concatenate(pitches),
-        np.concatenate(vels),
-        source=str(p),
-    )
-    return ScoreData(
-        notes,
-        _seconds(np.asarray(bars), tempo_q, qpm),
-        numbers,
-        _seconds(np.asarray(beats), tempo_q, qpm),
-        [(float(_seconds(np.array([q]), tempo_q, qpm)[0]), n, d) for q, n, d in ts],
-        str(p),
-    )
+    grid = (bars, numbers, beats, ts)
+    return _in_seconds(p, (on_q, off_q, np.concatenate(pitches), np.concatenate(vels)), grid, tempo_q, qpm)
 
 
 def _read_musicxml(p: Path) -> ScoreData:
@@ -234,21 +245,8 @@ def _read_musicxml(p: Path) -> ScoreData:
     beats = sorted(set(beats))
     if len(beats) < 2:
         beats.append(beats[-1] + beat_length(sig_q[-1][1], sig_q[-1][2]))
-    notes = NoteArray.from_arrays(
-        _seconds(on_q, tempo_q, qpm),
-        _seconds(off_q, tempo_q, qpm),
-        na["pitch"],
-        np.full(len(na), 64),
-        source=str(p),
-    )
-    return ScoreData(
-        notes,
-        _seconds(np.asarray(bars), tempo_q, qpm),
-        numbers,
-        _seconds(np.asarray(beats), tempo_q, qpm),
-        [(float(_seconds(np.array([q]), tempo_q, qpm)[0]), n, d) for q, n, d in sig_q],
-        str(p),
-    )
+    grid = (bars, numbers, beats, sig_q)
+    return _in_seconds(p, (on_q, off_q, na["pitch"], np.full(len(na), 64)), grid, tempo_q, qpm)
 
 
 def score_from_notes(notes: NoteArray, numerator: int = 4, denominator: int = 4, qpm: float = DEFAULT_QPM) -> ScoreData:
