@@ -56,7 +56,9 @@ def seed_for(key: str, kind: str) -> int:
     return int(hashlib.sha256(f"{key}|{kind}".encode()).hexdigest()[:16], 16)
 
 
-def _notes(onset: np.ndarray, offset: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, source: str) -> NoteArray:
+def _notes(
+    onset: np.ndarray, offset: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, source: str | None
+) -> NoteArray:
     order = np.lexsort((pitch, onset))
     offset = np.maximum(offset, onset + 0.02)
     return NoteArray.from_arrays(onset[order], offset[order], pitch[order], velocity[order], source=source)
@@ -146,7 +148,8 @@ def restarts(
         if k > 0:
             first = float(on[sel].min())
             truth.append((first + offsets[k], _beat_score_time(first, s_beats, p_beats)))
-    new = _notes(*(np.concatenate(x) for x in zip(*parts, strict=True)), notes.source)  # type: ignore[misc]
+    on_, off_, pitch_, vel_ = (np.concatenate(x) for x in zip(*parts, strict=True))
+    new = _notes(on_, off_, pitch_, vel_, notes.source)
     seg = np.searchsorted(np.array(starts[1:]), p_beats, side="right")  # the last take that plays each beat
     return new, p_beats + np.array(offsets)[seg], tuple(truth)
 
