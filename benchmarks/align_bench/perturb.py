@@ -12,7 +12,8 @@ Every perturbation is deterministic: the random generator is seeded by the perfo
   continues (the later one);
 - ``partial``: only a middle stretch is played (40% of the performance, starting 25-35% of the way in), moved
   to start at 1 s; the score stays whole; only the beats played are scored;
-- ``student``: one restart, then 5% wrong, 5% dropped and 5% extra notes.
+- ``student``: one restart, then 5% wrong, 5% dropped and 5% extra notes;
+- ``clean``: the performance as it is (the baseline on the same performances; not in the default kinds).
 
 Beat annotations: ASAP lists the same beats for score and performance, so a perturbation that moves
 performance time (restarts, partial) moves each beat's performance time the same way; wrong, dropped and extra
@@ -29,7 +30,7 @@ from piano_data.midi import NoteArray
 
 __all__ = ["KINDS", "Perturbed", "perturb", "seed_for"]
 
-KINDS: tuple[str, ...] = ("wrong", "drop", "extra", "restart", "partial", "student")
+KINDS: tuple[str, ...] = ("wrong", "drop", "extra", "restart", "partial", "student", "clean")
 _LOW, _HIGH = 21, 108
 
 
@@ -186,6 +187,8 @@ def perturb(notes: NoteArray, s_beats: np.ndarray, p_beats: np.ndarray, kind: st
     (performance) and ``s_beats`` (score), with the generator seeded by ``seed``."""
     rng = np.random.default_rng(seed)
     every = np.arange(len(p_beats))
+    if kind == "clean":
+        return Perturbed(notes, every, p_beats.copy())
     if kind == "wrong":
         return Perturbed(wrong_notes(notes, rng, 0.10), every, p_beats.copy())
     if kind == "drop":
