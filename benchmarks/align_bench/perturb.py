@@ -12,7 +12,8 @@ Every perturbation is deterministic: the random generator is seeded by the perfo
   continues (the later one);
 - ``partial``: only a middle stretch is played (40% of the performance, starting 25-35% of the way in), moved
   to start at 1 s; the score stays whole; only the beats played are scored;
-- ``student``: one restart, then 5% wrong, 5% dropped and 5% extra notes.
+- ``student``: one restart, then 5% wrong, 5% dropped and 5% extra notes;
+- ``clean``: the performance as it is (the baseline on the same performances; not in the default kinds).
 
 Beat annotations: ASAP lists the same beats for score and performance, so a perturbation that moves
 performance time (restarts, partial) moves each beat's performance time the same way; wrong, dropped and extra
@@ -29,7 +30,7 @@ from piano_data.midi import NoteArray
 
 __all__ = ["KINDS", "Perturbed", "perturb", "seed_for"]
 
-KINDS: tuple[str, ...] = ("wrong", "drop", "extra", "restart", "partial", "student")
+KINDS: tuple[str, ...] = ("wrong", "drop", "extra", "restart", "partial", "student", "clean")
 _LOW, _HIGH = 21, 108
 
 
@@ -56,7 +57,9 @@ def seed_for(key: str, kind: str) -> int:
     return int(hashlib.sha256(f"{key}|{kind}".encode()).hexdigest()[:16], 16)
 
 
-def _notes(onset: np.ndarray, offset: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, source: str) -> NoteArray:
+def _notes(
+    onset: np.ndarray, offset: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, source: str | None
+) -> NoteArray:
     order = np.lexsort((pitch, onset))
     offset = np.maximum(offset, onset + 0.02)
     return NoteArray.from_arrays(onset[order], offset[order], pitch[order], velocity[order], source=source)
@@ -146,7 +149,8 @@ def restarts(
         if k > 0:
             first = float(on[sel].min())
             truth.append((first + offsets[k], _beat_score_time(first, s_beats, p_beats)))
-    new = _notes(*(np.concatenate(x) for x in zip(*parts, strict=True)), notes.source)  # type: ignore[misc]
+    on_, off_, pitch_, vel_ = (np.concatenate(x) for x in zip(*parts, strict=True))
+    new = _notes(on_, off_, pitch_, vel_, notes.source)
     seg = np.searchsorted(np.array(starts[1:]), p_beats, side="right")  # the last take that plays each beat
     return new, p_beats + np.array(offsets)[seg], tuple(truth)
 
@@ -183,6 +187,8 @@ def perturb(notes: NoteArray, s_beats: np.ndarray, p_beats: np.ndarray, kind: st
     (performance) and ``s_beats`` (score), with the generator seeded by ``seed``."""
     rng = np.random.default_rng(seed)
     every = np.arange(len(p_beats))
+    if kind == "clean":
+        return Perturbed(notes, every, p_beats.copy())
     if kind == "wrong":
         return Perturbed(wrong_notes(notes, rng, 0.10), every, p_beats.copy())
     if kind == "drop":

@@ -18,6 +18,7 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from align_bench.cli import main as bench  # noqa: E402
 from align_bench.core import excerpt  # noqa: E402
+from align_bench.perturb import KINDS, perturb, seed_for  # noqa: E402
 from align_bench.reference import parangonar_align, plain_dtw_align  # noqa: E402
 
 
@@ -122,3 +123,31 @@ def test_audio_excerpt_keeps_at_least_four_beats_of_a_slow_opening() -> None:
     assert len(p_ann.times) == len(s_ann.times) == 4 and p.onset.max() < 24.0 and s.onset.max() < 24.0 + 1e-9
     fast = BeatAnnotations(np.arange(0, 60, 1.0), np.zeros(60, bool), ("b",) * 60)
     assert len(excerpt(notes, notes, fast, fast, 15.0)[3].times) == 15
+
+
+def test_perturbations_are_seeded_and_move_the_beats() -> None:
+    onset = np.arange(0, 60, 0.25)
+    notes = NoteArray.from_arrays(onset, onset + 0.2, 60 + (np.arange(len(onset)) * 5) % 24, np.full(len(onset), 64))
+    s_beats, p_beats = np.arange(0, 60, 0.5) * 0.8, np.arange(0, 60, 0.5)
+    for kind in KINDS:
+        a = perturb(notes, s_beats, p_beats, kind, seed_for("x.mid", kind))
+        b = perturb(notes, s_beats, p_beats, kind, seed_for("x.mid", kind))
+        np.testing.assert_array_equal(a.notes.onset, b.notes.onset)
+        np.testing.assert_array_equal(a.notes.pitch, b.notes.pitch)
+        assert len(a.perf_beats) == len(a.beat_index)
+    assert seed_for("x.mid", "wrong") != seed_for("y.mid", "wrong")
+    wrong = perturb(notes, s_beats, p_beats, "wrong", 1)
+    moved = np.abs(wrong.notes.pitch.astype(int) - notes.pitch.astype(int))
+    assert np.sum(moved > 0) == round(0.1 * len(notes)) and moved.max() <= 2
+    assert len(perturb(notes, s_beats, p_beats, "drop", 1).notes) == len(notes) - round(0.15 * len(notes))
+    assert len(perturb(notes, s_beats, p_beats, "extra", 1).notes) == len(notes) + round(0.1 * len(notes))
+    restart = perturb(notes, s_beats, p_beats, "restart", 1)
+    assert len(restart.restarts) == 3 and np.all(np.diff(restart.perf_beats) > 0)  # the take that continues
+    for (t_perf, _), r in zip(restart.restarts, restart.restarts[1:], strict=False):
+        assert r[0] > t_perf
+    replay = restart.restarts[0]
+    assert np.any(np.isclose(restart.notes.onset, replay[0])) and 0 < replay[1] < s_beats[-1]
+    part = perturb(notes, s_beats, p_beats, "partial", 1)
+    assert part.played_span is not None and part.notes.onset.min() == pytest.approx(1.0)
+    assert 0.3 * len(p_beats) < len(part.beat_index) < 0.5 * len(p_beats)
+    np.testing.assert_allclose(np.diff(part.perf_beats), 0.5)
