@@ -26,7 +26,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 import soundfile as sf
@@ -354,38 +354,30 @@ def transcribe_audio(
     return Transcription(notes, seconds, model, used, n_threads, segments)
 
 
-def transcribe(
-    audio: AudioInput,
-    *,
-    sample_rate: int | None = None,
-    model: str = "transkun",
-    device: str = "cpu",
-    threads: int | None = None,
-    precision: Precision = "auto",
-    allow_clipped: bool = True,
-    allow_truncated: bool = False,
-    allow_empty: bool = False,
-    segment_seconds: float | None = None,
-    hop_seconds: float | None = None,
-) -> NoteArray:
+class TranscribeOptions(TypedDict, total=False):
+    """The keyword options of :func:`transcribe_audio`, for :func:`transcribe` (same names, same defaults)."""
+
+    sample_rate: int | None
+    model: str
+    device: str
+    threads: int | None
+    precision: Precision
+    allow_clipped: bool
+    allow_truncated: bool
+    allow_empty: bool
+    segment_seconds: float | None
+    hop_seconds: float | None
+
+
+def transcribe(audio: AudioInput, **options: Unpack[TranscribeOptions]) -> NoteArray:
     """Transcribe a file or array into a :class:`NoteArray`; options and errors as :func:`transcribe_audio`."""
-    return transcribe_audio(
-        audio,
-        sample_rate=sample_rate,
-        model=model,
-        device=device,
-        threads=threads,
-        precision=precision,
-        allow_clipped=allow_clipped,
-        allow_truncated=allow_truncated,
-        allow_empty=allow_empty,
-        segment_seconds=segment_seconds,
-        hop_seconds=hop_seconds,
-    ).notes
+    return transcribe_audio(audio, **options).notes
 
 
-def transcribe_to_midi(audio: AudioInput, output: str | os.PathLike[str], **kwargs: Any) -> tuple[Path, NoteArray]:
+def transcribe_to_midi(
+    audio: AudioInput, output: str | os.PathLike[str], **options: Unpack[TranscribeOptions]
+) -> tuple[Path, NoteArray]:
     """Transcribe and write a one-track piano MIDI (atomic write); returns the path and the notes. Nothing is
     written when transcription fails."""
-    notes = transcribe(audio, **kwargs)
+    notes = transcribe(audio, **options)
     return write_notes(notes, output), notes
