@@ -13,7 +13,6 @@ from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
 from piano_data.paths import find_data_root
 from piano_data.score import ScoreData, read_score
-from piano_fusion import piece_contrast
 from piano_symbolic.aligned import align_performance
 from piano_symbolic.s4 import (
     DEVIATION_FEATURES,
@@ -32,6 +31,7 @@ from piano_symbolic.s4 import (
     save_s4,
     tokens_from_aligned,
 )
+from symbolic_testing import pull_same_piece as piece_contrast  # this package never imports piano_fusion
 
 BEAT = 0.5
 
@@ -131,7 +131,9 @@ def test_pretraining_learns_masked_deviations_beyond_the_mean() -> None:
     vel = TARGETS.index("velocity_local")
     assert after["masked_mse"][TARGETS[vel]] < 0.5 * after["masked_mse_mean_baseline"][TARGETS[vel]]
     assert after["masked_mse_ratio"] < report["val_before"]["masked_mse_ratio"]
-    assert after["contrast_chance"] == pytest.approx(np.log(7), rel=0.3)
+    # the chance loss is the contrast of identical embeddings: 0 for this test stand-in (a distance); with
+    # piano_fusion's InfoNCE it is log(B - 1) (piano-eval's test_s4_experiment runs that pairing)
+    assert after["contrast_chance"] == 0.0
     assert report["train_curve"][-1]["step"] == 120
 
 
