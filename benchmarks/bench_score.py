@@ -251,6 +251,9 @@ def main() -> int:
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--skip-timing", action="store_true")
     p.add_argument(
+        "--recording", action="store_true", help="also time `score` of the 30 s excerpt as audio (transcribed)"
+    )
+    p.add_argument(
         "--tuning-set",
         action="store_true",
         help="score the other half of the folders (the ones left out of the evaluation), to set thresholds on",
@@ -290,6 +293,15 @@ def main() -> int:
                                "performance": str(long.midi_path.relative_to(root)),
                                "duration_s": round(read_notes(long.midi_path).end_time, 1)},
             }  # fmt: skip
+            if args.recording:  # the 30 s excerpt rendered (TinySoundFont, TimGM6mb), transcribed inside `score`
+                from piano_data.render import render_midi
+
+                wav = render_midi(perf30, "timgm6mb", Path(tmp) / "renders").path
+                doc["timing"]["score_30s_recording"] = {
+                    **median_cpu([exe, "score", str(wav), "--score", str(score30)], runs=2),
+                    "performance": str(short.midi_path.relative_to(root)), "excerpt_s": 30.0,
+                    "audio": "rendered with timgm6mb (TinySoundFont), transcribed with transkun",
+                }  # fmt: skip
             print(json.dumps(doc["timing"]), file=sys.stderr, flush=True)
     chosen = select(items, args.count, tuning_set=args.tuning_set)
     doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
