@@ -303,9 +303,10 @@ def main() -> int:
                     "audio": "rendered with timgm6mb (TinySoundFont), transcribed with transkun",
                 }  # fmt: skip
             print(json.dumps(doc["timing"]), file=sys.stderr, flush=True)
-    chosen = select(items, args.count, tuning_set=args.tuning_set)
-    doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
-    doc["feedback"] = evaluate(chosen, root, args.analysis_config)
+    if args.count > 0:  # --count 0: the timing part alone
+        chosen = select(items, args.count, tuning_set=args.tuning_set)
+        doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
+        doc["feedback"] = evaluate(chosen, root, args.analysis_config)
     text = json.dumps(doc, indent=2)
     print(text)
     if args.output:
