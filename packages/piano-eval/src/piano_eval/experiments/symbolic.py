@@ -29,6 +29,7 @@ import torch
 from piano_data.contracts import EncoderOutput
 from piano_data.midi import read_notes
 from piano_data.paths import cache_root
+from piano_data.progress import progress_disabled
 from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
 from piano_data.tiers.pieces import SamePieceBatchSampler
@@ -191,7 +192,7 @@ class SymbolicExperiment(Experiment):
         gid = {g: i for i, g in enumerate(names)}
         items = [
             (bundle.featurizer(load_window(w)), gid.get(w.group, -1) if w.group is not None else -1)
-            for w in tqdm(windows, desc=f"{self.id} corpus", mininterval=5)
+            for w in tqdm(windows, desc=f"{self.id} corpus", mininterval=5, disable=progress_disabled())
         ]
         collate = _collate_with_groups(bundle)
         tcfg = self._train_cfg(
@@ -233,7 +234,8 @@ class SymbolicExperiment(Experiment):
         model.eval()
         feats = [fz(read_notes(s.midi_path)) for s in todo]
         with torch.no_grad():
-            for k in tqdm(range(0, len(todo), 16), desc=f"{self.id} encode", mininterval=10):
+            batches = range(0, len(todo), 16)
+            for k in tqdm(batches, desc=f"{self.id} encode", mininterval=10, disable=progress_disabled()):
                 h, mask = model.body(fz.collate(feats[k : k + 16]))  # type: ignore[operator]
                 for i, s in enumerate(todo[k : k + 16]):
                     self._states[s.key] = h[i, mask[i]].to(torch.float16)
