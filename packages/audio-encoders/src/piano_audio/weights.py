@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 
 from piano_audio.backbone import MuQBackbone
 from piano_audio.config import DEFAULT_HUB_ID, MuQBackboneConfig
@@ -100,10 +100,7 @@ def load_backbone(
     cfg_file = folder / "config.json"
     if not cfg_file.is_file():
         raise PianoDataError(folder, "no config.json: not a MuQ weights directory")
-    try:
-        raw: dict[str, Any] = json.loads(cfg_file.read_text())
-    except json.JSONDecodeError as exc:
-        raise PianoDataError(cfg_file, f"invalid JSON ({exc})") from None
+    raw: dict[str, Any] = read_json(cfg_file, "invalid JSON")
     extraction: dict[str, Any] = dict(raw.pop("piano_audio", {}) or {})
     if config is not None:
         extraction.update({k: getattr(config, k) for k in ("layers", "chunk_seconds", "min_seconds", "max_seconds")})

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import random
 import re
 import unicodedata
@@ -33,7 +32,7 @@ from typing import Literal
 
 import numpy as np
 
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 from piano_data.midi import NoteArray, read_notes
 
 __all__ = [
@@ -132,10 +131,7 @@ def item_notes(item: DifficultyItem, qpm: float = DEFAULT_QPM) -> NoteArray:
 def _read_json(path: Path) -> object:
     if not path.is_file():
         raise PianoDataError(path, "file not found (is this the mikrokosmos_difficulty folder?)")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PianoDataError(path, f"not valid JSON ({exc})") from None
+    return read_json(path)
 
 
 def _piece_key(upstream_id: str) -> str:

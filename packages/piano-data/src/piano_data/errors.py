@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from os import PathLike
+from pathlib import Path
+from typing import Any
 
 
 class PianoDataError(ValueError):
@@ -15,3 +18,12 @@ class PianoDataError(ValueError):
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(problem if self.path is None else f"{self.path}: {problem}")
+
+
+def read_json(path: str | PathLike[str], problem: str = "not valid JSON") -> Any:
+    """Parse the JSON file at ``path``; an undecodable file is a :class:`PianoDataError` ``<path>: <problem>
+    (<parser message>)``. Whether the file exists and what the document must hold is the caller's to check."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PianoDataError(path, f"{problem} ({exc})") from None

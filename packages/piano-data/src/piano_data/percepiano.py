@@ -18,7 +18,6 @@ a space). The trailing pianist index of the label file is ignored.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from os import PathLike
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from piano_data.contracts import N_DIMS
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 from piano_data.samples import Segment
 
 __all__ = ["LABEL_FILE", "STD_FILE", "load_percepiano", "parse_key", "work_of"]
@@ -56,10 +55,7 @@ def work_of(piece: str) -> str:
 def _read_json(path: Path) -> dict[str, list[float]]:
     if not path.is_file():
         raise PianoDataError(path, "PercePiano label file not found")
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PianoDataError(path, f"not valid JSON ({exc})") from None
+    data = read_json(path)
     if not isinstance(data, dict) or not data:
         raise PianoDataError(path, "expected a non-empty JSON object {segment_key: [values]}")
     return {str(k).strip(): v for k, v in data.items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from piano_data.contracts import DIMENSIONS
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 from piano_data.samples import Segment
 
 from piano_eval.datasets import LabelledCorpus
@@ -77,10 +76,7 @@ def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> 
         aside = sorted(directory.parent.glob(f".{directory.name}.replaced-*/{MANIFEST}"))
         hint = f"; the previous checkpoint is at {aside[-1].parent} (a replacement was interrupted)" if aside else ""
         raise PianoDataError(directory, f"not a piano-eval checkpoint (no {MANIFEST}){hint}")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PianoDataError(manifest_path, f"not valid JSON ({exc})") from None
+    manifest = read_json(manifest_path)
     if not isinstance(manifest, dict):
         raise PianoDataError(manifest_path, "not a checkpoint manifest (expected a JSON object)")
     if not isinstance(manifest.get("config"), dict | None):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 
 from piano_eval.provenance import write_bytes_atomic, write_json_atomic
 
@@ -129,10 +128,7 @@ def load_models(directory: Path, stem: str, n_features: int) -> tuple[list[Array
     for p in (manifest_path, npz_path):
         if not p.is_file():
             raise PianoDataError(p, "checkpoint file missing")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PianoDataError(manifest_path, f"not valid JSON ({exc})") from None
+    manifest = read_json(manifest_path)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise PianoDataError(manifest_path, f"not a {FORMAT} manifest")
     blob = npz_path.read_bytes()

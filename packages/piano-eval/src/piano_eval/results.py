@@ -7,13 +7,12 @@ instead of picking string keys out of the nested dict itself.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 
 __all__ = ["RESULTS_FORMAT", "ResultsRecord", "load_results"]
 
@@ -28,10 +27,7 @@ def load_results(path: str | PathLike[str]) -> dict[str, Any]:
         p = p / "results.json"
     if not p.is_file():
         raise PianoDataError(p, "results file not found")
-    try:
-        doc = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PianoDataError(p, f"not a valid results file ({exc})") from None
+    doc = read_json(p, "not a valid results file")
     if not isinstance(doc, dict):
         raise PianoDataError(p, "not a piano-eval results file (not a JSON object)")
     for key in ("experiment", "split", "summary", "dataset"):

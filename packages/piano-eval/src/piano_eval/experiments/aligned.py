@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 from piano_data.samples import Segment, stack_labels
 
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
@@ -389,10 +389,7 @@ class S4Experiment(Experiment):
         from safetensors.torch import load_file
 
         meta_path = directory / "s4_model.json"
-        try:
-            meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise PianoDataError(meta_path, f"not valid JSON ({exc})") from None
+        meta = read_json(meta_path)
         if self.config["learned"]:
             self._encoder, _ = load_s4(directory / "s4_encoder")
         if meta.get("features"):

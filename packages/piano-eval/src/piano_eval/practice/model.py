@@ -9,7 +9,6 @@ numpy alone, so scoring with it never imports torch or sklearn.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from piano_data.contracts import DIMENSIONS
-from piano_data.errors import PianoDataError
+from piano_data.errors import PianoDataError, read_json
 
 __all__ = [
     "CARD_FILE",
@@ -126,10 +125,7 @@ def load_feature_model(directory: str | PathLike[str] | None = None) -> FeatureM
     card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
     if not card_path.is_file() or not weights_path.is_file():
         raise PianoDataError(folder, f"not a feature model folder ({CARD_FILE} and {WEIGHTS_FILE} needed)")
-    try:
-        card = json.loads(card_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PianoDataError(card_path, f"not valid JSON ({exc})") from None
+    card = read_json(card_path)
     if card.get("format") != MODEL_FORMAT:
         raise PianoDataError(card_path, f"unsupported model format {card.get('format')!r} (expected {MODEL_FORMAT})")
     if card.get("dimensions") != list(DIMENSIONS):
