@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from piano_data.splits import SPLITS
@@ -15,6 +15,9 @@ from piano_data.splits import SPLITS
 from piano_eval.errors import UsageError
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 from piano_eval.workdir import work_folder
+
+if TYPE_CHECKING:
+    from piano_eval.experiments.base import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -110,19 +113,23 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def context_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
+def run_context(args: argparse.Namespace, workdir: Path) -> RunContext:
+    """The :class:`RunContext` of a ``run`` or ``train`` command: seed, size, data root and the Lightning/MuQ
+    options from its arguments, working in ``workdir``."""
+    from piano_eval.experiments.base import RunContext
+
+    options = {
         "accelerator": args.accelerator,
         "devices": args.devices,
         "precision": args.precision,
         "muq_weights": args.muq_weights,
     }
+    return RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root, options=options)
 
 
 def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate everything cheap first, then run; returns the results document."""
     from piano_eval.datasets import load_labelled
-    from piano_eval.experiments.base import RunContext
     from piano_eval.runner import run_cv
 
     if args.split not in SPLITS:
@@ -142,13 +149,7 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         experiment = with_robustness(experiment, seed=args.seed)
     variant = ",".join(f"{k}={v}" for k, v in (overrides or {}).items()) or None
     with work_folder(f"piano-eval-{name}-", keep=getattr(args, "keep_workdir", False)) as workdir:
-        ctx = RunContext(
-            workdir=workdir,
-            seed=args.seed,
-            size=args.size,
-            data_root=args.data_root,
-            options=context_options(args),
-        )
+        ctx = run_context(args, workdir)
         return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from piano_eval.cli.run import add_workdir_option, context_options, parse_overrides
+from piano_eval.cli.run import add_workdir_option, parse_overrides, run_context
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 from piano_eval.workdir import work_folder
 
@@ -38,21 +38,13 @@ def register(sub: Any) -> None:
 def _train(args: argparse.Namespace) -> int:
     from piano_eval.checkpoint import train_checkpoint
     from piano_eval.datasets import load_labelled
-    from piano_eval.experiments.base import RunContext
 
     experiment = build_experiment(
         args.experiment, parse_overrides(args.overrides), size=args.size, preset_file=args.preset
     )
     dataset = load_labelled(args.data_root)
     with work_folder("piano-eval-train-", keep=args.keep_workdir) as workdir:
-        ctx = RunContext(
-            workdir=workdir,
-            seed=args.seed,
-            size=args.size,
-            data_root=args.data_root,
-            options=context_options(args),
-        )
-        out = train_checkpoint(experiment, dataset, ctx, args.output)
+        out = train_checkpoint(experiment, dataset, run_context(args, workdir), args.output)
     print(
         json.dumps(
             {
