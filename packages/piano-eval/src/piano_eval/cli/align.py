@@ -12,10 +12,9 @@ from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
 from piano_symbolic.align import Alignment, align_notes, write_note_matches_csv, write_time_map_csv
 
-log = logging.getLogger(__name__)
+from piano_eval.cli.inputs import load_performance
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
-MIDI_SUFFIXES = {".mid", ".midi"}
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -36,26 +35,6 @@ def register(sub: Any) -> None:
     p.add_argument("--output", type=Path, required=True, metavar="MAP.csv", help="time map CSV to write")
     p.add_argument("--notes", type=Path, default=None, metavar="FILE", help="also write note matches (CSV)")
     p.set_defaults(func=_align)
-
-
-def load_performance(path: Path) -> NoteArray:
-    """Notes of a performance file: read from MIDI, or transcribed from audio."""
-    if not path.is_file():
-        raise PianoDataError(path, "file not found")
-    suffix = path.suffix.lower()
-    if suffix in MIDI_SUFFIXES:
-        return read_notes(path)
-    if suffix in AUDIO_SUFFIXES:
-        from piano_audio.transcribe import transcribe
-
-        notes = transcribe(path)
-        if len(notes) == 0:
-            raise PianoDataError(path, "no piano notes were transcribed from this audio")
-        return notes
-    raise PianoDataError(
-        path,
-        f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})",
-    )
 
 
 def run_alignment(performance: Path, score: Path) -> tuple[Alignment, NoteArray, NoteArray]:

@@ -9,16 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from piano_data.errors import PianoDataError
 
+from piano_eval.cli.inputs import load_performance
 from piano_eval.cli.texts import SCORE_HELP
 
 if TYPE_CHECKING:
-    from piano_data.midi import NoteArray
     from piano_data.score import ScoreData
 
     from piano_eval.practice.analysis import PracticeReport, Scorer
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aif", ".aiff"}
-MIDI_SUFFIXES = {".mid", ".midi"}
 SCORE_SUFFIXES = {".mid", ".midi", ".musicxml", ".mxl", ".xml"}
 
 EXIT_CODES = """exit codes:
@@ -55,28 +53,6 @@ def register(sub: Any) -> None:
     p.add_argument("--plot", type=Path, default=None, help="also write the overall profile chart (PNG) here")
     p.add_argument("--window-bars", type=int, default=None, help="bars per window (default: the model's, 8)")
     p.set_defaults(func=_score)
-
-
-def load_performance(path: Path) -> NoteArray:
-    """Notes of a performance: read from MIDI, or transcribed from audio; errors name the file."""
-    if not path.is_file():
-        raise PianoDataError(path, "file not found")
-    suffix = path.suffix.lower()
-    if suffix in MIDI_SUFFIXES:
-        from piano_data.midi import read_notes
-
-        return read_notes(path)
-    if suffix in AUDIO_SUFFIXES:
-        from piano_audio.transcribe import transcribe
-
-        notes = transcribe(path)
-        if len(notes) == 0:
-            raise PianoDataError(path, "no piano notes were transcribed from this audio (silence, or not a piano?)")
-        return notes
-    raise PianoDataError(
-        path,
-        f"unsupported file type {suffix!r} (MIDI: .mid/.midi; audio: {', '.join(sorted(AUDIO_SUFFIXES))})",
-    )
 
 
 def load_score(path: Path) -> ScoreData:
