@@ -103,8 +103,9 @@ def load_state(
             path, f"weights do not fit the model built from the checkpoint config ({what}; {len(missing)} missing, "
             f"{len(extra)} unexpected tensors)"
         )  # fmt: skip
-    for k, t in tensors.items():
-        if tuple(t.shape) != tuple(expected[k].shape):
+    for k in expected:  # the module's order: the first mismatched layer is named
+        t = tensors.get(k)
+        if t is not None and tuple(t.shape) != tuple(expected[k].shape):
             raise PianoDataError(
                 path,
                 f"weights do not fit the model built from the checkpoint config ({k} has shape {tuple(t.shape)}, "

@@ -22,6 +22,7 @@ from piano_fusion import masked_mean
 
 from piano_eval.experiments.audio import AudioExperiment, _device, _render_cache, backbone_from, render_audio
 from piano_eval.experiments.base import Prediction, RunContext
+from piano_eval.model_arrays import ArrayRegressor
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class PaperBaseline(AudioExperiment):
     id = "baseline-paper"
     group = "baseline"
     description = "Frozen MuQ layers 9-12, mean pooled, 2-layer MLP (the project's earlier best audio result)"
+
+    _regressor: ArrayRegressor | None = None  # the fitted MLP (fit or load)
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
         """Mean-pooled frozen features of every segment: whole segments go through the embedding cache
@@ -97,25 +100,25 @@ class PaperBaseline(AudioExperiment):
         from piano_eval.model_arrays import from_pipeline
 
         x = np.stack([self.features[s.key] for s in train])
-        self._fitted = from_pipeline(self._mlp(ctx.seed).fit(x, stack_labels(list(train))))
+        self._regressor = from_pipeline(self._mlp(ctx.seed).fit(x, stack_labels(list(train))))
 
     def predict(self, segments: Sequence[Segment], ctx: RunContext) -> Prediction:
-        if getattr(self, "_fitted", None) is None:
+        if self._regressor is None:
             raise RuntimeError("baseline-paper: fit() or load() first")
         for s in segments:  # keys name windows, not contents: never reuse features of an earlier call
             self.features.pop(s.key, None)
         self._extract(segments, ctx)
         x = np.stack([self.features[s.key] for s in segments])
-        return Prediction(np.clip(self._fitted.predict(x), 0.0, 1.0))
+        return Prediction(np.clip(self._regressor.predict(x), 0.0, 1.0))
 
     def save(self, directory: Path) -> None:
         """``paper_mlp.npz|json`` (the MLP's arrays) + ``muq.safetensors|json`` (the MuQ source and a digest of
         its weights; only its buffers are stored)."""
         from piano_eval.model_arrays import save_models
 
-        if getattr(self, "_fitted", None) is None:
+        if self._regressor is None:
             raise RuntimeError("baseline-paper: fit() first")
-        save_models(directory, "paper_mlp", [self._fitted])
+        save_models(directory, "paper_mlp", [self._regressor])
         params = [n for n, _ in self._backbone.named_parameters()]
         save_module(directory, "muq", self._backbone, {"muq": self._muq}, rebuilt=params)
 
@@ -131,5 +134,5 @@ class PaperBaseline(AudioExperiment):
                 directory / "paper_mlp.npz",
                 f"MLP hidden width {hidden} does not match the config's {self.config['hidden']}",
             )
-        self._fitted = models[0]
+        self._regressor = models[0]
         self.features = {}
