@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_presets as presets
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 from piano_eval.datasets import LabelledCorpus
 from piano_eval.errors import UsageError
@@ -13,17 +14,7 @@ from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 from piano_eval.runner import run_cv
 
-TINY = {
-    "muq": "tiny",
-    "max_train": 8,
-    "epochs": 1,
-    "patience": 1,
-    "pretrain_epochs": 1,
-    "max_pretrain": 8,
-    "crop_seconds": 2.0,
-    "eval_seconds": 2.0,
-    "batch_size": 4,
-}
+TINY = presets.AUDIO
 
 
 @pytest.fixture(scope="module")

@@ -6,23 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_presets as presets
 from piano_data.soundfonts import available_soundfonts
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 
-TINY = {
-    "s1": {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "max_len": 64, "max_tokens": 128},
-    "s1_pretrain_epochs": 1,
-    "z_dim": 16,
-    "hidden": 16,
-    "d_model": 16,
-    "n_heads": 2,
-    "max_epochs": 2,
-    "patience": 2,
-    "batch_size": 4,
-}
+TINY = presets.FUSION
 
 
 def _needs_rendering() -> None:

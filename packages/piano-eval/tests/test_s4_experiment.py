@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_presets as presets
 from piano_data.errors import PianoDataError
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 from piano_eval.checkpoint import load_checkpoint, train_checkpoint
@@ -13,14 +14,7 @@ from piano_eval.datasets import LabelledCorpus
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 
-TINY = {
-    "preset": "tiny",
-    "corpus_sources": ["percepiano"],
-    "pretrain_steps": 4,
-    "pretrain_batch_size": 8,
-    "finetune_epochs": 2,
-    "batch_size": 8,
-}
+TINY = presets.S4
 
 
 @pytest.fixture(scope="module")

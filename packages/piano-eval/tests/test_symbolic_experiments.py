@@ -6,17 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_presets as presets
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 
-TINY = {
-    "preset": "tiny",
-    "corpus_sources": ["percepiano"],
-    "pretrain_epochs": 1,
-    "finetune_epochs": 1,
-    "batch_size": 8,
-}
+TINY = presets.SYMBOLIC
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +28,7 @@ def test_prepare_fit_predict_and_cache(tmp_path: Path, segments: list, exp_id: s
     exp = build_experiment(exp_id, cfg)
     exp.prepare(segments, ctx)
     cached = list((tmp_path / "cache" / exp_id).iterdir())
-    assert len(cached) == 1 and (cached[0] / "model.pt").is_file()
+    assert len(cached) == 1 and (cached[0] / "model.safetensors").is_file()
     test_groups = {segments[0].group}
     train = [s for s in segments if s.group not in test_groups]
     test = [s for s in segments if s.group in test_groups]

@@ -34,7 +34,7 @@ def test_not_a_checkpoint(tmp_path) -> None:
     with pytest.raises(PianoDataError, match="not a symbolic encoder checkpoint"):
         load_encoder_checkpoint(tmp_path)
     (tmp_path / "config.json").write_text("{")
-    (tmp_path / "model.pt").write_bytes(b"")
+    (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(PianoDataError, match="unreadable"):
         load_encoder_checkpoint(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({"kind": "s9", "config": {}}))
@@ -51,8 +51,20 @@ def test_tampered_weights_are_a_one_line_error(tmp_path) -> None:
     out = save_encoder_checkpoint(tmp_path / "ck", build_encoder("s3", preset_config("s3", "tiny")))
     weights = out / WEIGHTS_FILE
     weights.write_bytes(weights.read_bytes()[:100])
-    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: unusable checkpoint weights"):
+    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: unreadable safetensors weights"):
         load_encoder_checkpoint(out)
-    weights.write_bytes(pickle.dumps({"w": print}))  # a foreign pickle: weights_only refuses the callable
-    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: unusable checkpoint weights"):
+    weights.write_bytes(pickle.dumps({"w": print}))  # a pickle is not safetensors: refused, never unpickled
+    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: unreadable safetensors weights"):
+        load_encoder_checkpoint(out)
+
+
+def test_weights_of_another_config_are_a_one_line_error(tmp_path) -> None:
+    """A config edited after saving (a layer width changed) no longer fits the weights: the file is named."""
+    from piano_symbolic.checkpoint import CONFIG_FILE, WEIGHTS_FILE
+
+    out = save_encoder_checkpoint(tmp_path / "ck", build_encoder("s2", preset_config("s2", "tiny")))
+    meta = json.loads((out / CONFIG_FILE).read_text())
+    meta["config"]["hidden"] = meta["config"]["hidden"] * 2
+    (out / CONFIG_FILE).write_text(json.dumps(meta))
+    with pytest.raises(PianoDataError, match=rf"{WEIGHTS_FILE}: weights do not fit .* has shape"):
         load_encoder_checkpoint(out)

@@ -123,7 +123,8 @@ class RobustnessProbe(Experiment):
         augment: AugmentConfig | None = None,
         seed: int = 0,
     ) -> None:
-        from piano_eval.experiments.audio import AudioExperiment, PaperBaseline
+        from piano_eval.experiments.audio import AudioExperiment
+        from piano_eval.experiments.audio_paper import PaperBaseline
 
         if not isinstance(inner, AudioExperiment) or isinstance(inner, PaperBaseline):
             raise UsageError(f"robustness: {inner.id!r} is not a fine-tuned audio experiment (a1, a2, a3)")

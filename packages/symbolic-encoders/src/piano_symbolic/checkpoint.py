@@ -1,9 +1,9 @@
 """Save and load symbolic encoder checkpoints in a local directory.
 
-Layout: ``config.json`` (kind, model config, tokenizer fingerprint, free-form ``extra``), ``model.pt`` (state
-dict) and, for S1, ``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory that
-replaces
-the target in one rename, so a crash never leaves a half-written checkpoint.
+Layout: ``config.json`` (kind, model config, tokenizer fingerprint, free-form ``extra``),
+``model.safetensors`` (the state dict, via :mod:`piano_data.weights`: no pickle) and, for S1,
+``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory that replaces the target in one
+rename, so a crash never leaves a half-written checkpoint.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import torch
 from piano_data.errors import PianoDataError
+from piano_data.weights import load_state, save_state
 
 from piano_symbolic.encoders import EncoderKind, SymbolicBundle, build_encoder, config_from_dict
 from piano_symbolic.tokenizer import TOKENIZER_FILE, RemiTokenizer
@@ -25,7 +25,7 @@ from piano_symbolic.tokenizer import TOKENIZER_FILE, RemiTokenizer
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_encoder_checkpoint", "save_encoder_checkpoint"]
 
 CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.pt"
+WEIGHTS_FILE = "model.safetensors"
 
 
 def save_encoder_checkpoint(
@@ -43,7 +43,7 @@ def save_encoder_checkpoint(
         "extra": extra or {},
     }
     (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=1, default=str))
-    torch.save(bundle.model.state_dict(), tmp / WEIGHTS_FILE)
+    save_state(tmp / WEIGHTS_FILE, bundle.model)
     if bundle.tokenizer is not None:
         bundle.tokenizer.save(tmp)
     if out.exists():
@@ -94,12 +94,10 @@ def load_encoder_checkpoint(
         cfg = config_from_dict(kind, values)
     except TypeError as exc:
         raise PianoDataError(cfg_path, f"config does not match this version's {kind} config ({exc})") from None
-    bundle = build_encoder(kind, cfg, saved_tok)
     try:
-        state = torch.load(d / WEIGHTS_FILE, map_location="cpu", weights_only=True)  # tensors only, no code
-        bundle.model.load_state_dict(state)
-    except FileNotFoundError:
-        raise PianoDataError(d / WEIGHTS_FILE, "checkpoint weights missing") from None
-    except Exception as exc:  # truncated file, foreign pickle, mismatched shapes: one line, not a traceback
-        raise PianoDataError(d / WEIGHTS_FILE, f"unusable checkpoint weights ({str(exc).splitlines()[0]})") from None
+        bundle = build_encoder(kind, cfg, saved_tok)
+    except (TypeError, ValueError) as exc:
+        raise PianoDataError(cfg_path, f"config does not build a {kind} encoder ({exc})") from None
+    load_state(d / WEIGHTS_FILE, bundle.model)  # keys and shapes checked: a mismatch names the file
+    bundle.model.train()  # as built: callers fine-tune or call eval() themselves
     return bundle, dict(meta.get("extra", {}))

@@ -17,9 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -28,8 +26,10 @@ from typing import Any
 import numpy as np
 from piano_data.errors import PianoDataError, read_json
 from piano_data.samples import Segment, stack_labels
+from piano_data.weights import load_module, save_module
 
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.provenance import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -348,14 +348,19 @@ class S4Experiment(Experiment):
         """Mean over the ensemble; confidence ``exp(-std / 0.05)`` of the members' spread (1 for one model)."""
         if not self._fitted:
             raise RuntimeError("s4: fit() or load() first")
+        for s in segments:  # keys name windows, not contents: never reuse inputs of an earlier call
+            for cache in (self._tokens, self._features, self._states):
+                cache.pop(s.key, None)
         preds = self._predict(self._fitted, segments)
         values = np.clip(preds.mean(0), 0.0, 1.0)
         confidence = np.exp(-preds.std(0) / 0.05) if len(preds) > 1 else np.ones_like(values)
         return Prediction(values, confidence)
 
     def save(self, directory: Path) -> None:
+        """``s4_encoder/`` (pretrained encoder), ``s4_model{k}.safetensors|json`` (each ensemble member, via
+        :func:`piano_data.weights.save_module`), ``s4_mlp{k}.safetensors`` (blend MLPs) and ``s4_model.json``."""
         from piano_symbolic.s4 import save_s4
-        from safetensors.torch import save_file
+        from safetensors.numpy import save_file as save_arrays
 
         if not self._fitted:
             raise RuntimeError("s4: fit() first")
@@ -364,47 +369,39 @@ class S4Experiment(Experiment):
                 directory / "s4_encoder", self._encoder, {k: v for k, v in self.pretrain_info.items() if k != "report"}
             )
         for k, model in enumerate(self._fitted):
-            save_file(
-                {n: t.contiguous() for n, t in model.state_dict().items()}, str(directory / f"s4_model{k}.safetensors")
-            )
+            save_module(directory, f"s4_model{k}", model, {"n_features": self._n_features})
+        for k, mlp in enumerate(self._mlps):
+            save_arrays({n: np.ascontiguousarray(a) for n, a in mlp.items()}, str(directory / f"s4_mlp{k}.safetensors"))
         meta: dict[str, Any] = {
             "n_models": len(self._fitted),
             "features": None,
             "n_mlps": len(self._mlps),
             "blend_weight": self._blend_weight,
         }
-        for k, mlp in enumerate(self._mlps):
-            from safetensors.numpy import save_file as save_arrays
-
-            save_arrays({n: np.ascontiguousarray(a) for n, a in mlp.items()}, str(directory / f"s4_mlp{k}.safetensors"))
         if self._feature_stats is not None:
             meta["features"] = {"mean": self._feature_stats[0].tolist(), "std": self._feature_stats[1].tolist()}
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(meta, fh)
-        os.replace(tmp, directory / "s4_model.json")
+        write_json_atomic(directory / "s4_model.json", meta)
 
     def load(self, directory: Path) -> None:
         from piano_symbolic.s4 import load_s4
-        from safetensors.torch import load_file
+        from safetensors.numpy import load_file as load_arrays
 
         meta_path = directory / "s4_model.json"
         meta = read_json(meta_path)
+        if not isinstance(meta, dict) or not isinstance(meta.get("n_models"), int):
+            raise PianoDataError(meta_path, "not an s4 checkpoint manifest")
         if self.config["learned"]:
             self._encoder, _ = load_s4(directory / "s4_encoder")
         if meta.get("features"):
             stats = meta["features"]
             self._feature_stats = (np.asarray(stats["mean"]), np.asarray(stats["std"]))
             self._n_features = len(stats["mean"])
-        models = []
-        for k in range(int(meta["n_models"])):
-            model = self._build(k)
-            model.load_state_dict(load_file(str(directory / f"s4_model{k}.safetensors")))
-            model.eval()
-            models.append(model)
-        self._fitted = models
-        from safetensors.numpy import load_file as load_arrays
 
+        def build(spec: dict[str, Any]) -> Any:
+            self._n_features = int(spec["n_features"])
+            return self._build(0)
+
+        self._fitted = [load_module(directory, f"s4_model{k}", build)[0] for k in range(meta["n_models"])]
         self._mlps = [load_arrays(str(directory / f"s4_mlp{k}.safetensors")) for k in range(int(meta.get("n_mlps", 0)))]
         self._blend_weight = float(meta.get("blend_weight", 1.0))
 

@@ -21,20 +21,21 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
-from piano_audio import MuQBackbone, load_audio, muq_backbone, muq_large, muq_tiny, resolve_weights
+from piano_audio import MuQBackbone, muq_backbone, muq_large, muq_tiny, resolve_weights
 from piano_audio.data import AudioSet, collate
 from piano_audio.lora import MuQLoRAConfig, apply_lora, load_lora, save_lora
 from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
 from piano_data.paths import cache_root
 from piano_data.rng import seeded
-from piano_data.samples import Segment, stack_labels
+from piano_data.samples import Segment
 from piano_data.tiers.pieces import SamePieceBatchSampler, pair_subset
-from piano_fusion import QualityObjective, masked_mean
+from piano_data.weights import load_module, save_module
+from piano_fusion import QualityObjective
 from torch.utils.data import DataLoader
 
 from piano_eval.errors import UsageError
 from piano_eval.experiments.audio_models import AudioContrastiveModel, AudioRegressor
-from piano_eval.experiments.base import Experiment, Group, RunContext
+from piano_eval.experiments.base import Experiment, Group, Prediction, RunContext
 from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,16 @@ def _device(ctx: RunContext | None) -> torch.device:
     """CUDA when the run asks for a GPU (``--accelerator gpu|cuda|auto``) and one is there, else the CPU."""
     gpu = ctx is not None and str(ctx.option("accelerator") or "cpu") in ("gpu", "cuda", "auto")
     return torch.device("cuda" if gpu and torch.cuda.is_available() else "cpu")
+
+
+def backbone_from(source: Mapping[str, Any]) -> MuQBackbone:
+    """The MuQ a checkpoint names: ``{"weights": DIR}`` (a local folder or cached hub id) or ``{"preset": ...}``."""
+    if source.get("weights"):
+        return muq_backbone(weights=str(source["weights"]))
+    preset = source.get("preset")
+    if preset not in ("tiny", "large"):
+        raise ValueError(f"unknown MuQ preset {preset!r}")
+    return muq_backbone(muq_large() if preset == "large" else muq_tiny())
 
 
 def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Segment]:
@@ -175,10 +186,11 @@ class AudioExperiment(Experiment):
         return SupervisedModule(model, cfg, self.objective())
 
     # -- the experiment interface ---------------------------------------------------------------------
-    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+    def _fit_model(self, train: Sequence[Segment], ctx: RunContext, fold: int) -> AudioRegressor:
+        """A fresh model (seeded by ``fold``) trained on ``train`` (its ``max_train`` subset, 15% of the groups
+        held out for early stopping when there are 4 or more)."""
         c = self.config
         train = render_audio(self.subset(train, c["max_train"], ctx.seed + fold), c)
-        test = render_audio(test, c)
         groups = sorted({s.group for s in train})
         n_val = round(len(groups) * float(c["val_frac"])) if len(groups) >= 4 else 0
         val_groups = set(random.Random(ctx.seed + fold).sample(groups, n_val))
@@ -201,7 +213,52 @@ class AudioExperiment(Experiment):
         workdir = ctx.workdir / f"{self.id}-fold{fold}"
         fit_module(self.module(model, cfg), loader, val, cfg, workdir, name=self.id)
         self.after_fit(model, workdir)
-        return self.predict_segments(model, test, cfg.batch_size, ctx)
+        return model
+
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+        model = self._fit_model(train, ctx, fold)
+        return self.predict_segments(model, render_audio(test, self.config), int(self.config["batch_size"]), ctx)
+
+    # -- checkpoint: MuQ is rebuilt from its source (a weights folder or a random preset), not stored ----------
+    def muq_source(self, ctx: RunContext) -> dict[str, Any]:
+        """Which MuQ this run uses: ``{"weights": DIR}`` or ``{"preset": "tiny" | "large"}``."""
+        weights = ctx.option("muq_weights")
+        return (
+            {"weights": str(weights)} if weights else {"preset": "large" if self.config["muq"] == "large" else "tiny"}
+        )
+
+    def fit(self, train: Sequence[Segment], ctx: RunContext) -> None:
+        """Train once on ``train`` (as fold 0 of the cross-validation)."""
+        self.check_backbone(ctx)
+        self._fitted = self._fit_model(train, ctx, 0)
+        self._muq = self.muq_source(ctx)
+
+    def predict(self, segments: Sequence[Segment], ctx: RunContext) -> Prediction:
+        model = getattr(self, "_fitted", None)
+        if model is None:
+            raise RuntimeError(f"{self.id}: fit() or load() first")
+        segs = render_audio(segments, self.config)
+        return Prediction(self.predict_segments(model, segs, int(self.config["batch_size"]), ctx))
+
+    def model_skeleton(self, backbone: MuQBackbone) -> AudioRegressor:
+        """The trained model's architecture around ``backbone`` (its weights are loaded afterwards)."""
+        return self.build_model(backbone, RunContext(workdir=Path()), 0)
+
+    def save(self, directory: Path) -> None:
+        """``model.safetensors`` + ``model.json``: every weight but the frozen MuQ ones, which ``load`` rebuilds
+        from the recorded source (``{"muq": {"weights": DIR}}`` or a random preset) and checks by digest."""
+        model: AudioRegressor | None = getattr(self, "_fitted", None)
+        if model is None:
+            raise RuntimeError(f"{self.id}: fit() first")
+        frozen = [f"encoder.backbone.{n}" for n, p in model.backbone.named_parameters() if not p.requires_grad]
+        save_module(directory, "model", model, {"muq": self._muq}, rebuilt=frozen)
+
+    def load(self, directory: Path) -> None:
+        def build(spec: dict[str, Any]) -> AudioRegressor:
+            self._muq = dict(spec["muq"])
+            return self.model_skeleton(backbone_from(self._muq))
+
+        self._fitted, _ = load_module(directory, "model", build)
 
     def after_fit(self, model: AudioRegressor, workdir: Path) -> None:
         """Hook: save what this experiment hands on (adapters)."""
@@ -273,6 +330,9 @@ class A2Staged(A1LoRA):
             raise UsageError("a2: stage 1 has not run (prepare() saves the adapter stage 2 starts from)")
         return AudioExperiment.build_model(self, load_lora(backbone, stage1), ctx, fold)
 
+    def model_skeleton(self, backbone: MuQBackbone) -> AudioRegressor:
+        return A1LoRA.build_model(self, backbone, RunContext(workdir=Path()), 0)  # adapters as stage 1 leaves them
+
 
 class A3GradualUnfreeze(AudioExperiment):
     id = "a3"
@@ -294,63 +354,3 @@ class A3GradualUnfreeze(AudioExperiment):
 
     def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
         return _UnfreezingModule(model, cfg, self.objective())
-
-
-class PaperBaseline(AudioExperiment):
-    id = "baseline-paper"
-    group = "baseline"
-    description = "Frozen MuQ layers 9-12, mean pooled, 2-layer MLP (the project's earlier best audio result)"
-
-    def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
-        """Mean-pooled frozen features of every segment: whole segments go through the embedding cache
-        (computed once across runs); crops (``eval_seconds``, quick size) are computed directly."""
-        self.check_backbone(ctx)
-        segs = render_audio(segments, self.config)
-        backbone = self.backbone(ctx).to(_device(ctx)).eval()
-        self.features: dict[str, np.ndarray] = {}
-        seconds = self.config["eval_seconds"]
-        if seconds is None:
-            from piano_audio.features import extract_to_cache
-            from piano_data.cache import EmbeddingCache
-
-            cache = EmbeddingCache(_render_cache(self.config).parent / "embeddings")
-            paths = [Path(s.audio_path) for s in segs]  # type: ignore[arg-type]
-            keys, report = extract_to_cache(
-                backbone,
-                paths,
-                cache,
-                weights=ctx.option("muq_weights"),
-                pooled=True,
-                strict=True,
-                progress=False,
-            )
-            log.info("baseline-paper: %d features computed, %d cached", report.computed, report.cached)
-            for s, k in zip(segs, keys, strict=True):
-                self.features[s.key] = np.asarray(cache.get(k), dtype=np.float32)  # type: ignore[arg-type]
-            return
-        n = int(seconds * 24_000)
-        with torch.no_grad():
-            for s in segs:
-                wave = load_audio(s.audio_path, min_seconds=0.2)  # type: ignore[arg-type]
-                start = max(0, (len(wave) - n) // 2)  # the centre crop, as the fine-tuned models predict
-                out = backbone.encode(wave[start : start + n])
-                self.features[s.key] = masked_mean(out.frames, out.mask)[0].cpu().numpy()
-
-    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
-        from sklearn.neural_network import MLPRegressor
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        x = np.stack([self.features[s.key] for s in train])
-        mlp = make_pipeline(
-            StandardScaler(),
-            MLPRegressor(
-                hidden_layer_sizes=(int(self.config["hidden"]),),
-                alpha=float(self.config["mlp_alpha"]),
-                max_iter=300,
-                early_stopping=True,
-                random_state=ctx.seed + fold,
-            ),
-        )
-        mlp.fit(x, stack_labels(list(train)))
-        return np.clip(mlp.predict(np.stack([self.features[s.key] for s in test])), 0.0, 1.0)

@@ -99,6 +99,8 @@ class FeatureBaseline(Experiment):
         """
         if not getattr(self, "_models", None):
             raise RuntimeError("baseline-features: fit() or load() first")
+        for s in segments:  # keys name windows, not contents: never reuse features of an earlier call
+            self._features.pop(s.key, None)
         x = self._x(segments)
         preds = np.stack([m.predict(x) for m in self._models])
         values = np.clip(preds.mean(axis=0), 0.0, 1.0)
@@ -125,4 +127,12 @@ class FeatureBaseline(Experiment):
         train_range = extra.get("train_range")
         if train_range is None or train_range.shape != (2, len(FEATURE_NAMES)) or train_range.dtype.kind != "f":
             raise PianoDataError(directory / "features_models.npz", "checkpoint has no valid train_range")
+        kind = self.config["model"]
+        widths = {m.weights[0].shape[1] if m.kind == "mlp" else None for m in models}
+        if {m.kind for m in models} != {kind} or (kind == "mlp" and widths != {int(self.config["hidden"])}):
+            raise PianoDataError(
+                directory / "features_models.npz",
+                f"models ({sorted({m.kind for m in models})}, hidden {sorted(map(str, widths))}) do not match the "
+                f"config (model {kind}, hidden {self.config['hidden']})",
+            )
         self._models, self._train_range = list(models), train_range

@@ -39,8 +39,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from piano_eval.errors import UsageError
-from piano_eval.experiments.base import Experiment, RunContext
-from piano_eval.experiments.fusion_tracks import audio_track, stride_pool, symbolic_track
+from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.experiments.fusion_tracks import audio_track, s1_bundle, stride_pool, symbolic_track
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,10 @@ class _FusionExperiment(Experiment):
         self._descriptions: dict[str, str] = {}
         self._stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._gates: list[np.ndarray] = []
+        self._in_dims: dict[str, int] = {}
+        self._s1: tuple[Any, str] | None = None  # the S1 bundle of the symbolic track and its weights id
+        self._muq_weights: str | None = None
+        self._fitted: _Regressor | None = None
         mods = tuple(self.config["modalities"])
         if not mods or len(set(mods)) != len(mods):
             raise UsageError(f"experiment {self.id!r}: modalities must be a non-empty subset of [audio, perf_midi]")
@@ -135,20 +139,46 @@ class _FusionExperiment(Experiment):
     def _cache_dir(self) -> Path:
         return Path(self.config["cache_dir"] or cache_root()) / "fusion"
 
+    def _track_config(self) -> dict[str, Any]:
+        return {**self.config, "cache_dir": str(self._cache_dir())}
+
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
-        cfg = {**self.config, "cache_dir": str(self._cache_dir())}
+        cfg = self._track_config()
         cache = EmbeddingCache(Path(cfg["cache_dir"]) / "embeddings")
+        self._muq_weights = ctx.option("muq_weights")
         if SYMBOLIC in self.modalities:
-            self._tracks[SYMBOLIC], self._descriptions[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache)
+            if cfg["symbolic_track"] == "s1":
+                self._s1 = s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
+            self._tracks[SYMBOLIC], self._descriptions[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache, self._s1)
         if AUDIO in self.modalities:
             self._tracks[AUDIO], self._descriptions[AUDIO] = audio_track(segments, cfg, ctx, cache)
         for m, frames in self._tracks.items():  # per-channel standardisation from all frames (label-free)
             cat = np.concatenate([np.asarray(a, dtype=np.float32) for a in frames.values()])
             self._stats[m] = (cat.mean(0), cat.std(0) + 1e-4)
+            self._in_dims[m] = int(next(iter(frames.values())).shape[1])
         log.info("tracks: %s", self._descriptions)
 
-    def _items(self, segments: Sequence[Segment]) -> list[dict[str, Any]]:
-        if not self._tracks:
+    def _new_tracks(self, segments: Sequence[Segment], ctx: RunContext) -> dict[str, dict[str, np.ndarray]]:
+        """The tracks of new segments, made as in :meth:`prepare` with its S1 and MuQ (in a temporary cache)."""
+        import tempfile
+        from dataclasses import replace
+
+        cfg = self._track_config()
+        ctx = replace(ctx, options={**ctx.options, "muq_weights": self._muq_weights})
+        tracks: dict[str, dict[str, np.ndarray]] = {}
+        with tempfile.TemporaryDirectory(prefix="piano-eval-tracks-") as tmp:
+            cache = EmbeddingCache(Path(tmp))
+            if SYMBOLIC in self.modalities:
+                tracks[SYMBOLIC], _ = symbolic_track(segments, cfg, ctx, cache, self._s1)
+            if AUDIO in self.modalities:
+                tracks[AUDIO], _ = audio_track(segments, cfg, ctx, cache)
+            return {m: {k: np.array(v) for k, v in t.items()} for m, t in tracks.items()}  # copies: cache goes
+
+    def _items(
+        self, segments: Sequence[Segment], tracks: dict[str, dict[str, np.ndarray]] | None = None
+    ) -> list[dict[str, Any]]:
+        tracks = self._tracks if tracks is None else tracks
+        if not tracks:
             raise RuntimeError(f"{self.id}: prepare() must run before fit_predict()")
         limit = int(self.config["max_frames"])
         labels = [s.labels for s in segments]
@@ -157,7 +187,7 @@ class _FusionExperiment(Experiment):
             item: dict[str, Any] = {"group": s.group, "labels": np.full(19, np.nan) if y is None else y}
             for m in self.modalities:
                 mean, std = self._stats[m]
-                frames = np.asarray(self._tracks[m][s.key], dtype=np.float32)
+                frames = np.asarray(tracks[m][s.key], dtype=np.float32)
                 stride = self.config["audio_stride"] if m == AUDIO else self.config["symbolic_train_stride"]
                 frames = stride_pool(frames, int(stride))
                 item[m] = (frames[:limit] - mean) / std
@@ -176,7 +206,7 @@ class _FusionExperiment(Experiment):
 
     def model_config(self) -> PianoModelConfig:
         c = self.config
-        dims = tuple(next(iter(self._tracks[m].values())).shape[1] for m in self.modalities)
+        dims = tuple(self._in_dims[m] for m in self.modalities)
         fusion = FusionConfig(
             kind=self.kind, z_dim=c["z_dim"], hidden=c["hidden"], pool_hidden=64, dropout=c["dropout"],
             d_model=c["d_model"], n_heads=c["n_heads"], n_layers=c["n_layers"],
@@ -192,7 +222,8 @@ class _FusionExperiment(Experiment):
         )
 
     # ------------------------------------------------------------------------------------------ fit_predict
-    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+    def _fit_model(self, train: Sequence[Segment], ctx: RunContext, fold: int) -> _Regressor:
+        """A fresh model (seeded by ``fold``) trained on ``train``, 15% of its groups held out."""
         from piano_eval.training import SupervisedModule, TrainConfig, fit_module
 
         c = self.config
@@ -223,7 +254,59 @@ class _FusionExperiment(Experiment):
         )
         module = SupervisedModule(model, tcfg, loss_fn)
         fit_module(module, loader, val, tcfg, ctx.workdir / f"{self.id}-fold{fold}", name=f"fold{fold}")
+        return model
+
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+        model = self._fit_model(train, ctx, fold)
         return self._predict(model, self._items(test))
+
+    # ------------------------------------------------------------------------------------------- checkpoint
+    def fit(self, train: Sequence[Segment], ctx: RunContext) -> None:
+        """Train once on ``train`` (as fold 0 of the cross-validation)."""
+        self._fitted = self._fit_model(train, ctx, 0)
+
+    def predict(self, segments: Sequence[Segment], ctx: RunContext) -> Prediction:
+        if self._fitted is None:
+            raise RuntimeError(f"{self.id}: fit() or load() first")
+        return Prediction(self._predict(self._fitted, self._items(segments, self._new_tracks(segments, ctx))))
+
+    def save(self, directory: Path) -> None:
+        """``fusion.safetensors|json`` (fusion + heads; the track dims, standardisation and MuQ source) and, for
+        the S1 track, ``s1/`` (its piano_symbolic checkpoint)."""
+        from piano_data.weights import save_module
+        from piano_symbolic.checkpoint import save_encoder_checkpoint
+
+        if self._fitted is None:
+            raise RuntimeError(f"{self.id}: fit() first")
+        if self._s1 is not None:
+            save_encoder_checkpoint(Path(directory) / "s1", self._s1[0])
+        spec = {
+            "in_dims": self._in_dims,
+            "stats": {m: {"mean": a.tolist(), "std": b.tolist()} for m, (a, b) in self._stats.items()},
+            "muq_weights": self._muq_weights,
+            "s1_id": None if self._s1 is None else self._s1[1],
+        }
+        save_module(Path(directory), "fusion", self._fitted, spec)
+
+    def load(self, directory: Path) -> None:
+        from piano_data.weights import load_module
+
+        def build(spec: dict[str, Any]) -> _Regressor:
+            self._in_dims = {m: int(spec["in_dims"][m]) for m in self.modalities}
+            self._stats = {
+                m: (np.asarray(spec["stats"][m]["mean"], np.float32), np.asarray(spec["stats"][m]["std"], np.float32))
+                for m in self.modalities
+            }
+            self._muq_weights = spec.get("muq_weights")
+            return _Regressor(self.model_config())
+
+        self._fitted, spec = load_module(Path(directory), "fusion", build)
+        if SYMBOLIC in self.modalities and self.config["symbolic_track"] == "s1":
+            from piano_symbolic.checkpoint import load_encoder_checkpoint
+            from piano_symbolic.tokenizer import RemiTokenizer
+
+            bundle, _ = load_encoder_checkpoint(Path(directory) / "s1", RemiTokenizer())
+            self._s1 = (bundle, str(spec.get("s1_id") or "s1-checkpoint"))
 
     def _predict(self, model: _Regressor, items: list[dict[str, Any]]) -> np.ndarray:
         model.eval()

@@ -36,7 +36,7 @@ from piano_eval.experiments.base import RunContext
 
 log = logging.getLogger(__name__)
 
-__all__ = ["audio_track", "stride_pool", "symbolic_track"]
+__all__ = ["audio_track", "s1_bundle", "stride_pool", "symbolic_track"]
 
 
 def _digest(obj: Any) -> str:
@@ -73,9 +73,9 @@ def _note_features(notes: NoteArray) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache_dir: Path) -> tuple[Any, str]:
+def s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache_dir: Path) -> tuple[Any, str]:
     """A pretrained S1 bundle and an id naming its weights."""
-    from piano_symbolic.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
+    from piano_symbolic.checkpoint import WEIGHTS_FILE, load_encoder_checkpoint, save_encoder_checkpoint
     from piano_symbolic.encoders import build_encoder
     from piano_symbolic.s1 import S1Config
     from piano_symbolic.tokenizer import RemiTokenizer
@@ -84,7 +84,7 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
     if cfg.get("symbolic_checkpoint"):
         path = Path(str(cfg["symbolic_checkpoint"]))
         bundle, _ = load_encoder_checkpoint(path, tok)
-        return bundle, f"s1-ckpt-{_digest([str(path.resolve()), (path / 'model.pt').stat().st_mtime_ns])}"
+        return bundle, f"s1-ckpt-{_digest([str(path.resolve()), (path / WEIGHTS_FILE).stat().st_mtime_ns])}"
     s1cfg = S1Config(vocab_size=tok.vocab_size, **cfg["s1"])
     recipe = {
         "s1": asdict(s1cfg),
@@ -95,7 +95,7 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
     }
     wid = f"s1-{_digest([recipe, sorted(s.key for s in segments)])}"
     ckpt = cache_dir / "s1" / wid
-    if (ckpt / "model.pt").is_file():
+    if (ckpt / WEIGHTS_FILE).is_file():
         bundle, _ = load_encoder_checkpoint(ckpt, tok)
         log.info("S1 weights from %s", ckpt)
         return bundle, wid
@@ -132,9 +132,15 @@ def _s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext
 
 
 def symbolic_track(
-    segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache: EmbeddingCache
+    segments: Sequence[Segment],
+    cfg: dict[str, Any],
+    ctx: RunContext,
+    cache: EmbeddingCache,
+    s1: tuple[Any, str] | None = None,
 ) -> tuple[dict[str, np.ndarray], str]:
-    """``{segment key: [T, D] float16}`` of the performance MIDI and a description of the track."""
+    """``{segment key: [T, D] float16}`` of the performance MIDI and a description of the track.
+
+    ``s1`` is the ``(bundle, weights id)`` of :func:`s1_bundle` to encode with (default: made here)."""
     kind = cfg["symbolic_track"]
     out: dict[str, np.ndarray] = {}
     if kind == "features":
@@ -145,7 +151,7 @@ def symbolic_track(
         raise ValueError(f"symbolic_track must be 's1' or 'features', got {kind!r}")
     stride = int(cfg["symbolic_stride"])
     keys = {s.key: CacheKey.for_file(s.midi_path, "pending", layer_spec=f"out-stride{stride}") for s in segments}
-    bundle, wid = _s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
+    bundle, wid = s1 or s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
     keys = {k: CacheKey(v.content_hash, wid, layer_spec=v.layer_spec) for k, v in keys.items()}
     todo = [s for s in segments if keys[s.key] not in cache]
     model = bundle.model.eval()

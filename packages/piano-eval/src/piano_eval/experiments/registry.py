@@ -15,7 +15,7 @@ EXPERIMENTS: dict[str, str] = {
     "a3": "piano_eval.experiments.audio:A3GradualUnfreeze",
     "baseline-features": "piano_eval.experiments.features:FeatureBaseline",
     "baseline-ranker": "piano_eval.experiments.ranker:BaselineRanker",
-    "baseline-paper": "piano_eval.experiments.audio:PaperBaseline",
+    "baseline-paper": "piano_eval.experiments.audio_paper:PaperBaseline",
     "f1": "piano_eval.experiments.fusion:F1CrossAttention",
     "f2": "piano_eval.experiments.fusion:F2Concat",
     "f3": "piano_eval.experiments.fusion:F3Gated",

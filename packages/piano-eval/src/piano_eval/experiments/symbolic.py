@@ -19,22 +19,23 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
-from piano_data.contracts import EncoderOutput
+from piano_data.errors import PianoDataError
 from piano_data.midi import read_notes
 from piano_data.paths import cache_root
 from piano_data.progress import progress_disabled
 from piano_data.rng import seeded
 from piano_data.samples import Segment, stack_labels
 from piano_data.tiers.pieces import SamePieceBatchSampler
+from piano_data.weights import load_module, save_module
 from piano_fusion import EncoderRegressor, QualityObjective, piece_contrast
-from piano_symbolic.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
+from piano_symbolic.checkpoint import WEIGHTS_FILE, load_encoder_checkpoint, save_encoder_checkpoint
 from piano_symbolic.corpus import CorpusSpec, build_corpus, load_window
 from piano_symbolic.encoders import PRESETS, SymbolicBundle, build_encoder, preset_config
 from torch import nn
@@ -42,7 +43,14 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from piano_eval.errors import UsageError
-from piano_eval.experiments.base import Experiment, RunContext
+from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.experiments.symbolic_parts import (
+    ProjectedStates,
+    collate_labelled,
+    collate_states,
+    collate_with_groups,
+    count,
+)
 from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
 
 log = logging.getLogger(__name__)
@@ -89,31 +97,6 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-class ProjectedStates(nn.Module):
-    """The encoder's output projection over cached body states: ``{"h", "mask"}`` ->
-    :class:`EncoderOutput`.
-    """
-
-    def __init__(self, out: nn.Linear) -> None:
-        super().__init__()
-        self.out = out
-        self.output_dim = out.out_features
-
-    def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
-        mask = batch["mask"]
-        return EncoderOutput(self.out(batch["h"]) * mask.unsqueeze(-1), mask)
-
-
-def _collate_states(items: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
-    length = max(len(x) for x in items)
-    h = torch.zeros(len(items), length, items[0].shape[1])
-    mask = torch.zeros(len(items), length, dtype=torch.bool)
-    for i, x in enumerate(items):
-        h[i, : len(x)] = x.float()
-        mask[i, : len(x)] = True
-    return {"h": h, "mask": mask}
-
-
 class SymbolicExperiment(Experiment):
     """Shared logic of ``s1``/``s2``/``s3``; subclasses set :attr:`kind`."""
 
@@ -133,6 +116,7 @@ class SymbolicExperiment(Experiment):
         self._bundle: SymbolicBundle | None = None
         self.pretrain_info: dict[str, Any] = {}
         self._states: dict[str, torch.Tensor] = {}
+        self._fitted: tuple[EncoderRegressor, SymbolicBundle] | None = None
 
     # -- configuration ----------
     def _encoder_cfg(self) -> Any:
@@ -180,7 +164,7 @@ class SymbolicExperiment(Experiment):
             "piece_contrast": PIECE_CONTRAST_VERSION,
         }
         ckpt = self._cache_root() / _digest(recipe)
-        if (ckpt / "model.pt").is_file():
+        if (ckpt / WEIGHTS_FILE).is_file():
             bundle, extra = load_encoder_checkpoint(ckpt)
             log.info("%s: pretrained weights from cache %s", self.id, ckpt)
             self._remember(bundle, {"cache": str(ckpt), **extra})
@@ -194,7 +178,7 @@ class SymbolicExperiment(Experiment):
             (bundle.featurizer(load_window(w)), gid.get(w.group, -1) if w.group is not None else -1)
             for w in tqdm(windows, desc=f"{self.id} corpus", mininterval=5, disable=progress_disabled())
         ]
-        collate = _collate_with_groups(bundle)
+        collate = collate_with_groups(bundle)
         tcfg = self._train_cfg(
             ctx,
             max_epochs=int(c["pretrain_epochs"]),
@@ -213,7 +197,7 @@ class SymbolicExperiment(Experiment):
                 tcfg,
                 ctx.workdir / f"{self.id}-pretrain",
             )
-        info = {"windows": len(items), "groups": len(names), "sources": _count(w.source for w in windows)}
+        info = {"windows": len(items), "groups": len(names), "sources": count(w.source for w in windows)}
         save_encoder_checkpoint(ckpt, bundle, extra={"recipe": recipe, **info})
         self._remember(bundle, {"cache": str(ckpt), **info})
 
@@ -241,32 +225,40 @@ class SymbolicExperiment(Experiment):
                     self._states[s.key] = h[i, mask[i]].to(torch.float16)
 
     # -- fine-tuning ----------
-    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+    def _new_model(self, seed: int) -> tuple[EncoderRegressor, SymbolicBundle]:
+        """The pretrained encoder (a fresh copy) under a new pooling + quality head seeded with ``seed``."""
         if self._state is None:
             raise RuntimeError(f"{self.id}: prepare() must run before fit_predict()")
-        c = self.config
         bundle = build_encoder(self.kind, self._cfg, self._bundle.tokenizer if self._bundle else None)  # type: ignore[arg-type]
         bundle.model.load_state_dict(self._state)
-        top = c["finetune"] == "top"
-        if top:
-            self._body_states([*train, *test])
-            encoder: nn.Module = ProjectedStates(bundle.model.out)  # type: ignore[arg-type]
-            feats = {s.key: self._states[s.key] for s in [*train, *test]}
-            collate_items: Any = _collate_states
-        else:
-            encoder = bundle.model
-            feats = {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in [*train, *test]}
-            collate_items = bundle.featurizer.collate
-        scale = 1.0 if top else float(c["encoder_lr_scale"])
-        with seeded(ctx.seed * 100 + fold):  # the head's initial weights must not depend on earlier runs
-            model = EncoderRegressor(encoder, hidden=int(c["head_hidden"]), encoder_lr_scale=scale)
+        top = self.config["finetune"] == "top"
+        encoder: nn.Module = ProjectedStates(bundle.model.out) if top else bundle.model  # type: ignore[arg-type]
+        scale = 1.0 if top else float(self.config["encoder_lr_scale"])
+        with seeded(seed):  # the head's initial weights must not depend on earlier runs
+            model = EncoderRegressor(encoder, hidden=int(self.config["head_hidden"]), encoder_lr_scale=scale)
+        return model, bundle
+
+    def _inputs(self, bundle: SymbolicBundle, segments: Sequence[Segment]) -> tuple[dict[str, Any], Any]:
+        """The model inputs of ``segments`` by key, and the function that collates them."""
+        if self.config["finetune"] == "top":
+            self._body_states(segments)
+            return {s.key: self._states[s.key] for s in segments}, collate_states
+        return {s.key: bundle.featurizer(read_notes(s.midi_path)) for s in segments}, bundle.featurizer.collate
+
+    def _train(
+        self, model: EncoderRegressor, train: Sequence[Segment], inputs: tuple[dict[str, Any], Any], ctx: RunContext,
+        fold: int,
+    ) -> None:  # fmt: skip
+        """Fine-tune ``model`` on ``train`` (15% of its groups for early stopping), seeded by ``fold``."""
+        c = self.config
+        feats, collate_items = inputs
         rng = random.Random(ctx.seed * 100 + fold)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
         val_groups = set(groups[: max(1, round(len(groups) * float(c["val_frac"])))])
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
-        collate = _collate_labelled(collate_items)
+        collate = collate_labelled(collate_items)
 
         def data(segs: Sequence[Segment]) -> list[tuple[Any, np.ndarray, str]]:
             labels = stack_labels(list(segs)).astype(np.float32)
@@ -291,13 +283,66 @@ class SymbolicExperiment(Experiment):
         mode: Literal["min", "max"] = "min" if monitor == "val_mse" else "max"
         name = f"fold{fold}"
         fit_module(module, train_loader, val_loader, tcfg, workdir, monitor=monitor, mode=mode, name=name)
+
+    @staticmethod
+    def _predict(
+        model: EncoderRegressor, segments: Sequence[Segment], inputs: tuple[dict[str, Any], Any]
+    ) -> np.ndarray:
+        feats, collate_items = inputs
         model.eval()
         preds = []
         with torch.no_grad():
-            for k in range(0, len(test), 32):
-                chunk = test[k : k + 32]
+            for k in range(0, len(segments), 32):
+                chunk = segments[k : k + 32]
                 preds.append(model(collate_items([feats[s.key] for s in chunk])).float().numpy())
         return np.clip(np.concatenate(preds), 0.0, 1.0)
+
+    def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
+        model, bundle = self._new_model(ctx.seed * 100 + fold)
+        inputs = self._inputs(bundle, [*train, *test])
+        self._train(model, train, inputs, ctx, fold)
+        return self._predict(model, test, inputs)
+
+    # -- checkpoint ----------
+    def fit(self, train: Sequence[Segment], ctx: RunContext) -> None:
+        """Fine-tune once on every segment of ``train`` (as fold 0 of the cross-validation)."""
+        model, bundle = self._new_model(ctx.seed * 100)
+        self._train(model, train, self._inputs(bundle, train), ctx, 0)
+        self._fitted = (model, bundle)
+
+    def predict(self, segments: Sequence[Segment], ctx: RunContext) -> Prediction:
+        if self._fitted is None:
+            raise RuntimeError(f"{self.id}: fit() or load() first")
+        model, bundle = self._fitted
+        for s in segments:  # keys name windows, not contents: never reuse states of an earlier call
+            self._states.pop(s.key, None)
+        return Prediction(self._predict(model, segments, self._inputs(bundle, segments)))
+
+    def save(self, directory: Path) -> None:
+        """``encoder/`` (the piano_symbolic checkpoint: config, tokenizer, weights) + ``regressor.safetensors``
+        and ``regressor.json`` (encoder + pooling + head, rebuilt from the manifest's config)."""
+        if self._fitted is None:
+            raise RuntimeError(f"{self.id}: fit() first")
+        model, bundle = self._fitted
+        info = {k: v for k, v in self.pretrain_info.items() if k != "recipe"}
+        save_encoder_checkpoint(Path(directory) / "encoder", bundle, extra=info)
+        save_module(Path(directory), "regressor", model, {"kind": self.kind, "finetune": self.config["finetune"]})
+
+    def load(self, directory: Path) -> None:
+        bundle, info = load_encoder_checkpoint(Path(directory) / "encoder")
+        if bundle.kind != self.kind:
+            raise PianoDataError(Path(directory) / "encoder", f"holds a {bundle.kind} encoder, not {self.kind}")
+        self._remember(bundle, info)
+
+        def build(spec: dict[str, Any]) -> EncoderRegressor:
+            if spec.get("finetune") != self.config["finetune"]:
+                raise ValueError(
+                    f"trained with finetune {spec.get('finetune')!r}, config says {self.config['finetune']!r}"
+                )
+            return self._new_model(0)[0]
+
+        model, _ = load_module(Path(directory), "regressor", build)
+        self._fitted = (model, bundle)  # its body gives the states (top), its featurizer the inputs (full)
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
@@ -306,32 +351,6 @@ class SymbolicExperiment(Experiment):
             d["encoder_parameters"] = int(sum(v.numel() for v in (self._state or {}).values()))
         d["pretraining"] = {k: v for k, v in self.pretrain_info.items() if k != "recipe"}
         return d
-
-
-def _count(values: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
-
-
-def _collate_with_groups(bundle: SymbolicBundle) -> Any:
-    def collate(batch: list[tuple[Any, int]]) -> dict[str, Any]:
-        out = dict(bundle.featurizer.collate([b[0] for b in batch]))
-        out["group_ids"] = torch.tensor([b[1] for b in batch], dtype=torch.long)
-        return out
-
-    return collate
-
-
-def _collate_labelled(collate_items: Any) -> Any:
-    def collate(batch: list[tuple[Any, np.ndarray, str]]) -> dict[str, Any]:
-        out = dict(collate_items([b[0] for b in batch]))
-        out["labels"] = torch.from_numpy(np.stack([b[1] for b in batch]))
-        out["group"] = [b[2] for b in batch]
-        return out
-
-    return collate
 
 
 class S1Experiment(SymbolicExperiment):

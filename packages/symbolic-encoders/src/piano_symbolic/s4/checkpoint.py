@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from piano_data.errors import PianoDataError
+from piano_data.weights import load_state, save_state
 
 from piano_symbolic.s4.config import S4Config
 from piano_symbolic.s4.model import S4Encoder
@@ -23,14 +24,8 @@ META = "encoder.json"
 def save_s4(directory: Path, encoder: S4Encoder, extra: dict[str, Any] | None = None) -> Path:
     """Write the encoder's weights and config into ``directory`` (temporary names renamed into place, the
     JSON last: a checkpoint exists when its JSON does)."""
-    from safetensors.torch import save_file
-
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in encoder.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    os.close(fd)
-    save_file(state, tmp)
-    os.replace(tmp, directory / WEIGHTS)
+    save_state(directory / WEIGHTS, encoder)
     meta = {"format": "piano_symbolic.s4/1", "config": asdict(encoder.cfg), "extra": extra or {}}
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
@@ -41,9 +36,6 @@ def save_s4(directory: Path, encoder: S4Encoder, extra: dict[str, Any] | None = 
 
 def load_s4(directory: Path) -> tuple[S4Encoder, dict[str, Any]]:
     """Read a checkpoint :func:`save_s4` wrote; a missing or malformed file raises :class:`PianoDataError`."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     meta_path, weights = directory / META, directory / WEIGHTS
     if not meta_path.is_file() or not weights.is_file():
         raise PianoDataError(directory, f"not an S4 checkpoint ({META} and {WEIGHTS} expected)")
@@ -53,10 +45,5 @@ def load_s4(directory: Path) -> tuple[S4Encoder, dict[str, Any]]:
         cfg = S4Config(**{k: v for k, v in meta["config"].items() if k in known})
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise PianoDataError(meta_path, f"unreadable S4 checkpoint metadata ({exc})") from None
-    encoder = S4Encoder(cfg)
-    try:
-        encoder.load_state_dict(load_file(str(weights)))
-    except (SafetensorError, RuntimeError, OSError) as exc:
-        raise PianoDataError(weights, f"weights do not fit the S4 config ({str(exc).splitlines()[0]})") from None
-    encoder.eval()
+    encoder = load_state(weights, S4Encoder(cfg))  # keys and shapes checked; eval mode
     return encoder, dict(meta.get("extra", {}))
