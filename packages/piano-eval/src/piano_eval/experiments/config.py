@@ -10,10 +10,10 @@ converted.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from piano_eval.errors import UsageError

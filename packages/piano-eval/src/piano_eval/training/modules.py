@@ -164,7 +164,7 @@ class MultiTierModule(SupervisedModule):
         self.objective = objective
 
     def on_train_epoch_start(self) -> None:
-        loader = self.trainer.train_dataloader if self._trainer is not None else None
+        loader: Any = self.trainer.train_dataloader if self._trainer is not None else None
         if hasattr(loader, "set_epoch"):
             loader.set_epoch(self.current_epoch)
 

@@ -87,7 +87,11 @@ class _PairBatches:
 
 def _pair_collate(collate: Collate) -> Collate:
     def pairs(batch: list[tuple[Any, Any, str]]) -> dict[str, Any]:
-        return {"x": collate([b[0] for b in batch] + [b[1] for b in batch]), "n": len(batch), "piece": [b[2] for b in batch]}
+        return {
+            "x": collate([b[0] for b in batch] + [b[1] for b in batch]),
+            "n": len(batch),
+            "piece": [b[2] for b in batch],
+        }
 
     return pairs
 
