@@ -9,7 +9,7 @@ so folds and reruns reuse it; ``checkpoint`` points at an existing one instead.
 
 ``fit_predict`` starts every fold from the pretrained weights and fine-tunes encoder + attention pooling + a
 19-dim quality head (``piano_fusion``) on the data tiers (:func:`~piano_eval.training.tier_loader`: MSE plus a
-RankNet loss on same-piece pairs of T1, the same-passage contrast of T3, T2 with a competition manifest) through
+RankNet loss on same-piece pairs of T1, the same-passage contrast of T3; no T2: it reads MIDI) through
 :class:`~piano_eval.training.MultiTierModule`, early-stopping on the MSE of a held-out 15% of the training
 groups.
 """
