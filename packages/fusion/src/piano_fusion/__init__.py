@@ -36,7 +36,14 @@ from piano_fusion.losses import (
     total_loss,
 )
 from piano_fusion.model import Mode, PianoModel, PianoOutput
-from piano_fusion.objective import MultiTaskLoss, QualityObjective, piece_contrast
+from piano_fusion.objective import (
+    MultiTaskLoss,
+    QualityObjective,
+    TierObjective,
+    ordinal_pair_loss,
+    pair_contrast_loss,
+    piece_contrast,
+)
 from piano_fusion.pooling import AttentionPooling, ModalityEmbedder, ProjectionHead, masked_mean, masked_softmax
 from piano_fusion.regressor import EncoderRegressor
 from piano_fusion.validation import FusionInputError
@@ -68,6 +75,7 @@ __all__ = [
     "QualityHead",
     "QualityObjective",
     "RankingHead",
+    "TierObjective",
     "augmentation_invariance_loss",
     "build_fusion",
     "difficulty_loss",
@@ -77,7 +85,9 @@ __all__ = [
     "info_nce_loss",
     "masked_mean",
     "masked_softmax",
+    "ordinal_pair_loss",
     "ordinal_to_level",
+    "pair_contrast_loss",
     "pairwise_ranking_loss",
     "piano_model_base",
     "piano_model_tiny",

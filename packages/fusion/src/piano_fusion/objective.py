@@ -3,6 +3,8 @@
 ``MultiTaskLoss``: every loss term of a :class:`PianoOutput` against a batch, and their weighted sum.
 ``QualityObjective``: MSE + same-piece ranking on a quality prediction (every single-encoder experiment).
 ``piece_contrast``: pool -> project -> piece InfoNCE on an encoder's states (the encoders' pretraining term).
+``TierObjective``: the one fine-tuning objective over the data tiers: T1 regression (+ same-piece ranking),
+T2 ordinal-pair ranking (:func:`ordinal_pair_loss`), T3 same-piece contrast (:func:`pair_contrast_loss`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ from piano_fusion.losses import (
 from piano_fusion.model import PianoOutput
 from piano_fusion.pooling import masked_mean
 
-__all__ = ["MultiTaskLoss", "QualityObjective", "piece_contrast"]
+__all__ = [
+    "MultiTaskLoss",
+    "QualityObjective",
+    "TierObjective",
+    "ordinal_pair_loss",
+    "pair_contrast_loss",
+    "piece_contrast",
+]
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,76 @@ def piece_contrast(
     ``pretraining_loss`` (they never import this package), with their own projection head.
     """
     return info_nce_loss(projection(masked_mean(out.frames, out.mask)), groups, temperature, exclude=exclude)
+
+
+def ordinal_pair_loss(better: torch.Tensor, worse: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """T2: RankNet on ordinal pairs, ``better[i]`` placed above ``worse[i]``: ``softplus(-(s_b - s_w) / T)``.
+
+    ``better``, ``worse``: ``[B]`` or ``[B, K]`` scores (a ``[B, K]`` quality prediction is ranked by its mean
+    over the ``K`` dimensions: a placement is one overall judgement). Computed by
+    :func:`~piano_fusion.losses.pairwise_ranking_loss` with each pair as its own group (the one ranking loss).
+    """
+    if better.shape != worse.shape:
+        raise ValueError(f"ordinal_pair_loss: shapes differ, {tuple(better.shape)} vs {tuple(worse.shape)}")
+    if temperature <= 0:
+        raise ValueError(f"ordinal_pair_loss: temperature must be > 0, got {temperature}")
+    a = better.mean(dim=-1) if better.dim() == 2 else better
+    b = worse.mean(dim=-1) if worse.dim() == 2 else worse
+    n = a.shape[0]
+    scores = torch.cat([a, b])[:, None] / temperature
+    labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(scores)[:, None]
+    pair = torch.arange(n, device=scores.device).repeat(2)
+    return pairwise_ranking_loss(scores, labels, pair, margin=0.0)
+
+
+def pair_contrast_loss(
+    z_a: torch.Tensor, z_b: torch.Tensor, pieces: Sequence[Hashable | None] | torch.Tensor, temperature: float = 0.1
+) -> torch.Tensor:
+    """T3: :func:`~piano_fusion.losses.info_nce_loss` over ``[z_a; z_b]`` (``[2B, D]``), grouped by piece.
+
+    ``z_a[i]`` and ``z_b[i]`` are two performances of ``pieces[i]``: positives of each other (and of any other
+    pair of the same piece in the batch); the other pieces are the negatives.
+    """
+    if z_a.shape != z_b.shape:
+        raise ValueError(f"pair_contrast_loss: shapes differ, {tuple(z_a.shape)} vs {tuple(z_b.shape)}")
+    groups = torch.cat([pieces, pieces]) if isinstance(pieces, torch.Tensor) else [*pieces, *pieces]
+    return info_nce_loss(torch.cat([z_a, z_b]), groups, temperature)
+
+
+LabelledLoss = Callable[[torch.Tensor, Mapping[str, Any]], Mapping[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class TierObjective:
+    """The fine-tuning objective of every learned experiment, one method per data tier.
+
+    Each method returns ``{"loss": weighted term, <term>: unweighted value}``:
+
+    - :meth:`labelled` (T1): ``labelled(pred, batch)``, by default :class:`QualityObjective` (MSE + same-piece
+      RankNet); a fusion model passes its own (:class:`MultiTaskLoss` over its heads).
+    - :meth:`ordinal` (T2): ``ordinal_weight`` x :func:`ordinal_pair_loss` on the quality predictions of the
+      better and the worse recording, at ``rank_temperature``.
+    - :meth:`contrast` (T3): ``contrast_weight`` x :func:`pair_contrast_loss` on pooled embeddings.
+    """
+
+    labelled_loss: LabelledLoss = QualityObjective()
+    ordinal_weight: float = 0.5
+    rank_temperature: float = 0.02
+    contrast_weight: float = 0.1
+    contrast_temperature: float = 0.1
+
+    def labelled(self, pred: torch.Tensor, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        return dict(self.labelled_loss(pred, batch))
+
+    def ordinal(self, better: torch.Tensor, worse: torch.Tensor) -> dict[str, torch.Tensor]:
+        rank = ordinal_pair_loss(better, worse, self.rank_temperature)
+        return {"loss": self.ordinal_weight * rank, "ordinal_rank": rank}
+
+    def contrast(
+        self, z_a: torch.Tensor, z_b: torch.Tensor, pieces: Sequence[Hashable | None] | torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        nce = pair_contrast_loss(z_a, z_b, pieces, self.contrast_temperature)
+        return {"loss": self.contrast_weight * nce, "contrast": nce}
 
 
 class MultiTaskLoss(nn.Module):

@@ -47,9 +47,13 @@ class EncoderRegressor(nn.Module):
         out: EncoderOutput = self.encoder(batch)
         return out
 
-    def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
+    def embed(self, batch: Mapping[str, Any]) -> torch.Tensor:
+        """The attention-pooled encoder states ``[B, D]`` the head reads (what the T3 contrast compares)."""
         out = self.encode(batch)
-        return self.head(self.pool(out.frames, out.mask))  # type: ignore[no-any-return]
+        return self.pool(out.frames, out.mask)  # type: ignore[no-any-return]
+
+    def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
+        return self.head(self.embed(batch))  # type: ignore[no-any-return]
 
     def head_parameters(self) -> list[nn.Parameter]:
         """The pooling and head parameters (everything but the encoder)."""

@@ -6,8 +6,9 @@ ASAP and GiantMIDI/MAESTRO corpus found under ``--data-root``; the pretrained en
 ``cache_dir/s4/<digest of the recipe>`` (safetensors + JSON), so folds and reruns reuse it.
 
 ``fit_predict`` trains ``piano_fusion.EncoderRegressor`` (attention pooling + quality head) over the S4 note
-frames, plus one frame of the hand-crafted features when ``features`` is on, with MSE + same-piece RankNet
-(``QualityObjective``), early-stopping on the MSE of 15% of the training groups. ``finetune: top`` freezes the
+frames, plus one frame of the hand-crafted features when ``features`` is on, on the data tiers
+(:func:`piano_eval.training.tier_loader`: MSE + same-piece RankNet, ``QualityObjective``, on T1; the
+same-passage contrast on T3), early-stopping on the MSE of 15% of the training groups. ``finetune: top`` freezes the
 pretrained body (its states are computed once per run) and trains its output projection, the features frame,
 pooling and head; ``full`` fine-tunes everything. ``learned: false`` is the ablation without the S4 encoder.
 """
@@ -29,6 +30,7 @@ from piano_data.samples import Segment, stack_labels
 from piano_data.weights import load_module, save_module
 
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.experiments.config import TierKeys, defaults_of
 from piano_eval.provenance import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "blend_features_mlp": False,
     "cache_dir": None,
     "checkpoint": None,  # an S4 encoder checkpoint folder to start from instead of pretraining
+    **defaults_of(TierKeys),  # the data tiers of fine-tuning (piano_eval.training.tier_loader)
 }
 
 #: Bump when the pretraining recipe changes in a way the config does not show (invalidates cached encoders).
@@ -274,7 +277,8 @@ class S4Experiment(Experiment):
     def _train(self, train: Sequence[Segment], seed: int) -> list[Any]:
         from piano_fusion import QualityObjective
 
-        from piano_eval.experiments.aligned_model import train_regressor
+        from piano_eval.experiments.aligned_model import batch_collate, train_regressor
+        from piano_eval.training import tier_loader, tier_objective
 
         c = self.config
         if c["learned"] and self._encoder is None:
@@ -291,21 +295,23 @@ class S4Experiment(Experiment):
         val_groups = set(groups[: max(1, round(len(groups) * float(c["val_frac"])))])
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
-        objective = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
+        quality = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
+        objective = tier_objective(c, quality, float(c["rank_temperature"]))
+        items, collate = self._items(tr, stack_labels(list(tr))), batch_collate(self._collate())
         models = []
         for k in range(max(1, int(c["ensemble"]))):
             model = self._build(seed * 10 + k)
+            batch_size = int(c["batch_size"])
+            loader = tier_loader(tr, items, collate, c, batch_size=batch_size, seed=seed * 10 + k, where="s4")
             self.last_history = train_regressor(
                 model,
-                self._items(tr, stack_labels(list(tr))),
+                loader,
                 self._items(va, stack_labels(list(va))),
                 self._collate(),
                 epochs=int(c["finetune_epochs"]),
                 lr=float(c["finetune_lr"]),
-                batch_size=int(c["batch_size"]),
                 patience=int(c["patience"]),
                 objective=objective,
-                seed=seed * 10 + k,
             )
             models.append(model)
         if c["blend_features_mlp"]:

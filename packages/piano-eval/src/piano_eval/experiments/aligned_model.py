@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 from piano_data.contracts import EncoderOutput
-from piano_data.tiers.pieces import pair_batches
-from piano_fusion import EncoderRegressor, QualityObjective
+from piano_fusion import EncoderRegressor, TierObjective
 from torch import nn
 
-__all__ = ["AlignedNoteModel", "StateProjection", "train_regressor"]
+from piano_eval.training.tiers import tier_step
+
+__all__ = ["AlignedNoteModel", "StateProjection", "batch_collate", "train_regressor"]
 
 
 class StateProjection(nn.Module):
@@ -69,6 +70,11 @@ def _batch(items: Sequence[Item], collate: Callable[[list[Any]], dict[str, Any]]
     return out
 
 
+def batch_collate(collate: Callable[[list[Any]], dict[str, Any]]) -> Callable[[list[Item]], dict[str, Any]]:
+    """Items -> a model batch (the encoder input by ``collate`` plus features, labels and groups)."""
+    return lambda items: _batch(items, collate)
+
+
 def predict_items(
     model: EncoderRegressor, items: Sequence[Item], collate: Callable[[list[Any]], dict[str, Any]]
 ) -> np.ndarray:
@@ -80,29 +86,29 @@ def predict_items(
 
 def train_regressor(
     model: EncoderRegressor,
-    train: Sequence[Item],
+    train: Any,
     val: Sequence[Item],
     collate: Callable[[list[Any]], dict[str, Any]],
     *,
     epochs: int,
     lr: float,
-    batch_size: int,
     patience: int,
-    objective: QualityObjective,
-    seed: int,
+    objective: TierObjective,
     weight_decay: float = 0.01,
 ) -> dict[str, Any]:
-    """AdamW on ``model.param_groups(lr)`` with same-piece pair batches; keeps the weights of the epoch with
-    the lowest validation MSE (stops after ``patience`` epochs without improvement). Returns the history."""
+    """AdamW on ``model.param_groups(lr)`` over ``train``, a :class:`piano_data.TierMixer` of ``(tier, batch)``
+    (:func:`piano_eval.training.tier_loader`), each batch trained on its ``objective`` term; keeps the weights of
+    the epoch with the lowest validation MSE (stops after ``patience`` epochs without improvement). Returns the
+    history."""
     opt = torch.optim.AdamW(model.param_groups(lr), weight_decay=weight_decay)
     best, best_state, bad, history = float("inf"), copy.deepcopy(model.state_dict()), 0, []
     y_val = np.stack([it[2] for it in val]) if val else None
     for epoch in range(1, epochs + 1):
         model.train()
         losses = []
-        for idx in pair_batches([it[3] for it in train], batch_size, seed * 1000 + epoch):
-            batch = _batch([train[i] for i in idx], collate)
-            loss = objective(model(batch), batch)["loss"]
+        train.set_epoch(epoch)
+        for tier, batch in train:
+            loss = tier_step(model, tier, batch, objective)["loss"]
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -28,6 +28,7 @@ from piano_audio.unfreeze import GradualUnfreezing, UnfreezeSchedule
 from piano_data.paths import cache_root
 from piano_data.rng import seeded
 from piano_data.samples import Segment
+from piano_data.tiers.competition import CompetitionRecording
 from piano_data.tiers.pieces import SamePieceBatchSampler, pair_subset
 from piano_data.weights import load_module, save_module
 from piano_fusion import QualityObjective
@@ -36,13 +37,21 @@ from torch.utils.data import DataLoader
 from piano_eval.errors import UsageError
 from piano_eval.experiments.audio_models import AudioContrastiveModel, AudioRegressor
 from piano_eval.experiments.base import Experiment, Group, Prediction, RunContext
-from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
+from piano_eval.experiments.config import TierKeys
+from piano_eval.training import (
+    MultiTierModule,
+    SelfSupervisedModule,
+    TrainConfig,
+    fit_module,
+    tier_loader,
+    tier_objective,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class AudioConfig:
+class AudioConfig(TierKeys):
     """Preset keys of ``baseline-paper`` and ``a1``-``a3`` (checked when the experiment is built)."""
 
     muq: Literal["auto", "tiny", "large"] = "auto"  # auto: weights if given, else tiny; large: random 329M
@@ -111,7 +120,7 @@ def render_audio(segments: Sequence[Segment], cfg: Mapping[str, Any]) -> list[Se
     return [s if s.audio_path is not None else replace(s, audio_path=done[s.key]) for s in segments]
 
 
-class _UnfreezingModule(SupervisedModule):
+class _UnfreezingModule(MultiTierModule):
     """The recipe's supervised module plus A3's callback (Lightning adds ``configure_callbacks`` to the
     Trainer)."""
 
@@ -178,12 +187,27 @@ class AudioExperiment(Experiment):
     def build_model(self, backbone: MuQBackbone, ctx: RunContext, fold: int) -> AudioRegressor:
         return AudioRegressor(backbone, hidden=int(self.config["hidden"]), dropout=float(self.config["dropout"]))
 
-    def objective(self) -> QualityObjective:
-        """MSE + ``rank_weight`` x same-piece RankNet on ``pred / rank_temperature`` (as S1-S3)."""
-        return QualityObjective(float(self.config["rank_weight"]), float(self.config["rank_temperature"]))
+    def objective(self) -> Any:
+        """The tier objective (as S1-S3): T1 MSE + ``rank_weight`` x same-piece RankNet on
+        ``pred / rank_temperature``, T2 ordinal ranking, T3 same-passage contrast."""
+        c = self.config
+        quality = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
+        return tier_objective(c, quality, float(c["rank_temperature"]))
 
-    def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
-        return SupervisedModule(model, cfg, self.objective())
+    def module(self, model: AudioRegressor, cfg: TrainConfig) -> MultiTierModule:
+        return MultiTierModule(model, cfg, self.objective())
+
+    def recordings_items(self, seed: int) -> Any:
+        """T2: competition recordings as training crops (their audio, no labels)."""
+
+        def items(recordings: Sequence[CompetitionRecording]) -> AudioSet:
+            segs = [
+                Segment(r.key, Path(), r.piece, r.round, r.performer, r.piece, audio_path=r.audio_path, source="t2")
+                for r in recordings
+            ]
+            return AudioSet(segs, self.config["crop_seconds"], train=True, seed=seed)
+
+        return items
 
     # -- the experiment interface ---------------------------------------------------------------------
     def _fit_model(self, train: Sequence[Segment], ctx: RunContext, fold: int) -> AudioRegressor:
@@ -200,11 +224,10 @@ class AudioExperiment(Experiment):
             model = self.build_model(self.backbone(ctx), ctx, fold)
         cfg = self.train_config(ctx, fold)
         data = AudioSet(tr, c["crop_seconds"], train=True, seed=ctx.seed + fold)
-        loader = DataLoader(
-            data,
-            batch_sampler=SamePieceBatchSampler([s.group for s in tr], cfg.batch_size, ctx.seed),
-            collate_fn=collate,
-        )
+        loader = tier_loader(
+            tr, data, collate, c, batch_size=cfg.batch_size, seed=ctx.seed, where=self.id,
+            recordings_items=self.recordings_items(ctx.seed + fold),
+        )  # fmt: skip
         val = (
             DataLoader(AudioSet(va, c["crop_seconds"], False, 0), batch_size=cfg.batch_size, collate_fn=collate)
             if va
@@ -352,5 +375,5 @@ class A3GradualUnfreeze(AudioExperiment):
         backbone.freeze()
         return AudioRegressor(backbone, hidden=int(c["hidden"]), dropout=float(c["dropout"]), schedule=schedule)
 
-    def module(self, model: AudioRegressor, cfg: TrainConfig) -> SupervisedModule:
+    def module(self, model: AudioRegressor, cfg: TrainConfig) -> MultiTierModule:
         return _UnfreezingModule(model, cfg, self.objective())

@@ -13,11 +13,12 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from piano_eval.errors import UsageError
 
-__all__ = ["check_config", "config_dict", "defaults_of"]
+__all__ = ["TierKeys", "check_config", "config_dict", "defaults_of"]
 
 C = TypeVar("C")
 _NONE = type(None)
@@ -133,3 +134,20 @@ def check_config(cls: type[C], values: Mapping[str, Any], where: str) -> C:
         except _Bad:
             raise UsageError(f"{where}: {name} must be {_describe(hints[name])}, got {value!r}") from None
     return cls(**checked)
+
+
+@dataclass(frozen=True)
+class TierKeys:
+    """The preset keys every learned experiment shares (its config dataclass inherits them;
+    :func:`piano_eval.training.tiers.tier_loader` reads them).
+
+    ``tier_weights``: how often the mixer draws a batch of each tier (``t1`` keeps its usual number of batches
+    per epoch; a zero weight switches a tier off). ``competition_manifest``: a T2 manifest (CSV/JSON), none by
+    default. ``ordinal_weight`` and ``contrast_weight`` scale the T2 and T3 loss terms.
+    """
+
+    tier_weights: dict[str, float] = field(default_factory=lambda: {"t1": 1.0, "t2": 0.5, "t3": 0.2})
+    competition_manifest: str | None = None
+    ordinal_weight: float = 0.5
+    contrast_weight: float = 0.1
+    contrast_temperature: float = 0.1

@@ -3,9 +3,10 @@
 Both tracks are extracted once in :meth:`prepare` (label-free; see
 :mod:`piano_eval.experiments.fusion_tracks`) and cached; every fold then trains a fresh
 ``piano_fusion.PianoModel`` (fusion + heads; encoders frozen, their outputs precomputed) with the shared
-Lightning recipe on MSE + a same-passage pairwise ranking term, early stopped on a held-out 15% of the
-training groups, and predicts the test fold's 19 dimensions. F3 also records its mean audio gate per
-dimension in the results file (``config.audio_gate_per_dimension``).
+Lightning recipe on the data tiers (:func:`piano_eval.training.tier_loader`: MSE + a same-passage pairwise
+ranking term on T1 same-piece batches, the same-passage contrast of T3 on the fused embedding), early stopped
+on a held-out 15% of the training groups, and predicts the test fold's 19 dimensions. F3 also records its mean
+audio gate per dimension in the results file (``config.audio_gate_per_dimension``).
 """
 
 from __future__ import annotations
@@ -40,13 +41,14 @@ from torch.utils.data import DataLoader
 
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.experiments.config import TierKeys
 from piano_eval.experiments.fusion_tracks import audio_track, s1_bundle, stride_pool, symbolic_track
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class FusionExperimentConfig:
+class FusionExperimentConfig(TierKeys):
     """Preset keys of ``f1``-``f3`` (checked when the experiment is built)."""
 
     # tracks
@@ -103,6 +105,12 @@ class _Regressor(nn.Module):
         inputs = {m: EncoderOutput(batch[f"{m}_frames"], batch[f"{m}_mask"]) for m in self.net.modalities}
         self.last = self.net(inputs)
         return self.last.quality
+
+    def embed(self, batch: dict[str, Any]) -> torch.Tensor:
+        """The fused embedding ``[B, z_dim]`` (what the T3 contrast compares)."""
+        self.forward(batch)
+        assert self.last is not None
+        return self.last.embedding
 
 
 def _pad(arrays: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -224,7 +232,7 @@ class _FusionExperiment(Experiment):
     # ------------------------------------------------------------------------------------------ fit_predict
     def _fit_model(self, train: Sequence[Segment], ctx: RunContext, fold: int) -> _Regressor:
         """A fresh model (seeded by ``fold``) trained on ``train``, 15% of its groups held out."""
-        from piano_eval.training import SupervisedModule, TrainConfig, fit_module
+        from piano_eval.training import MultiTierModule, TrainConfig, fit_module, tier_loader, tier_objective
 
         c = self.config
         stack_labels(list(train))  # every training segment must be labelled
@@ -246,13 +254,14 @@ class _FusionExperiment(Experiment):
 
         train_items: Any = [items[i] for i in tr_idx]
         val_items: Any = [items[i] for i in va_idx]
-        loader: DataLoader[Any] = DataLoader(
-            train_items, batch_size=tcfg.batch_size, shuffle=True, collate_fn=self._collate
+        tr = [train[i] for i in tr_idx]
+        loader = tier_loader(
+            tr, train_items, self._collate, c, batch_size=tcfg.batch_size, seed=tcfg.seed, where=self.id
         )
         val: DataLoader[Any] | None = (
             DataLoader(val_items, batch_size=64, collate_fn=self._collate) if len(va_idx) else None
         )
-        module = SupervisedModule(model, tcfg, loss_fn)
+        module = MultiTierModule(model, tcfg, tier_objective(c, loss_fn, rank_temperature=0.02))
         fit_module(module, loader, val, tcfg, ctx.workdir / f"{self.id}-fold{fold}", name=f"fold{fold}")
         return model
 

@@ -8,8 +8,9 @@ cross-performer contrastive term on same-piece batches. The checkpoint is cached
 so folds and reruns reuse it; ``checkpoint`` points at an existing one instead.
 
 ``fit_predict`` starts every fold from the pretrained weights and fine-tunes encoder + attention pooling + a
-19-dim quality head (``piano_fusion``) with MSE plus a RankNet loss on same-piece pairs through
-:class:`~piano_eval.training.SupervisedModule`, early-stopping on the MSE of a held-out 15% of the training
+19-dim quality head (``piano_fusion``) on the data tiers (:func:`~piano_eval.training.tier_loader`: MSE plus a
+RankNet loss on same-piece pairs of T1, the same-passage contrast of T3; no T2: it reads MIDI) through
+:class:`~piano_eval.training.MultiTierModule`, early-stopping on the MSE of a held-out 15% of the training
 groups.
 """
 
@@ -44,6 +45,7 @@ from tqdm import tqdm
 
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.experiments.config import TierKeys
 from piano_eval.experiments.symbolic_parts import (
     ProjectedStates,
     collate_labelled,
@@ -51,13 +53,20 @@ from piano_eval.experiments.symbolic_parts import (
     collate_with_groups,
     count,
 )
-from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
+from piano_eval.training import (
+    MultiTierModule,
+    SelfSupervisedModule,
+    TrainConfig,
+    fit_module,
+    tier_loader,
+    tier_objective,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SymbolicConfig:
+class SymbolicConfig(TierKeys):
     """Preset keys of ``s1``-``s3`` (checked when the experiment is built)."""
 
     preset: Literal["tiny", "quick", "small", "base"] = "quick"  # piano_symbolic preset
@@ -273,11 +282,11 @@ class SymbolicExperiment(Experiment):
             save_top_k=1,
             warmup_frac=0.1,
         )
-        sampler = SamePieceBatchSampler([s.group for s in tr], tcfg.batch_size, ctx.seed + fold)
-        train_loader: DataLoader[Any] = DataLoader(data(tr), batch_sampler=sampler, collate_fn=collate)  # type: ignore[arg-type]
+        batch, seed = tcfg.batch_size, ctx.seed + fold
+        train_loader = tier_loader(tr, data(tr), collate, c, batch_size=batch, seed=seed, where=self.id)
         val_loader: DataLoader[Any] = DataLoader(data(va), batch_size=64, collate_fn=collate)  # type: ignore[arg-type]
-        loss_fn = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
-        module = SupervisedModule(model, tcfg, loss_fn)
+        quality = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
+        module = MultiTierModule(model, tcfg, tier_objective(c, quality, float(c["rank_temperature"])))
         monitor = str(c["monitor"])
         workdir = ctx.workdir / f"{self.id}-fold{fold}"
         mode: Literal["min", "max"] = "min" if monitor == "val_mse" else "max"

@@ -3,14 +3,17 @@
 from piano_eval.training.config import TrainConfig
 from piano_eval.training.fit import build_trainer, fit_module
 from piano_eval.training.modules import (
+    MultiTierModule,
     RecipeModule,
     SelfSupervisedModule,
     SupervisedModule,
     cosine_with_warmup,
     mse_loss,
 )
+from piano_eval.training.tiers import tier_loader, tier_objective, tier_step
 
 __all__ = [
+    "MultiTierModule",
     "RecipeModule",
     "SelfSupervisedModule",
     "SupervisedModule",
@@ -19,4 +22,7 @@ __all__ = [
     "cosine_with_warmup",
     "fit_module",
     "mse_loss",
+    "tier_loader",
+    "tier_objective",
+    "tier_step",
 ]

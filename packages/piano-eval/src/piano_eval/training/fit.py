@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -70,7 +71,7 @@ def build_trainer(
 
 def fit_module(
     module: L.LightningModule,
-    train_loader: DataLoader,
+    train_loader: DataLoader | Iterable[Any],
     val_loader: DataLoader | None,
     cfg: TrainConfig,
     workdir: Path,
@@ -81,6 +82,8 @@ def fit_module(
     restore_best: bool = True,
 ) -> Path | None:
     """Train ``module`` and return the best checkpoint path (``None`` without validation).
+
+    ``train_loader`` is a ``DataLoader`` or any sized iterable of batches (a :class:`piano_data.TierMixer`).
 
     Training runs seeded with ``cfg.seed`` (shuffling, dropout, sampling); the caller's global random states
     are restored afterwards. With ``restore_best`` the module's weights are reset to the best checkpoint

@@ -148,3 +148,30 @@ class SupervisedModule(RecipeModule):
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
         return self.model(batch).detach().float().cpu()
+
+
+class MultiTierModule(SupervisedModule):
+    """Fine-tuning on the data tiers: training batches are ``(tier, batch)`` from a
+    :class:`piano_data.TierMixer` (see :func:`~piano_eval.training.tiers.tier_loader`), each trained on its
+    term of ``objective`` (a :class:`piano_fusion.TierObjective`) and logged as ``train_<tier>_<term>``.
+
+    A plain batch (no tier) is a T1 batch. Validation is the labelled objective on T1 batches, as in
+    :class:`SupervisedModule` (``val_loss``, ``val_mse``, ``val_r2``, ``val_pairwise``).
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, objective: Any) -> None:
+        super().__init__(model, cfg, objective.labelled)
+        self.objective = objective
+
+    def on_train_epoch_start(self) -> None:
+        loader: Any = self.trainer.train_dataloader if self._trainer is not None else None
+        if hasattr(loader, "set_epoch"):
+            loader.set_epoch(self.current_epoch)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        from piano_eval.training.tiers import tier_step
+
+        tier, data = batch if isinstance(batch, tuple | list) else ("t1", batch)
+        terms = tier_step(self.model, str(tier), data, self.objective)
+        size = int(data["n"]) * 2 if "n" in data else _batch_size(data)
+        return self._log_terms(f"train_{tier}", terms, size)
