@@ -38,6 +38,11 @@ def corpus() -> list:
         ("f2", {}),
         ("f3", {"audio_track": "mel"}),
         ("f2", {"audio_track": "mel", "modalities": ["audio"]}),  # single-track ablation
+        # score-conditioned: the score's own track conditions the fused performance (FiLM)
+        (
+            "f1",
+            {"symbolic_track": "features", "audio_track": "mel", "modalities": ["audio", "perf_midi", "score_midi"]},
+        ),
     ],
 )
 def test_fusion_experiment_runs_a_fold(
@@ -54,7 +59,7 @@ def test_fusion_experiment_runs_a_fold(
     assert pred.shape == (len(test), 19)
     assert np.isfinite(pred).all() and (pred >= 0).all() and (pred <= 1).all()
     doc = exp.describe()
-    assert set(doc["tracks"]) == set(tracks.get("modalities", ["audio", "perf_midi"]))
+    assert set(doc["tracks"]) == set(tracks.get("modalities", exp.config["modalities"]))
     if tracks.get("symbolic_track") == "features" or tracks.get("audio_track") == "mel":
         assert "stand-in" in " ".join(doc["tracks"].values())
     assert ("audio_gate_per_dimension" in doc) == (exp_id == "f3")
@@ -74,7 +79,7 @@ def test_fit_before_prepare_is_an_error(corpus: list, tmp_path: Path) -> None:
 
 
 def test_bad_modalities() -> None:
-    with pytest.raises(UsageError, match="modalities must be a list of one of 'audio', 'perf_midi', got"):
+    with pytest.raises(UsageError, match="modalities must be a list of one of 'audio', 'perf_midi', 'score_midi', got"):
         build_experiment("f2", {"modalities": ["video"]})
     with pytest.raises(UsageError, match="modalities must be a non-empty subset"):
         build_experiment("f2", {"modalities": []})
@@ -83,3 +88,14 @@ def test_bad_modalities() -> None:
 def test_unknown_track_is_an_error_when_built() -> None:
     with pytest.raises(UsageError, match="symbolic_track must be one of 's1', 'features', got 'nope'"):
         build_experiment("f2", {**TINY, "symbolic_track": "nope"})
+
+
+def test_score_modality_needs_scores(corpus: list, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    exp = build_experiment("f2", {**TINY, "symbolic_track": "features", "modalities": ["perf_midi", "score_midi"]})
+    no_score = [replace(s, score_midi_path=None) for s in corpus]
+    with pytest.raises(UsageError, match="score_midi modality needs a score MIDI"):
+        exp.prepare(no_score, RunContext(workdir=tmp_path))
+    with pytest.raises(UsageError, match="needs audio or perf_midi"):
+        build_experiment("f2", {"modalities": ["score_midi"]})

@@ -67,8 +67,11 @@ class FusionExperimentConfig(TierKeys):
     audio_stride: int = 1  # mean-pool audio frames over this many (2: 12.5 frames/s), at training time
     symbolic_train_stride: int = 1  # further mean-pooling of the cached symbolic frames, at training time
     cache_dir: str | None = None  # default $PIANO_EVAL_CACHE or ~/.cache/piano-eval
-    # a single track (ablation) needs f2, the only one-input fusion
-    modalities: list[Literal["audio", "perf_midi"]] = field(default_factory=lambda: ["audio", "perf_midi"])
+    # a single track (ablation) needs f2, the only one-input fusion; "score_midi" adds the score's own symbolic
+    # track (the same encoder over the score MIDI): the model is then score-conditioned, f(a, m, s) (FiLM)
+    modalities: list[Literal["audio", "perf_midi", "score_midi"]] = field(
+        default_factory=lambda: ["audio", "perf_midi"]
+    )
     # fusion + heads
     z_dim: int = 128
     hidden: int = 128
@@ -88,6 +91,20 @@ class FusionExperimentConfig(TierKeys):
 
 AUDIO: Literal["audio"] = "audio"
 SYMBOLIC: Literal["perf_midi"] = "perf_midi"
+SCORE: Literal["score_midi"] = "score_midi"
+
+
+def score_view(segments: Sequence[Segment], where: str) -> list[Segment]:
+    """The segments with their score MIDI in place of the performance (the score track is keyed like them)."""
+    from dataclasses import replace
+
+    missing = [s.key for s in segments if s.score_midi_path is None]
+    if missing:
+        raise UsageError(
+            f"{where}: the score_midi modality needs a score MIDI for every segment; {len(missing)} have none "
+            f"(first: {missing[0]})"
+        )
+    return [replace(s, midi_path=s.score_midi_path) for s in segments]
 
 
 class _Regressor(nn.Module):
@@ -140,7 +157,11 @@ class _FusionExperiment(Experiment):
         self._fitted: _Regressor | None = None
         mods = tuple(self.config["modalities"])
         if not mods or len(set(mods)) != len(mods):
-            raise UsageError(f"experiment {self.id!r}: modalities must be a non-empty subset of [audio, perf_midi]")
+            raise UsageError(
+                f"experiment {self.id!r}: modalities must be a non-empty subset of [audio, perf_midi, score_midi]"
+            )
+        if SCORE in mods and not set(mods) & {AUDIO, SYMBOLIC}:
+            raise UsageError(f"experiment {self.id!r}: score_midi needs audio or perf_midi beside it")
         self.modalities: tuple[Modality, ...] = mods
 
     # ---------------------------------------------------------------------------------------------- prepare
@@ -154,10 +175,13 @@ class _FusionExperiment(Experiment):
         cfg = self._track_config()
         cache = EmbeddingCache(Path(cfg["cache_dir"]) / "embeddings")
         self._muq_weights = ctx.option("muq_weights")
+        if {SYMBOLIC, SCORE} & set(self.modalities) and cfg["symbolic_track"] == "s1":
+            self._s1 = s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
         if SYMBOLIC in self.modalities:
-            if cfg["symbolic_track"] == "s1":
-                self._s1 = s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
             self._tracks[SYMBOLIC], self._descriptions[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache, self._s1)
+        if SCORE in self.modalities:
+            scores = score_view(segments, self.id)
+            self._tracks[SCORE], self._descriptions[SCORE] = symbolic_track(scores, cfg, ctx, cache, self._s1)
         if AUDIO in self.modalities:
             self._tracks[AUDIO], self._descriptions[AUDIO] = audio_track(segments, cfg, ctx, cache)
         for m, frames in self._tracks.items():  # per-channel standardisation from all frames (label-free)
@@ -178,6 +202,8 @@ class _FusionExperiment(Experiment):
             cache = EmbeddingCache(Path(tmp))
             if SYMBOLIC in self.modalities:
                 tracks[SYMBOLIC], _ = symbolic_track(segments, cfg, ctx, cache, self._s1)
+            if SCORE in self.modalities:
+                tracks[SCORE], _ = symbolic_track(score_view(segments, self.id), cfg, ctx, cache, self._s1)
             if AUDIO in self.modalities:
                 tracks[AUDIO], _ = audio_track(segments, cfg, ctx, cache)
             return {m: {k: np.array(v) for k, v in t.items()} for m, t in tracks.items()}  # copies: cache goes
@@ -206,7 +232,7 @@ class _FusionExperiment(Experiment):
     def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
         batch: dict[str, Any] = {"group": [it["group"] for it in items]}
         batch["labels"] = torch.tensor(np.stack([it["labels"] for it in items]), dtype=torch.float32)
-        for m in (AUDIO, SYMBOLIC):
+        for m in (AUDIO, SYMBOLIC, SCORE):
             if m not in items[0]:
                 continue
             batch[f"{m}_frames"], batch[f"{m}_mask"] = _pad([it[m] for it in items])
@@ -310,7 +336,7 @@ class _FusionExperiment(Experiment):
             return _Regressor(self.model_config())
 
         self._fitted, spec = load_module(Path(directory), "fusion", build)
-        if SYMBOLIC in self.modalities and self.config["symbolic_track"] == "s1":
+        if {SYMBOLIC, SCORE} & set(self.modalities) and self.config["symbolic_track"] == "s1":
             from piano_symbolic.checkpoint import load_encoder_checkpoint
             from piano_symbolic.tokenizer import RemiTokenizer
 
@@ -346,7 +372,10 @@ class _FusionExperiment(Experiment):
 class F1CrossAttention(_FusionExperiment):
     id = "f1"
     kind = "cross_attention"
-    description = "F1: symbolic (S1) and audio (MuQ) sequences cross-attend both ways, pooled, MLP"
+    description = (
+        "F1: symbolic (S1) and audio (MuQ) sequences cross-attend both ways, pooled, MLP; "
+        "its presets condition it on the score's S1 track (FiLM): f(a, m, s)"
+    )
 
 
 class F2Concat(_FusionExperiment):
