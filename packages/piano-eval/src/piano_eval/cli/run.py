@@ -18,6 +18,7 @@ from piano_eval.workdir import work_folder
 
 if TYPE_CHECKING:
     from piano_eval.experiments.base import RunContext
+    from piano_eval.results import ResultsRecord
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def run_context(args: argparse.Namespace, workdir: Path) -> RunContext:
     return RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root, options=options)
 
 
-def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> ResultsRecord:
     """Validate everything cheap first, then run; returns the results document."""
     from piano_eval.datasets import load_labelled
     from piano_eval.runner import run_cv
@@ -153,20 +154,21 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
 
 
-def summary_line(doc: dict[str, Any]) -> str:
-    s = doc["summary"]
+def summary_line(doc: ResultsRecord) -> str:
+    """The one JSON line ``run`` prints: the headline numbers and where the results file is."""
+    s = doc.summary
     return json.dumps(
         {
-            "experiment": doc["experiment"],
-            "split": doc["split"],
-            "dataset": doc["dataset"]["name"],
-            "r2": s["r2"],
-            "r2_std": s["r2_std"],
-            "r2_no_deadpan": s["r2_no_deadpan"],
-            "r2_within_work": s.get("r2_within_work"),
-            "pairwise_accuracy": s["pairwise_accuracy"],
-            "wall_s": round(doc["compute"]["wall_s"], 2),
-            "results_path": doc.get("results_path"),
+            "experiment": doc.experiment,
+            "split": doc.split,
+            "dataset": doc.dataset.name,
+            "r2": s.r2,
+            "r2_std": s.r2_std,
+            "r2_no_deadpan": s.r2_no_deadpan,
+            "r2_within_work": s.r2_within_work,
+            "pairwise_accuracy": s.pairwise_accuracy,
+            "wall_s": round(doc.compute.wall_s, 2),
+            "results_path": doc.results_path,
         }
     )
 
