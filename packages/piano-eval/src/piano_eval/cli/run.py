@@ -55,9 +55,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run only these folds, e.g. 0,1",
     )
-    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
-    p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
-    p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
+    add_trainer_options(p)
     p.add_argument(
         "--soundfonts",
         type=lambda s: [x for x in s.split(",") if x],
@@ -80,6 +78,17 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
     add_workdir_option(p)
+
+
+def add_trainer_options(p: argparse.ArgumentParser) -> None:
+    """Where and how Lightning trains (shared by ``run``, ``demo`` and ``train``); configuration only."""
+    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
+    p.add_argument("--devices", default="1", help="Lightning devices per node (number or 'auto')")
+    p.add_argument("--num-nodes", type=int, default=1, help="Lightning nodes (machines) to train on (default: 1)")
+    p.add_argument(
+        "--strategy", default="auto", help="Lightning strategy, e.g. ddp for several devices or nodes (default: auto)"
+    )
+    p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
 
 
 def add_workdir_option(p: argparse.ArgumentParser) -> None:
@@ -122,6 +131,8 @@ def run_context(args: argparse.Namespace, workdir: Path) -> RunContext:
     options = {
         "accelerator": args.accelerator,
         "devices": args.devices,
+        "num_nodes": args.num_nodes,
+        "strategy": args.strategy,
         "precision": args.precision,
         "muq_weights": args.muq_weights,
     }

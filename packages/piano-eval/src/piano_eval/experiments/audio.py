@@ -35,7 +35,7 @@ from torch.utils.data import DataLoader
 from piano_eval.errors import UsageError
 from piano_eval.experiments.audio_models import AudioContrastiveModel, AudioRegressor
 from piano_eval.experiments.base import Experiment, Group, RunContext
-from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module
+from piano_eval.training import SelfSupervisedModule, SupervisedModule, TrainConfig, fit_module, hardware_options
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +152,7 @@ class AudioExperiment(Experiment):
             batch_size=int(c["batch_size"]),
             seed=ctx.seed + fold,
             progress_bar=False,
-            accelerator=str(ctx.option("accelerator") or "cpu"),
-            devices=ctx.option("devices") or 1,
-            precision=ctx.option("precision") or "32-true",
+            **hardware_options(ctx.options),
             log_every_n_steps=5,
         )
         return base.with_(**changes)

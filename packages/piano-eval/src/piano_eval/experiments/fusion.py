@@ -193,7 +193,7 @@ class _FusionExperiment(Experiment):
 
     # ------------------------------------------------------------------------------------------ fit_predict
     def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
-        from piano_eval.training import SupervisedModule, TrainConfig, fit_module
+        from piano_eval.training import SupervisedModule, TrainConfig, fit_module, hardware_options
 
         c = self.config
         stack_labels(list(train))  # every training segment must be labelled
@@ -202,8 +202,7 @@ class _FusionExperiment(Experiment):
         tcfg = TrainConfig(
             max_epochs=int(c["max_epochs"]), lr=float(c["lr"]), weight_decay=float(c["weight_decay"]),
             patience=int(c["patience"]), batch_size=int(c["batch_size"]), seed=ctx.seed * 100 + fold,
-            progress_bar=False, save_top_k=1, accelerator=str(ctx.option("accelerator", "cpu")),
-            devices=ctx.option("devices", 1) or 1, precision=ctx.option("precision") or "32-true",
+            progress_bar=False, save_top_k=1, **hardware_options(ctx.options),
         )  # fmt: skip
         with seeded(tcfg.seed):
             model = _Regressor(self.model_config())

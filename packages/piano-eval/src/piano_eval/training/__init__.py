@@ -1,6 +1,6 @@
 """The shared Lightning training recipe."""
 
-from piano_eval.training.config import TrainConfig
+from piano_eval.training.config import HARDWARE_OPTIONS, TrainConfig, hardware_options
 from piano_eval.training.fit import build_trainer, fit_module
 from piano_eval.training.modules import (
     RecipeModule,
@@ -11,6 +11,7 @@ from piano_eval.training.modules import (
 )
 
 __all__ = [
+    "HARDWARE_OPTIONS",
     "RecipeModule",
     "SelfSupervisedModule",
     "SupervisedModule",
@@ -18,5 +19,6 @@ __all__ = [
     "build_trainer",
     "cosine_with_warmup",
     "fit_module",
+    "hardware_options",
     "mse_loss",
 ]
