@@ -88,7 +88,7 @@ def summarize(folds: list[FoldResult]) -> Summary:
     with np.errstate(all="ignore"):
         per_dim_pw = np.nanmean(np.array([f.pairwise_per_dim for f in folds], dtype=np.float64), axis=0)
     return Summary(
-        robustness=_mean_robustness([f.robustness for f in folds if f.robustness]),
+        robustness=_mean_robustness([f.robustness for f in folds if f.robustness is not None]),
         r2=r2,
         r2_std=r2_std,
         pairwise_accuracy=pw,
@@ -109,22 +109,24 @@ def _mean_robustness(robust: list[Robustness]) -> Robustness | None:
     """Each robustness number averaged over the folds that measured it."""
     if not robust:
         return None
-    names = sorted({n for r in robust for n in r.per_augmentation})
-    per_aug = {
-        n: AugmentationMetrics(
-            **{
-                k: _mean_std([getattr(r.per_augmentation[n], k) for r in robust if n in r.per_augmentation])[0]
-                for k in ("pairwise_accuracy", "drop", "pearson_clean_vs_augmented")
-            }
+    per_aug = {}
+    for name in sorted({n for r in robust for n in r.per_augmentation}):
+        augs = [r.per_augmentation[name] for r in robust if name in r.per_augmentation]
+        per_aug[name] = AugmentationMetrics(
+            pairwise_accuracy=_mean([a.pairwise_accuracy for a in augs]),
+            drop=_mean([a.drop for a in augs]),
+            pearson_clean_vs_augmented=_mean([a.pearson_clean_vs_augmented for a in augs]),
         )
-        for n in names
-    }
     return Robustness(
-        pairwise_clean=_mean_std([r.pairwise_clean for r in robust])[0],
+        pairwise_clean=_mean([r.pairwise_clean for r in robust]),
         per_augmentation=per_aug,
-        mean_drop=_mean_std([r.mean_drop for r in robust])[0],
-        max_drop=_mean_std([r.max_drop for r in robust])[0],
+        mean_drop=_mean([r.mean_drop for r in robust]),
+        max_drop=_mean([r.max_drop for r in robust]),
     )
+
+
+def _mean(values: list[float | None]) -> float | None:
+    return _mean_std(values)[0]
 
 
 def run_cv(
