@@ -58,7 +58,7 @@ for experiment_id in ("f1", "f2", "f3"):
     experiment = build_experiment(experiment_id, {}, size=SIZE)
     print(experiment.description)
     docs.append(run_cv(experiment, dataset, SPLIT, ctx, folds=FOLDS, out_dir=out / experiment_id))
-print("tracks:", docs[0]["config"].get("tracks"))
+print("tracks:", docs[0].config.get("tracks"))
 tables = group_tables(rows_from_results(docs))
 display(Markdown(tables))
 display(Markdown(comparison_table(docs)))
@@ -67,7 +67,7 @@ display(Markdown(comparison_table(docs)))
 # ## F3 gate weights per dimension (mean over the test segments of the folds run)
 
 # %%
-gates = docs[2]["config"]["audio_gate_per_dimension"]
+gates = docs[2].config["audio_gate_per_dimension"]
 gate_rows = [{"dimension": d, "audio_gate": gates[d]} for d in DIMENSIONS]
 write_csv(gate_rows, out / "f3_gates.csv")
 gate_figure = plots.gate_weights(np.array([[gates[d] for d in DIMENSIONS]]), out / "f3_gate_weights.png")

@@ -91,7 +91,7 @@ for experiment_id in EXPERIMENTS:
 # are not vetoed; a run measured here replaces its unmeasured twin).
 
 # %%
-measured = {doc["experiment"] for doc in robust_docs}
+measured = {doc.experiment for doc in robust_docs}
 earlier = [
     matching_results(out.parent / notebook / experiment_id, dataset.version, SIZE, SPLIT, FOLDS)
     for experiment_id, notebook in [
@@ -119,8 +119,8 @@ for experiment_id in EXPERIMENTS:
     sf_out = out / f"{experiment_id}-soundfont"
     sf_docs.append(run_cv(experiment, sf_dataset, "soundfont", ctx, folds=SOUNDFONT_FOLDS, out_dir=sf_out))
 for doc in sf_docs:
-    for fold in doc["folds"]:
-        print(f"{doc['experiment']} fold {fold['fold']}: {fold['description']}: R^2 {fold['r2']:.3f}")
+    for fold in doc.folds:
+        print(f"{doc.label} fold {fold.fold}: {fold.description}: R^2 {fold.r2:.3f}")
 display(Markdown(comparison_table(robust_docs + sf_docs)))
 write_markdown(comparison_table(robust_docs + sf_docs), out / "cross_soundfont.md")
 write_csv(per_dimension_rows(robust_docs + sf_docs), out / "per_dimension.csv")

@@ -55,3 +55,22 @@ def test_pair_subset_takes_pairs_from_many_groups() -> None:
     assert pair_subset(groups, None, seed=0) == list(range(len(groups)))
     assert pair_subset(groups, 99, seed=0) == list(range(len(groups)))
     assert len(pair_subset(groups, 5, seed=1)) == 5
+
+
+@pytest.mark.parametrize(("n_groups", "world"), [(12, 2), (9, 2), (7, 3), (1, 2)])
+def test_sharded_batches_are_the_single_process_batches_split(n_groups: int, world: int) -> None:
+    """Each of ``world`` processes with batch 4 sees as many batches, and together exactly the batches one
+    process sees with batch ``4 * world``; pairs stay on one process."""
+    groups = [f"g{k // 2}" for k in range(2 * n_groups)] + [None]
+    single = list(SamePieceBatchSampler(groups, 4 * world, seed=5))
+    shards = [SamePieceBatchSampler(groups, 4, seed=5, num_replicas=world, rank=r) for r in range(world)]
+    per_rank = [list(s) for s in shards]
+    assert all(len(s) == len(single) for s in shards) and all(len(b) == len(single) for b in per_rank)
+    for k, batch in enumerate(single):
+        parts = [per_rank[r][k] for r in range(world)]
+        assert all(parts)
+        if len(batch) >= world:
+            assert [i for p in parts for i in p] == batch
+        for part in parts:
+            names = [groups[i] for i in part if groups[i] is not None]
+            assert len(batch) < 2 * world or all(names.count(g) == 2 for g in set(names))

@@ -31,9 +31,9 @@ def test_audio_experiment_runs_a_fold(name: str, dataset: LabelledCorpus, tmp_pa
     exp = build_experiment(name, {**TINY, "render_cache": str(tmp_path / "render")})
     ctx = RunContext(workdir=tmp_path / "work", seed=0, size="quick")
     doc = run_cv(exp, dataset, "piece4", ctx, folds=[0])
-    fold = doc["folds"][0]
-    pred = np.asarray(fold["predictions"])
-    assert pred.shape == (fold["n_test"], 19) and np.isfinite(pred).all()
+    fold = doc.folds[0]
+    pred = np.asarray(fold.predictions)
+    assert pred.shape == (fold.n_test, 19) and np.isfinite(pred).all()
     assert ((pred >= 0) & (pred <= 1)).all()
 
 
@@ -66,6 +66,6 @@ def test_learned_audio_experiments_on_given_audio(name: str, tmp_path: Path) -> 
     exp = build_experiment(name, {**TINY, "crop_seconds": 1.0, "eval_seconds": 1.0})
     ctx = RunContext(workdir=tmp_path / "work", seed=0, size="quick")
     doc = run_cv(exp, LabelledCorpus("synthetic-tones", segs, "test", None), "piece4", ctx, folds=[0])
-    pred = np.asarray(doc["folds"][0]["predictions"])
-    assert pred.shape == (doc["folds"][0]["n_test"], 19) and np.isfinite(pred).all()
+    pred = np.asarray(doc.folds[0].predictions)
+    assert pred.shape == (doc.folds[0].n_test, 19) and np.isfinite(pred).all()
     assert ((pred >= 0) & (pred <= 1)).all()

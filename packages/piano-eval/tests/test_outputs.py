@@ -17,7 +17,7 @@ from piano_eval.outputs import (
     write_markdown,
 )
 from piano_eval.provenance import write_json_atomic
-from piano_eval.results import RESULTS_FORMAT
+from piano_eval.results import RESULTS_FORMAT, ResultsRecord
 
 LOG = """epoch,lr-AdamW,step,train_loss,val_loss,val_r2
 ,0.001,4,,,
@@ -51,13 +51,13 @@ def test_training_logs_and_curves(tmp_path: Path) -> None:
 
 
 def test_tables(tmp_path: Path) -> None:
-    rows = per_dimension_rows([_doc()])
+    rows = per_dimension_rows([ResultsRecord.from_json(_doc())])
     assert len(rows) == len(DIMENSIONS) and rows[1]["r2"] == 0.1
     path = write_csv(rows, tmp_path / "t" / "per_dim.csv")
     with path.open() as fh:
         back = list(csv.DictReader(fh))
     assert back[0]["dimension"] == DIMENSIONS[0] and np.isclose(float(back[1]["r2"]), 0.1)
-    (row,) = comparison_rows([_doc()])
+    (row,) = comparison_rows([ResultsRecord.from_json(_doc())])
     assert row["experiment"] == "s1" and row["vetoed"] is False
     assert write_markdown("| a |", tmp_path / "t.md").read_text() == "| a |\n"
 
@@ -90,5 +90,5 @@ def test_reuse_or_run_reuses_matching_results(tmp_path: Path) -> None:
     dataset, ctx = notebook_context("synthetic", "quick", "t")
     first = reuse_or_run("baseline-features", None, dataset, ctx, "piece4", [0], tmp_path / "a", {"model": "ridge"})
     again = reuse_or_run("baseline-features", tmp_path / "a", dataset, ctx, "piece4", [0], tmp_path / "b")
-    assert again["results_path"] == first["results_path"]
+    assert again.results_path == first.results_path
     assert not (tmp_path / "b").exists()

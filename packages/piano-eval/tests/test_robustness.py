@@ -83,14 +83,14 @@ def test_probe_gives_the_runner_robustness(tmp_path: Path) -> None:
     probe = with_robustness(_Loudness({"eval_seconds": None}), suite=suite)
     assert isinstance(probe, RobustnessProbe) and probe.id == "loudness"
     doc = run_cv(probe, dataset, "piece4", RunContext(workdir=tmp_path / "work"), folds=[0])
-    rob = doc["summary"]["robustness"]
-    assert set(rob["per_augmentation"]) == {p.name for p in suite}
-    assert doc["folds"][0]["pairwise_per_dim"][0] > 0.9  # loudness carries dimension 0: clean ranking works
-    for name, v in rob["per_augmentation"].items():
-        assert np.isfinite(v["pearson_clean_vs_augmented"]), name
-    assert rob["per_augmentation"]["noise_30dB"]["pearson_clean_vs_augmented"] > 0.99  # barely changes RMS
-    assert doc["config"]["robustness"]["suite"][0]["name"] == "room_ir"
-    assert rows_from_results([doc])[0].robustness_drop == rob["mean_drop"]
+    rob = doc.summary.robustness
+    assert rob is not None and set(rob.per_augmentation) == {p.name for p in suite}
+    assert doc.folds[0].pairwise_per_dim[0] > 0.9  # loudness carries dimension 0: clean ranking works
+    for name, v in rob.per_augmentation.items():
+        assert v.pearson_clean_vs_augmented is not None and np.isfinite(v.pearson_clean_vs_augmented), name
+    assert (rob.per_augmentation["noise_30dB"].pearson_clean_vs_augmented or 0.0) > 0.99  # barely changes RMS
+    assert doc.config["robustness"]["suite"][0]["name"] == "room_ir"
+    assert rows_from_results([doc])[0].robustness_drop == rob.mean_drop
     assert [r["condition"] for r in robustness_rows(doc)][:2] == ["clean", "eq"]
     assert "| clean |" in robustness_table(doc)
 

@@ -114,3 +114,22 @@ def test_self_supervised_module_hands_loss_kwargs(tmp_path: Path) -> None:
     cfg = TrainConfig(max_epochs=1, lr=1e-2, progress_bar=False)
     fit_module(SelfSupervisedModule(_Needs(), cfg, loss_kwargs={"extra": "x"}), _loader(16), None, cfg, tmp_path)
     assert seen and set(seen) == {"x"}
+
+
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_scale_out_options_reach_the_trainer(command: str, tmp_path: Path) -> None:
+    """--accelerator/--devices/--num-nodes/--strategy/--precision go unchanged to Lightning's Trainer."""
+    from piano_eval.cli.main import build_parser
+    from piano_eval.cli.run import run_context
+    from piano_eval.training import build_trainer, hardware_options
+
+    extra = ["--output", str(tmp_path / "ckpt")] if command == "train" else []
+    argv = [command, "s2", *extra, "--devices", "2", "--num-nodes", "1", "--strategy", "ddp"]
+    args = build_parser(command).parse_args([*argv, "--precision", "bf16-mixed"])
+    options = run_context(args, tmp_path).options
+    hardware = hardware_options(options)
+    expected = {"accelerator": "cpu", "devices": 2, "num_nodes": 1, "strategy": "ddp", "precision": "bf16-mixed"}
+    assert hardware == expected
+    trainer, _ = build_trainer(TrainConfig(**hardware), tmp_path / "w", monitor=None)  # launches nothing yet
+    assert (trainer.num_devices, trainer.num_nodes, type(trainer.strategy).__name__) == (2, 1, "DDPStrategy")
+    assert hardware_options({"devices": "auto", "precision": None}) == {"devices": "auto"}

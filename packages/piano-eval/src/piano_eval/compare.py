@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from piano_eval.results import ResultsRecord, load_results
 
@@ -16,7 +15,7 @@ def fmt(mean: float | None, std: float | None = None, digits: int = 3) -> str:
     return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
 
 
-def comparison_table(results: Sequence[dict[str, Any]]) -> str:
+def comparison_table(results: Sequence[ResultsRecord]) -> str:
     """One markdown row per results file: R^2 (with and without the deadpan renditions), R^2 within each work
     (deadpan left out), pairwise, compute."""
     head = (
@@ -24,12 +23,13 @@ def comparison_table(results: Sequence[dict[str, Any]]) -> str:
         "| GPU-hours |"
     )
     rows = [head, "|---" * (head.count("|") - 1) + "|"]
-    for r in map(ResultsRecord.from_doc, results):
+    for r in results:
+        s = r.summary
         rows.append(
-            f"| {r.label} | {r.split} | {r.dataset} | {r.n_folds} "
-            f"| {fmt(r.r2, r.r2_std)} | {fmt(r.r2_no_deadpan, r.r2_no_deadpan_std)} "
-            f"| {fmt(r.r2_within_work, r.r2_within_work_std)} "
-            f"| {fmt(r.pairwise_accuracy, r.pairwise_accuracy_std)} "
-            f"| {r.cpu_hours:.3f} | {r.gpu_hours:.3f} |"
+            f"| {r.label} | {r.split} | {r.dataset.name} | {len(r.folds)} "
+            f"| {fmt(s.r2, s.r2_std)} | {fmt(s.r2_no_deadpan, s.r2_no_deadpan_std)} "
+            f"| {fmt(s.r2_within_work, s.r2_within_work_std)} "
+            f"| {fmt(s.pairwise_accuracy, s.pairwise_accuracy_std)} "
+            f"| {r.compute.cpu_hours:.3f} | {r.compute.gpu_hours:.3f} |"
         )
     return "\n".join(rows)

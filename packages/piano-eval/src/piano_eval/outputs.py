@@ -18,6 +18,7 @@ from typing import Any
 from piano_data.contracts import DIMENSIONS
 
 from piano_eval.provenance import write_text_atomic
+from piano_eval.results import ResultsRecord, load_results
 
 __all__ = [
     "comparison_rows",
@@ -51,50 +52,41 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 
 def matching_results(
     path: Path, dataset_version: str, size: str, split: str, folds: Sequence[int] | None
-) -> dict[str, Any] | None:
+) -> ResultsRecord | None:
     """The results document at ``path`` (a file or its folder) when it was run on the same dataset version,
     size, split and folds (``None``: every fold), else ``None``: a later notebook reuses an earlier one's run.
     """
     from piano_data.errors import PianoDataError
 
-    from piano_eval.results import load_results
-
     try:
         doc = load_results(path)
     except PianoDataError:
         return None
-    ran = sorted(f["fold"] for f in doc.get("folds", []))
     same = (
-        doc["dataset"].get("version") == dataset_version
-        and doc.get("size") == size
-        and doc["split"] == split
-        and (folds is None or ran == sorted(folds))
+        doc.dataset.version == dataset_version
+        and doc.size == size
+        and doc.split == split
+        and (folds is None or sorted(f.fold for f in doc.folds) == sorted(folds))
     )
     return doc if same else None
 
 
-def _label(doc: dict[str, Any]) -> str:
-    from piano_eval.results import ResultsRecord
-
-    return ResultsRecord.from_doc(doc).label
-
-
-def per_dimension_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def per_dimension_rows(docs: Sequence[ResultsRecord]) -> list[dict[str, Any]]:
     """One row per (experiment, dimension): mean R^2 and pairwise accuracy over the folds run."""
     return [
         {
-            "experiment": _label(doc),
-            "split": doc["split"],
+            "experiment": doc.label,
+            "split": doc.split,
             "dimension": d,
-            "r2": doc["summary"]["per_dimension"][d]["r2"],
-            "pairwise_accuracy": doc["summary"]["per_dimension"][d]["pairwise_accuracy"],
+            "r2": doc.summary.per_dimension[d].r2,
+            "pairwise_accuracy": doc.summary.per_dimension[d].pairwise_accuracy,
         }
         for doc in docs
         for d in DIMENSIONS
     ]
 
 
-def comparison_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def comparison_rows(docs: Sequence[ResultsRecord]) -> list[dict[str, Any]]:
     """The rows of :func:`piano_eval.selection.group_tables` as dicts (with ``vetoed``), for a CSV file."""
     from piano_eval.selection import rows_from_results
 
@@ -180,7 +172,7 @@ def notebook_context(data_root: str | None, size: str, prefix: str, muq_weights:
     return dataset, ctx
 
 
-def experiment_report(doc: dict[str, Any], dataset: Any, workdir: Path, out: Path, title: str) -> list[Path]:
+def experiment_report(doc: ResultsRecord, dataset: Any, workdir: Path, out: Path, title: str) -> list[Path]:
     """``summary.md``, ``per_dimension.csv`` and the figures of one results document (per-dimension R^2,
     out-of-fold predictions against the ratings, training curves of every fold); returns the figures."""
     from piano_eval import plots
@@ -206,7 +198,7 @@ def reuse_or_run(
     folds: Sequence[int] | None,
     out: Path,
     overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ResultsRecord:
     """The results in ``earlier/<experiment_id>`` when they match this run (dataset version, size, split,
     folds), else a fresh :func:`piano_eval.runner.run_cv` written to ``out/<experiment_id>``."""
     from piano_eval.experiments.registry import build_experiment
@@ -215,7 +207,7 @@ def reuse_or_run(
     if earlier is not None:
         doc = matching_results(earlier / experiment_id, dataset.version, ctx.size, split, folds)
         if doc is not None:
-            print(f"{experiment_id}: reusing {doc['results_path']}")
+            print(f"{experiment_id}: reusing {doc.results_path}")
             return doc
     experiment = build_experiment(experiment_id, overrides, size=ctx.size)
     return run_cv(experiment, dataset, split, ctx, folds=folds, out_dir=out / experiment_id)

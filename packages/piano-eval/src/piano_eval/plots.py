@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from piano_data.contracts import DIMENSIONS
 
+from piano_eval.results import ResultsRecord, Robustness
+
 
 def figure(**kwargs: Any) -> Any:
     """A ``matplotlib.figure.Figure`` on its own Agg canvas: no pyplot, no global backend switch, nothing to
@@ -29,14 +31,11 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def _label(doc: dict[str, Any]) -> str:
-    from piano_eval.results import ResultsRecord
-
-    record = ResultsRecord.from_doc(doc)
+def _label(record: ResultsRecord) -> str:
     return f"{record.label} [{record.split}]"
 
 
-def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:
+def per_dimension_r2(docs: Sequence[ResultsRecord], path: Path) -> Path:
     """Grouped horizontal bars: each experiment's mean R^2 per dimension."""
     n = len(docs)
     fig = figure(figsize=(9, 0.45 * len(DIMENSIONS) * max(1, n / 2) + 1))
@@ -44,7 +43,7 @@ def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:
     y = np.arange(len(DIMENSIONS))[::-1]
     height = 0.8 / max(n, 1)
     for k, doc in enumerate(docs):
-        vals = [doc["summary"]["per_dimension"][d]["r2"] for d in DIMENSIONS]
+        vals = [np.nan if (r2 := doc.summary.per_dimension[d].r2) is None else r2 for d in DIMENSIONS]
         ax.barh(y - k * height, vals, height=height, label=_label(doc))
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y - 0.4 + height / 2, [d.replace("_", " ") for d in DIMENSIONS], fontsize=7)
@@ -54,10 +53,10 @@ def per_dimension_r2(docs: Sequence[dict[str, Any]], path: Path) -> Path:
     return _save(fig, path)
 
 
-def predicted_vs_rated(doc: dict[str, Any], labels: dict[str, np.ndarray], path: Path) -> Path:
+def predicted_vs_rated(doc: ResultsRecord, labels: dict[str, np.ndarray], path: Path) -> Path:
     """One scatter per dimension of out-of-fold predictions against the ratings."""
-    keys = [k for f in doc["folds"] for k in f["keys"]]
-    pred = np.array([p for f in doc["folds"] for p in f["predictions"]])
+    keys = [k for f in doc.folds for k in f.keys]
+    pred = np.array([p for f in doc.folds for p in f.predictions])
     true = np.stack([labels[k] for k in keys])
     fig = figure(figsize=(14, 11))
     axes = fig.subplots(4, 5)
@@ -92,13 +91,14 @@ def gate_weights(gates: np.ndarray, path: Path, title: str = "F3 gate per dimens
     return _save(fig, path)
 
 
-def robustness_curves(doc: dict[str, Any], path: Path) -> Path:
+def robustness_curves(doc: ResultsRecord, path: Path) -> Path:
     """Pairwise accuracy clean vs under each augmentation."""
-    rob = doc["summary"].get("robustness") or {}
-    names = sorted(rob.get("per_augmentation", {}))
+    rob = doc.summary.robustness or Robustness()
+    names = sorted(rob.per_augmentation)
     fig = figure(figsize=(7, 4))
     ax = fig.subplots()
-    vals = [rob["pairwise_clean"]] + [rob["per_augmentation"][n]["pairwise_accuracy"] for n in names]
+    vals = [rob.pairwise_clean] + [rob.per_augmentation[n].pairwise_accuracy for n in names]
+    vals = [np.nan if v is None else v for v in vals]
     ax.bar(["clean", *names], vals, color=["tab:green"] + ["tab:orange"] * len(names))
     ax.set_ylabel("pairwise accuracy")
     ax.set_ylim(0.4, 1.0)

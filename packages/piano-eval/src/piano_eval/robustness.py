@@ -31,6 +31,7 @@ from piano_data.samples import Segment
 
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
+from piano_eval.results import ResultsRecord
 
 __all__ = [
     "Perturbation",
@@ -183,43 +184,42 @@ def with_robustness(experiment: Experiment, **kwargs: Any) -> Experiment:
     return RobustnessProbe(experiment, **kwargs)
 
 
-def robustness_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def robustness_rows(doc: ResultsRecord) -> list[dict[str, Any]]:
     """``summary.robustness`` of a results document as rows: condition, pairwise accuracy, drop, Pearson r."""
-    rob = doc["summary"].get("robustness")
-    if not rob:
+    rob = doc.summary.robustness
+    if rob is None:
         return []
     rows: list[dict[str, Any]] = [
         {
             "condition": "clean",
-            "pairwise_accuracy": rob["pairwise_clean"],
+            "pairwise_accuracy": rob.pairwise_clean,
             "drop": 0.0,
             "pearson_vs_clean": 1.0,
         }
     ]
-    for name, v in rob["per_augmentation"].items():
+    for name, v in rob.per_augmentation.items():
         rows.append(
             {
                 "condition": name,
-                "pairwise_accuracy": v["pairwise_accuracy"],
-                "drop": v["drop"],
-                "pearson_vs_clean": v["pearson_clean_vs_augmented"],
+                "pairwise_accuracy": v.pairwise_accuracy,
+                "drop": v.drop,
+                "pearson_vs_clean": v.pearson_clean_vs_augmented,
             }
         )
     return rows
 
 
-def robustness_table(doc: dict[str, Any]) -> str:
+def robustness_table(doc: ResultsRecord) -> str:
     """Markdown table of :func:`robustness_rows` plus the mean and worst drop."""
     from piano_eval.compare import fmt
 
-    rows = robustness_rows(doc)
-    if not rows:
-        return f"{doc['experiment']}: no robustness measurement"
+    rob = doc.summary.robustness
+    if rob is None:
+        return f"{doc.label}: no robustness measurement"
     out = ["| Condition | Pairwise | Relative drop | Pearson r vs clean |", "|---|---|---|---|"]
-    for r in rows:
-        drop = "" if r["condition"] == "clean" else f"{100 * r['drop']:+.1f}%"
+    for r in robustness_rows(doc):
+        drop = "" if r["condition"] == "clean" or r["drop"] is None else f"{100 * r['drop']:+.1f}%"
         pw, r_clean = fmt(r["pairwise_accuracy"]), fmt(r["pearson_vs_clean"])
         out.append(f"| {r['condition']} | {pw} | {drop} | {r_clean} |")
-    rob = doc["summary"]["robustness"]
-    out.append(f"\nmean drop {fmt(rob['mean_drop'])}, max drop {fmt(rob['max_drop'])}")
+    out.append(f"\nmean drop {fmt(rob.mean_drop)}, max drop {fmt(rob.max_drop)}")
     return "\n".join(out)

@@ -6,10 +6,9 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from piano_data.contracts import DIMENSIONS
@@ -20,30 +19,22 @@ from piano_eval import metrics
 from piano_eval.datasets import LabelledCorpus
 from piano_eval.errors import UsageError
 from piano_eval.experiments.base import Experiment, RunContext
-from piano_eval.provenance import git_commit, machine, write_json_atomic
-from piano_eval.results import RESULTS_FORMAT
+from piano_eval.provenance import git_commit, machine
+from piano_eval.results import (
+    RESULTS_FORMAT,
+    AugmentationMetrics,
+    Compute,
+    DatasetInfo,
+    DimensionMetrics,
+    FoldResult,
+    Provenance,
+    ResultsRecord,
+    Robustness,
+    Summary,
+    save_results,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FoldResult:
-    fold: int
-    description: str
-    n_train: int
-    n_test: int
-    r2: float
-    r2_per_dim: list[float]
-    r2_no_deadpan: float | None
-    pairwise_accuracy: float
-    pairwise_per_dim: list[float]
-    pair_counts: list[int]
-    mse: float
-    wall_s: float
-    keys: list[str] = field(default_factory=list)
-    predictions: list[list[float]] = field(default_factory=list)
-    robustness: dict[str, Any] | None = None
-    r2_within_work: float | None = None  # R^2 within each work, deadpan renditions left out
 
 
 def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: float, n_train: int) -> FoldResult:
@@ -64,7 +55,7 @@ def score_fold(fold: Fold, test: Sequence[Segment], pred: np.ndarray, wall_s: fl
         r2=metrics.r2(y, pred),
         r2_per_dim=metrics.r2_per_dim(y, pred).tolist(),
         r2_no_deadpan=metrics.r2(y[keep], pred[keep]) if keep.sum() >= 2 and not keep.all() else None,
-        pairwise_accuracy=float(np.nanmean(pw)) if np.isfinite(pw).any() else float("nan"),
+        pairwise_accuracy=float(np.nanmean(pw)) if np.isfinite(pw).any() else None,
         pairwise_per_dim=pw.tolist(),
         pair_counts=counts.tolist(),
         mse=metrics.mse(y, pred),
@@ -87,7 +78,8 @@ def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     return float(v.mean()), float(v.std())
 
 
-def summarize(folds: list[FoldResult]) -> dict[str, Any]:
+def summarize(folds: list[FoldResult]) -> Summary:
+    """Means and standard deviations over ``folds``, the per-dimension means and the mean robustness."""
     r2, r2_std = _mean_std([f.r2 for f in folds])
     pw, pw_std = _mean_std([f.pairwise_accuracy for f in folds])
     nd, nd_std = _mean_std([f.r2_no_deadpan for f in folds])
@@ -95,39 +87,46 @@ def summarize(folds: list[FoldResult]) -> dict[str, Any]:
     per_dim_r2 = np.mean([f.r2_per_dim for f in folds], axis=0)
     with np.errstate(all="ignore"):
         per_dim_pw = np.nanmean(np.array([f.pairwise_per_dim for f in folds], dtype=np.float64), axis=0)
-    robust = [f.robustness for f in folds if f.robustness]
-    robustness = None
-    if robust:
-        names = sorted({n for r in robust for n in r["per_augmentation"]})
-        per_aug = {
-            n: {
-                k: _mean_std([r["per_augmentation"][n][k] for r in robust if n in r["per_augmentation"]])[0]
-                for k in ("pairwise_accuracy", "drop", "pearson_clean_vs_augmented")
-            }
-            for n in names
-        }
-        robustness = {
-            "pairwise_clean": _mean_std([r["pairwise_clean"] for r in robust])[0],
-            "per_augmentation": per_aug,
-            "mean_drop": _mean_std([r["mean_drop"] for r in robust])[0],
-            "max_drop": _mean_std([r["max_drop"] for r in robust])[0],
-        }
-    return {
-        "robustness": robustness,
-        "r2": r2,
-        "r2_std": r2_std,
-        "pairwise_accuracy": pw,
-        "pairwise_accuracy_std": pw_std,
-        "r2_no_deadpan": nd,
-        "r2_no_deadpan_std": nd_std,
-        "r2_within_work": ww,
-        "r2_within_work_std": ww_std,
-        "mse": float(np.mean([f.mse for f in folds])),
-        "per_dimension": {
-            d: {"r2": float(a), "pairwise_accuracy": None if not np.isfinite(b) else float(b)}
+    return Summary(
+        robustness=_mean_robustness([f.robustness for f in folds if f.robustness is not None]),
+        r2=r2,
+        r2_std=r2_std,
+        pairwise_accuracy=pw,
+        pairwise_accuracy_std=pw_std,
+        r2_no_deadpan=nd,
+        r2_no_deadpan_std=nd_std,
+        r2_within_work=ww,
+        r2_within_work_std=ww_std,
+        mse=float(np.mean([f.mse for f in folds if f.mse is not None])),
+        per_dimension={
+            d: DimensionMetrics(r2=float(a), pairwise_accuracy=None if not np.isfinite(b) else float(b))
             for d, a, b in zip(DIMENSIONS, per_dim_r2, per_dim_pw, strict=True)
         },
-    }
+    )
+
+
+def _mean_robustness(robust: list[Robustness]) -> Robustness | None:
+    """Each robustness number averaged over the folds that measured it."""
+    if not robust:
+        return None
+    per_aug = {}
+    for name in sorted({n for r in robust for n in r.per_augmentation}):
+        augs = [r.per_augmentation[name] for r in robust if name in r.per_augmentation]
+        per_aug[name] = AugmentationMetrics(
+            pairwise_accuracy=_mean([a.pairwise_accuracy for a in augs]),
+            drop=_mean([a.drop for a in augs]),
+            pearson_clean_vs_augmented=_mean([a.pearson_clean_vs_augmented for a in augs]),
+        )
+    return Robustness(
+        pairwise_clean=_mean([r.pairwise_clean for r in robust]),
+        per_augmentation=per_aug,
+        mean_drop=_mean([r.mean_drop for r in robust]),
+        max_drop=_mean([r.max_drop for r in robust]),
+    )
+
+
+def _mean(values: list[float | None]) -> float | None:
+    return _mean_std(values)[0]
 
 
 def run_cv(
@@ -139,7 +138,7 @@ def run_cv(
     folds: Sequence[int] | None = None,
     out_dir: Path | None = None,
     variant: str | None = None,
-) -> dict[str, Any]:
+) -> ResultsRecord:
     """Run ``experiment`` over ``split`` and write ``results.json`` into ``out_dir`` (atomically, at the end)."""
     segments = dataset.segments
     try:
@@ -164,47 +163,46 @@ def run_cv(
         augmented = _augmented_predictions(experiment, test, ctx, fold.index)
         if augmented:
             y = stack_labels(list(test))
-            result.robustness = metrics.robustness(y, pred, augmented, [s.group for s in test])
+            measured = metrics.robustness(y, pred, augmented, [s.group for s in test])
+            result = replace(result, robustness=Robustness.from_metrics(measured))
         results.append(result)
     wall = time.perf_counter() - start_wall
     cpu_children = os.times().children_user + os.times().children_system
     cpu_s = time.process_time() - start_cpu + cpu_children
-    doc: dict[str, Any] = {
-        "format": RESULTS_FORMAT,
-        "experiment": experiment.id,
-        "variant": variant,
-        "group": experiment.group,
-        "description": experiment.description,
-        "config": experiment.describe(),
-        "size": ctx.size,
-        "seed": ctx.seed,
-        "split": split,
-        "dataset": {
-            "name": dataset.name,
-            "root": str(dataset.root) if dataset.root else None,
-            "n_segments": len(segments),
-            "version": dataset.version,
-        },
-        "summary": summarize(results),
-        "folds": [vars(r) for r in results],
-        "dimensions": list(DIMENSIONS),
-        "compute": {
-            "wall_s": wall,
-            "prepare_s": prepare_s,
-            "cpu_s": cpu_s,
-            "cpu_hours": cpu_s / 3600.0,
-            "gpu_hours": wall / 3600.0 if _uses_gpu(ctx) else 0.0,
-        },
-        "provenance": {
-            "git_commit": git_commit(),
-            "machine": machine(),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "options": {k: str(v) for k, v in ctx.options.items()},
-        },
-    }
-    if out_dir is not None:
-        doc["results_path"] = str(write_json_atomic(Path(out_dir) / "results.json", doc))
-    return doc
+    record = ResultsRecord(
+        format=RESULTS_FORMAT,
+        experiment=experiment.id,
+        variant=variant,
+        group=experiment.group,
+        description=experiment.description,
+        config=experiment.describe(),
+        size=ctx.size,
+        seed=ctx.seed,
+        split=split,
+        dataset=DatasetInfo(
+            name=dataset.name,
+            root=str(dataset.root) if dataset.root else None,
+            n_segments=len(segments),
+            version=dataset.version,
+        ),
+        summary=summarize(results),
+        folds=results,
+        dimensions=list(DIMENSIONS),
+        compute=Compute(
+            wall_s=wall,
+            prepare_s=prepare_s,
+            cpu_s=cpu_s,
+            cpu_hours=cpu_s / 3600.0,
+            gpu_hours=wall / 3600.0 if _uses_gpu(ctx) else 0.0,
+        ),
+        provenance=Provenance(
+            git_commit=git_commit(),
+            machine=machine(),
+            finished=datetime.now(UTC).isoformat(timespec="seconds"),
+            options={k: str(v) for k, v in ctx.options.items()},
+        ),
+    )
+    return record if out_dir is None else save_results(record, Path(out_dir) / "results.json")
 
 
 def _augmented_predictions(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from piano_eval.compare import fmt
 from piano_eval.results import ResultsRecord
@@ -42,28 +41,26 @@ class Row:
         return self.robustness_drop is not None and self.robustness_drop > ROBUSTNESS_VETO
 
 
-def rows_from_results(docs: Sequence[dict[str, Any]], difficulty: dict[str, float] | None = None) -> list[Row]:
-    rows = []
-    for doc in docs:
-        r = ResultsRecord.from_doc(doc)
-        rho = (difficulty or {}).get(r.experiment, r.difficulty_rho)
-        rows.append(
-            Row(
-                experiment=r.label,
-                table=GROUP_OF.get(r.experiment, r.group),
-                split=r.split,
-                r2=r.r2,
-                r2_std=r.r2_std,
-                pairwise=r.pairwise_accuracy,
-                difficulty_rho=rho,
-                robustness_drop=r.robustness_drop,
-                gpu_hours=r.gpu_hours,
-                cpu_hours=r.cpu_hours,
-                r2_within_work=r.r2_within_work,
-                note=" (tiny MuQ)" if r.tiny_muq else "",
-            )
+def rows_from_results(docs: Sequence[ResultsRecord], difficulty: dict[str, float] | None = None) -> list[Row]:
+    """One :class:`Row` per results document; ``difficulty`` maps experiment ids to a difficulty Spearman rho
+    (from ``piano-eval difficulty``)."""
+    return [
+        Row(
+            experiment=r.label,
+            table=GROUP_OF.get(r.experiment, r.group),
+            split=r.split,
+            r2=r.summary.r2,
+            r2_std=r.summary.r2_std,
+            pairwise=r.summary.pairwise_accuracy,
+            difficulty_rho=(difficulty or {}).get(r.experiment),
+            robustness_drop=r.robustness_drop,
+            gpu_hours=r.compute.gpu_hours,
+            cpu_hours=r.compute.cpu_hours,
+            r2_within_work=r.summary.r2_within_work,
+            note=" (tiny MuQ)" if r.tiny_muq else "",
         )
-    return rows
+        for r in docs
+    ]
 
 
 def select_winner(rows: Sequence[Row]) -> Row | None:

@@ -10,9 +10,10 @@ uses (``batch_sampler=``) so that its contrastive and ranking losses see same-pi
 from __future__ import annotations
 
 import random
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from itertools import combinations
+from itertools import combinations, pairwise
 from typing import Literal
 
 import numpy as np
@@ -144,26 +145,67 @@ def pair_batches(groups: Sequence[Hashable | None], batch_size: int, seed: int =
 
 class SamePieceBatchSampler:
     """A ``DataLoader`` batch sampler of :func:`pair_batches`, reshuffled every epoch (seed ``seed * 1000 +
-    epoch``, epochs counted from 1 by the iterations)."""
+    epoch``, epochs counted from 1 by the iterations).
 
-    def __init__(self, groups: Sequence[Hashable | None], batch_size: int, seed: int = 0) -> None:
+    Under data-parallel training (``torch.distributed`` initialised, e.g. Lightning's ``ddp``, or
+    ``num_replicas`` and ``rank`` given) ``batch_size`` is the batch of one process: every process draws the
+    same global batches of ``batch_size * num_replicas`` and takes its own contiguous slice of each, so all
+    processes see as many batches and together exactly the batches one process would see with the global size.
+    Slices are cut at even offsets, so same-piece pairs stay on one process (pairs are packed before
+    leftovers); a global batch shorter than ``num_replicas`` is repeated so that no process gets none.
+    Lightning cannot put its own distributed sampler into a batch sampler: this one shards itself.
+    """
+
+    def __init__(
+        self,
+        groups: Sequence[Hashable | None],
+        batch_size: int,
+        seed: int = 0,
+        *,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+    ) -> None:
         self.groups, self.batch_size, self.seed, self.epoch = list(groups), max(2, batch_size), seed, 0
+        self.num_replicas, self.rank = num_replicas, rank
+
+    def replicas(self) -> tuple[int, int]:
+        """``(number of processes, this process's rank)``: as given, else from ``torch.distributed``."""
+        if self.num_replicas is not None:
+            return self.num_replicas, self.rank or 0
+        dist = sys.modules.get("torch.distributed")  # not imported: no process group, and no torch import here
+        if dist is not None and dist.is_available() and dist.is_initialized():
+            return int(dist.get_world_size()), int(dist.get_rank())
+        return 1, 0
 
     def __iter__(self) -> Iterator[list[int]]:
         self.epoch += 1
-        return iter(pair_batches(self.groups, self.batch_size, self.seed * 1000 + self.epoch))
+        world, rank = self.replicas()
+        batches = pair_batches(self.groups, self.batch_size * world, self.seed * 1000 + self.epoch)
+        return iter(batches if world == 1 else [_shard(b, world, rank) for b in batches])
 
     def __len__(self) -> int:
         """Exact: the packing depends only on how many pairs and leftovers there are, not on their order."""
-        sizes = Counter(g for g in self.groups if g is not None)
-        pairs = sum(n // 2 for n in sizes.values())
-        singles = sum(n % 2 for n in sizes.values()) + sum(g is None for g in self.groups)
+        size = self.batch_size * self.replicas()[0]
+        counts = Counter(g for g in self.groups if g is not None)
+        pairs = sum(n // 2 for n in counts.values())
+        singles = sum(n % 2 for n in counts.values()) + sum(g is None for g in self.groups)
         count, fill = 1, 0
-        for size in [2] * pairs + [1] * singles:
-            if fill + size > self.batch_size:
+        for item in [2] * pairs + [1] * singles:
+            if fill + item > size:
                 count, fill = count + 1, 0
-            fill += size
+            fill += item
         return count if fill else count - 1
+
+
+def _shard(batch: list[int], world: int, rank: int) -> list[int]:
+    """Process ``rank``'s contiguous slice of one global batch, cut at even offsets when that leaves none empty."""
+    if len(batch) < world:
+        batch = (batch * world)[:world]
+    n = len(batch)
+    cuts = [0, *(2 * round(k * n / (2 * world)) for k in range(1, world)), n]
+    if any(b <= a for a, b in pairwise(cuts)):
+        cuts = [k * n // world for k in range(world + 1)]
+    return batch[cuts[rank] : cuts[rank + 1]]
 
 
 def pair_subset(groups: Sequence[Hashable], limit: int | None, seed: int = 0) -> list[int]:

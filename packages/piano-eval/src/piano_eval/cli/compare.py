@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from piano_eval.results import ResultsRecord
 
 
 def register(sub: Any) -> None:
@@ -64,20 +67,20 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plots(docs: list[dict[str, Any]], out: Path) -> None:
+def _plots(docs: list[ResultsRecord], out: Path) -> None:
     from piano_eval import plots
     from piano_eval.datasets import load_labelled
 
     plots.per_dimension_r2(docs, out / "per_dimension_r2.png")
     labels_cache: dict[str | None, dict[str, Any]] = {}
     for doc in docs:
-        root = doc["dataset"].get("root")
+        root = doc.dataset.root
         if root not in labels_cache:
             ds = load_labelled(None if root is None else Path(root).parent)
             labels_cache[root] = {s.key: s.labels for s in ds.segments}
-        name = f"{doc['experiment']}-{doc['split']}".replace("/", "_")
-        if all(k in labels_cache[root] for f in doc["folds"] for k in f["keys"]):
+        name = f"{doc.experiment}-{doc.split}".replace("/", "_")
+        if all(k in labels_cache[root] for f in doc.folds for k in f.keys):
             plots.predicted_vs_rated(doc, labels_cache[root], out / f"scatter-{name}.png")
-        if (doc["summary"].get("robustness") or {}).get("per_augmentation"):
+        if doc.summary.robustness is not None and doc.summary.robustness.per_augmentation:
             plots.robustness_curves(doc, out / f"robustness-{name}.png")
     print(f"plots written to {out}")

@@ -18,6 +18,7 @@ from piano_eval.workdir import work_folder
 
 if TYPE_CHECKING:
     from piano_eval.experiments.base import RunContext
+    from piano_eval.results import ResultsRecord
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run only these folds, e.g. 0,1",
     )
-    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
-    p.add_argument("--devices", default="1", help="Lightning devices (number or 'auto')")
-    p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
+    add_trainer_options(p)
     p.add_argument(
         "--soundfonts",
         type=lambda s: [x for x in s.split(",") if x],
@@ -79,6 +78,17 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--muq-weights", default=None, help="local folder or hub id of real MuQ weights (audio experiments)")
     add_workdir_option(p)
+
+
+def add_trainer_options(p: argparse.ArgumentParser) -> None:
+    """Where and how Lightning trains (shared by ``run``, ``demo`` and ``train``); configuration only."""
+    p.add_argument("--accelerator", default="cpu", help="Lightning accelerator: cpu, gpu, auto (default: cpu)")
+    p.add_argument("--devices", default="1", help="Lightning devices per node (number or 'auto')")
+    p.add_argument("--num-nodes", type=int, default=1, help="Lightning nodes (machines) to train on (default: 1)")
+    p.add_argument(
+        "--strategy", default="auto", help="Lightning strategy, e.g. ddp for several devices or nodes (default: auto)"
+    )
+    p.add_argument("--precision", default=None, help="Lightning precision, e.g. bf16-mixed")
 
 
 def add_workdir_option(p: argparse.ArgumentParser) -> None:
@@ -121,13 +131,15 @@ def run_context(args: argparse.Namespace, workdir: Path) -> RunContext:
     options = {
         "accelerator": args.accelerator,
         "devices": args.devices,
+        "num_nodes": args.num_nodes,
+        "strategy": args.strategy,
         "precision": args.precision,
         "muq_weights": args.muq_weights,
     }
     return RunContext(workdir=workdir, seed=args.seed, size=args.size, data_root=args.data_root, options=options)
 
 
-def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> ResultsRecord:
     """Validate everything cheap first, then run; returns the results document."""
     from piano_eval.datasets import load_labelled
     from piano_eval.runner import run_cv
@@ -153,20 +165,21 @@ def execute(name: str, args: argparse.Namespace, overrides: dict[str, Any] | Non
         return run_cv(experiment, dataset, args.split, ctx, folds=args.folds, out_dir=out_dir, variant=variant)
 
 
-def summary_line(doc: dict[str, Any]) -> str:
-    s = doc["summary"]
+def summary_line(doc: ResultsRecord) -> str:
+    """The one JSON line ``run`` prints: the headline numbers and where the results file is."""
+    s = doc.summary
     return json.dumps(
         {
-            "experiment": doc["experiment"],
-            "split": doc["split"],
-            "dataset": doc["dataset"]["name"],
-            "r2": s["r2"],
-            "r2_std": s["r2_std"],
-            "r2_no_deadpan": s["r2_no_deadpan"],
-            "r2_within_work": s.get("r2_within_work"),
-            "pairwise_accuracy": s["pairwise_accuracy"],
-            "wall_s": round(doc["compute"]["wall_s"], 2),
-            "results_path": doc.get("results_path"),
+            "experiment": doc.experiment,
+            "split": doc.split,
+            "dataset": doc.dataset.name,
+            "r2": s.r2,
+            "r2_std": s.r2_std,
+            "r2_no_deadpan": s.r2_no_deadpan,
+            "r2_within_work": s.r2_within_work,
+            "pairwise_accuracy": s.pairwise_accuracy,
+            "wall_s": round(doc.compute.wall_s, 2),
+            "results_path": doc.results_path,
         }
     )
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from piano_eval.cli.run import add_workdir_option, parse_overrides, run_context
+from piano_eval.cli.run import add_trainer_options, add_workdir_option, parse_overrides, run_context
 from piano_eval.experiments.registry import EXPERIMENTS, build_experiment
 from piano_eval.workdir import work_folder
 
@@ -27,9 +27,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--preset", default=None, metavar="FILE")
-    p.add_argument("--accelerator", default="cpu")
-    p.add_argument("--devices", default="1")
-    p.add_argument("--precision", default=None)
+    add_trainer_options(p)
     p.add_argument("--muq-weights", default=None)
     add_workdir_option(p)
     p.set_defaults(func=_train)

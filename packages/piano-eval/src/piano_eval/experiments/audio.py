@@ -43,6 +43,7 @@ from piano_eval.training import (
     SelfSupervisedModule,
     TrainConfig,
     fit_module,
+    hardware_options,
     tier_loader,
     tier_objective,
 )
@@ -172,9 +173,7 @@ class AudioExperiment(Experiment):
             batch_size=int(c["batch_size"]),
             seed=ctx.seed + fold,
             progress_bar=False,
-            accelerator=str(ctx.option("accelerator") or "cpu"),
-            devices=ctx.option("devices") or 1,
-            precision=ctx.option("precision") or "32-true",
+            **hardware_options(ctx.options),
             log_every_n_steps=5,
         )
         return base.with_(**changes)

@@ -104,7 +104,7 @@ def score_view(segments: Sequence[Segment], where: str) -> list[Segment]:
             f"{where}: the score_midi modality needs a score MIDI for every segment; {len(missing)} have none "
             f"(first: {missing[0]})"
         )
-    return [replace(s, midi_path=s.score_midi_path) for s in segments]
+    return [replace(s, midi_path=Path(s.score_midi_path or "")) for s in segments]
 
 
 class _Regressor(nn.Module):
@@ -258,7 +258,14 @@ class _FusionExperiment(Experiment):
     # ------------------------------------------------------------------------------------------ fit_predict
     def _fit_model(self, train: Sequence[Segment], ctx: RunContext, fold: int) -> _Regressor:
         """A fresh model (seeded by ``fold``) trained on ``train``, 15% of its groups held out."""
-        from piano_eval.training import MultiTierModule, TrainConfig, fit_module, tier_loader, tier_objective
+        from piano_eval.training import (
+            MultiTierModule,
+            TrainConfig,
+            fit_module,
+            hardware_options,
+            tier_loader,
+            tier_objective,
+        )
 
         c = self.config
         stack_labels(list(train))  # every training segment must be labelled
@@ -267,8 +274,7 @@ class _FusionExperiment(Experiment):
         tcfg = TrainConfig(
             max_epochs=int(c["max_epochs"]), lr=float(c["lr"]), weight_decay=float(c["weight_decay"]),
             patience=int(c["patience"]), batch_size=int(c["batch_size"]), seed=ctx.seed * 100 + fold,
-            progress_bar=False, save_top_k=1, accelerator=str(ctx.option("accelerator", "cpu")),
-            devices=ctx.option("devices", 1) or 1, precision=ctx.option("precision") or "32-true",
+            progress_bar=False, save_top_k=1, **hardware_options(ctx.options),
         )  # fmt: skip
         with seeded(tcfg.seed):
             model = _Regressor(self.model_config())

@@ -102,7 +102,7 @@ def s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext,
     bundle = build_encoder("s1", s1cfg, tok)
     epochs = int(cfg["s1_pretrain_epochs"])
     if epochs > 0:
-        from piano_eval.training import SelfSupervisedModule, TrainConfig, fit_module
+        from piano_eval.training import SelfSupervisedModule, TrainConfig, fit_module, hardware_options
 
         groups = {g: i for i, g in enumerate(sorted({s.group for s in segments}))}
         items = [(bundle.featurizer(read_notes(s.midi_path)), groups[s.group]) for s in segments]
@@ -114,7 +114,7 @@ def s1_bundle(segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext,
 
         tcfg = TrainConfig(
             max_epochs=epochs, lr=1e-3, batch_size=16, seed=ctx.seed, progress_bar=False,
-            accelerator=str(ctx.option("accelerator", "cpu")),
+            **hardware_options(ctx.options),
         )  # fmt: skip
         dataset: Any = items
         loader: DataLoader[Any] = DataLoader(dataset, batch_size=tcfg.batch_size, shuffle=True, collate_fn=collate)

@@ -20,7 +20,7 @@ from piano_eval.experiments.fusion import FusionExperimentConfig, _FusionExperim
 class RankerConfig(FusionExperimentConfig):
     """The fusion keys with the audio track alone, plus the contrastive ranker's loss weights."""
 
-    modalities: list[Literal["audio", "perf_midi"]] = field(default_factory=lambda: ["audio"])
+    modalities: list[Literal["audio", "perf_midi", "score_midi"]] = field(default_factory=lambda: ["audio"])
     regression_weight: float = 0.3
     ranking_weight: float = 1.0
     contrastive_weight: float = 0.2

@@ -58,6 +58,7 @@ from piano_eval.training import (
     SelfSupervisedModule,
     TrainConfig,
     fit_module,
+    hardware_options,
     tier_loader,
     tier_objective,
 )
@@ -133,16 +134,7 @@ class SymbolicExperiment(Experiment):
         return replace(cfg, **dict(self.config["encoder"] or {}))
 
     def _train_cfg(self, ctx: RunContext, **kw: Any) -> TrainConfig:
-        precision: Any = ctx.option("precision") or "32-true"
-        devices = ctx.option("devices", 1)
-        return TrainConfig(
-            seed=ctx.seed,
-            accelerator=str(ctx.option("accelerator", "cpu") or "cpu"),
-            devices=int(devices) if str(devices).isdigit() else devices,
-            precision=precision,
-            progress_bar=False,
-            **kw,
-        )
+        return TrainConfig(seed=ctx.seed, progress_bar=False, **hardware_options(ctx.options), **kw)
 
     def _cache_root(self) -> Path:
         return Path(self.config["cache_dir"] or cache_root()) / self.id

@@ -1,6 +1,6 @@
 """The shared Lightning training recipe."""
 
-from piano_eval.training.config import TrainConfig
+from piano_eval.training.config import HARDWARE_OPTIONS, TrainConfig, hardware_options
 from piano_eval.training.fit import build_trainer, fit_module
 from piano_eval.training.modules import (
     MultiTierModule,
@@ -13,6 +13,7 @@ from piano_eval.training.modules import (
 from piano_eval.training.tiers import tier_loader, tier_objective, tier_step
 
 __all__ = [
+    "HARDWARE_OPTIONS",
     "MultiTierModule",
     "RecipeModule",
     "SelfSupervisedModule",
@@ -21,6 +22,7 @@ __all__ = [
     "build_trainer",
     "cosine_with_warmup",
     "fit_module",
+    "hardware_options",
     "mse_loss",
     "tier_loader",
     "tier_objective",

@@ -14,7 +14,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Mode
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from piano_data.progress import progress_disabled
 from piano_data.rng import seeded
-from torch.utils.data import DataLoader
+from torch.utils.data import BatchSampler, DataLoader
 
 from piano_eval.training.config import TrainConfig
 
@@ -28,8 +28,14 @@ def build_trainer(
     monitor: str | None = "val_loss",
     mode: Literal["min", "max"] = "min",
     name: str = "run",
+    use_distributed_sampler: bool = True,
 ) -> tuple[L.Trainer, ModelCheckpoint | None]:
-    """The project's Lightning ``Trainer``: clipping, early stopping, top-k checkpoints, CSV + TensorBoard logs."""
+    """The project's Lightning ``Trainer``: clipping, early stopping, top-k checkpoints, CSV + TensorBoard logs.
+
+    Accelerator, devices, nodes, strategy and precision come from ``cfg`` unchanged (scale-out is Lightning's).
+    ``use_distributed_sampler=False`` when the loaders shard themselves under DDP (see :func:`fit_module`).
+    It leaves torch's global flags alone (no ``deterministic`` or ``benchmark`` setting).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     callbacks: list[L.Callback] = [LearningRateMonitor(logging_interval="step")]
     checkpoint = None
@@ -64,7 +70,7 @@ def build_trainer(
         enable_model_summary=False,
         check_val_every_n_epoch=cfg.check_val_every_n_epoch,
         default_root_dir=workdir,
-        deterministic=False,
+        use_distributed_sampler=use_distributed_sampler,
     )
     return trainer, checkpoint
 
@@ -88,10 +94,18 @@ def fit_module(
     Training runs seeded with ``cfg.seed`` (shuffling, dropout, sampling); the caller's global random states
     are restored afterwards. With ``restore_best`` the module's weights are reset to the best checkpoint
     before returning.
+
+    Under a distributed strategy (``cfg.strategy="ddp"``, ``devices > 1`` or ``num_nodes > 1``) Lightning
+    shards plain loaders with its ``DistributedSampler``; a loader with its own batch sampler (the experiments'
+    :class:`piano_data.tiers.pieces.SamePieceBatchSampler`, which Lightning cannot wrap) shards itself, and then
+    Lightning's sampler is off for every loader (each process validates on the whole validation set).
     """
     if val_loader is None:
         monitor = None
-    trainer, checkpoint = build_trainer(cfg, Path(workdir), monitor=monitor, mode=mode, name=name)
+    own = any(_own_batch_sampler(loader) for loader in (train_loader, val_loader) if loader is not None)
+    trainer, checkpoint = build_trainer(
+        cfg, Path(workdir), monitor=monitor, mode=mode, name=name, use_distributed_sampler=not own
+    )
     with warnings.catch_warnings(), seeded(cfg.seed):
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*number of training batches.*")
@@ -102,3 +116,11 @@ def fit_module(
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
     return best
+
+
+def _own_batch_sampler(loader: Any) -> bool:
+    """A batch sampler other than torch's ``BatchSampler``, or no ``DataLoader`` at all (a
+    :class:`piano_data.TierMixer`): Lightning cannot put a distributed sampler into it."""
+    if not isinstance(loader, DataLoader):
+        return True
+    return loader.batch_sampler is not None and type(loader.batch_sampler) is not BatchSampler
