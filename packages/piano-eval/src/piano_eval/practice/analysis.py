@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from piano_data.midi import NoteArray
 
+from piano_eval.practice.confidence import NoteConfidence, note_confidence
+
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
     from piano_symbolic.align.types import Alignment
@@ -69,6 +71,14 @@ class AnalysisConfig:
     brushed_window_s: float = 0.1  # ... struck within this many seconds of it
     ornament_max_s: float = 0.12  # an extra note shorter than this ...
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
+    min_confidence: float = 0.5  # a departure below this confidence is listed as unsure, not flagged (confidence.py)
+    doubt_ornament: float = 0.3  # confidence factor: a missed/wrong note of a written-out ornament
+    ornament_score_beats: float = 0.2  # ... notes shorter than this (beats) with a short neighbour within 2 semitones
+    doubt_inner: float = 0.6  # a missed inner note of a chord of three or more
+    doubt_doubling: float = 0.6  # a missed octave doubling of a played chord note, or an added octave doubling
+    doubt_lost_bar: float = 0.3  # a missed note in a bar with most of its notes missed
+    lost_bar_share: float = 0.5  # ... this share or more of the bar's score notes (and at least 2)
+    doubling_beats: float = 0.5  # an extra note an octave from a score note this close (beats): added doubling
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
     min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either
     tempo_flag: float = 0.15  # a bar this much faster/slower than the piece's own tempo is rushing/dragging
@@ -107,6 +117,8 @@ class BarFeedback:
     extra: list[str] = field(default_factory=list)
     wrong: list[dict[str, str]] = field(default_factory=list)
     ornaments: int = 0
+    unsure: list[dict[str, str]] = field(default_factory=list)  # departures not sure to be mistakes: kind, note, why
+    confidence: float | None = None  # the highest confidence among the bar's departures (None: no departure)
     tempo_ratio: float | None = None  # performed tempo / the score's tempo (1 = as written, >1 faster)
     tempo_vs_piece: float | None = None  # performed tempo / the performance's own median tempo
     loudness: float | None = None  # mean MIDI velocity of the notes played in the bar
@@ -119,7 +131,7 @@ class BarFeedback:
 
     @property
     def flagged(self) -> bool:
-        """The bar has missed, extra or wrong notes."""
+        """The bar has missed, extra or wrong notes (at or above the confidence threshold; unsure ones aside)."""
         return self.n_errors > 0
 
 
@@ -466,7 +478,8 @@ def analyse(
                     f"partial run-through: bars {score.bar_numbers[played_idx[0]]}-"
                     f"{score.bar_numbers[played_idx[-1]]} of {n_bars} were played; only they get feedback"
                 )
-            bars = _bar_feedback(performance, score, ap, cls, played, cfg)
+            conf = note_confidence(performance, score, ap, cls, score.beat_duration, cfg)
+            bars = _bar_feedback(performance, score, ap, cls, conf, played, cfg)
             for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
                 s0 = float(score.bar_times[first])
                 s1 = float(score.bar_times[last + 1]) if last + 1 < n_bars else float(score.notes.end_time)
@@ -530,6 +543,20 @@ def _aligned(
     return align_performance(performance, score, cache=False)
 
 
+def _unsure(
+    cls: _Notes, conf: NoteConfidence, s_pitch: np.ndarray, p_pitch: np.ndarray, si: int | None, pi: int | None
+) -> dict[str, str]:
+    """One departure the tool is unsure of: its kind, the note(s), and why it is not counted as a mistake."""
+    if si is not None:
+        kind = str(cls.score_status[si])
+        note = pitch_name(s_pitch[si])
+        if kind == "wrong":
+            note = f"{pitch_name(p_pitch[cls.score_perf[si]])} for {note}"
+        return {"kind": kind, "note": note, "why": ", ".join(conf.score_reasons[si])}
+    assert pi is not None
+    return {"kind": "extra", "note": pitch_name(p_pitch[pi]), "why": ", ".join(conf.perf_reasons[pi])}
+
+
 def _clock(t: float) -> str:
     return f"{int(t // 60)}:{t % 60:04.1f}"
 
@@ -557,7 +584,13 @@ def _score_windows(
 
 
 def _bar_feedback(
-    perf: NoteArray, score: ScoreData, ap: AlignedPerformance, cls: _Notes, played: np.ndarray, cfg: AnalysisConfig
+    perf: NoteArray,
+    score: ScoreData,
+    ap: AlignedPerformance,
+    cls: _Notes,
+    conf: NoteConfidence,
+    played: np.ndarray,
+    cfg: AnalysisConfig,
 ) -> list[BarFeedback]:
     """Per bar: its notes by class, where it was played (the time map), its tempo (the aligned representation's
     local tempo, averaged over the bar's chords) and its loudness."""
@@ -580,13 +613,21 @@ def _bar_feedback(
         p_idx = np.flatnonzero(bar_p == b)
         fb.n_score_notes = len(s_idx)
         fb.n_matched = int((cls.score_status[s_idx] == "matched").sum())
-        fb.missed = [pitch_name(sn.pitch[i]) for i in s_idx if cls.score_status[i] == "missed"]
+        sure_s = conf.score >= cfg.min_confidence
+        sure_p = conf.perf >= cfg.min_confidence
+        fb.missed = [pitch_name(sn.pitch[i]) for i in s_idx if cls.score_status[i] == "missed" and sure_s[i]]
         fb.wrong = [
             {"expected": pitch_name(sn.pitch[i]), "played": pitch_name(pn.pitch[cls.score_perf[i]])}
             for i in s_idx
-            if cls.score_status[i] == "wrong"
+            if cls.score_status[i] == "wrong" and sure_s[i]
         ]
-        fb.extra = [pitch_name(pn.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra"]
+        fb.extra = [pitch_name(pn.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra" and sure_p[i]]
+        off_s = [i for i in s_idx if cls.score_status[i] in ("missed", "wrong")]
+        off_p = [i for i in p_idx if cls.perf_status[i] == "extra"]
+        fb.unsure = [_unsure(cls, conf, sn.pitch, pn.pitch, i, None) for i in off_s if not sure_s[i]]
+        fb.unsure += [_unsure(cls, conf, sn.pitch, pn.pitch, None, i) for i in off_p if not sure_p[i]]
+        levels = [float(conf.score[i]) for i in off_s] + [float(conf.perf[i]) for i in off_p]
+        fb.confidence = round(max(levels), 4) if levels else None
         fb.ornaments = int(np.isin(cls.perf_status[p_idx], ("ornament", "variant")).sum()) + int(
             (cls.score_status[s_idx] == "variant").sum()
         )
