@@ -622,8 +622,8 @@ def _bar_feedback(
             if cls.score_status[i] == "wrong" and sure_s[i]
         ]
         fb.extra = [pitch_name(pn.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra" and sure_p[i]]
-        off_s = [i for i in s_idx if cls.score_status[i] in ("missed", "wrong")]
-        off_p = [i for i in p_idx if cls.perf_status[i] == "extra"]
+        off_s = [int(i) for i in s_idx if cls.score_status[i] in ("missed", "wrong")]
+        off_p = [int(i) for i in p_idx if cls.perf_status[i] == "extra"]
         fb.unsure = [_unsure(cls, conf, sn.pitch, pn.pitch, i, None) for i in off_s if not sure_s[i]]
         fb.unsure += [_unsure(cls, conf, sn.pitch, pn.pitch, None, i) for i in off_p if not sure_p[i]]
         levels = [float(conf.score[i]) for i in off_s] + [float(conf.perf[i]) for i in off_p]
@@ -663,6 +663,8 @@ def _bar_feedback(
             fb.remarks.append("wrong " + ", ".join(f"{w['played']} for {w['expected']}" for w in fb.wrong))
         if fb.extra:
             fb.remarks.append(f"extra {', '.join(fb.extra)}")
+        if fb.unsure:
+            fb.remarks.append("not sure: " + ", ".join(f"{u['kind']} {u['note']} ({u['why']})" for u in fb.unsure))
         fb.departure = round(fb.n_errors + (dev / np.log(1 + cfg.tempo_flag) if dev > 0 else 0.0), 3)
         if fb.departure < 1.0:
             fb.departure = 0.0 if not fb.remarks else fb.departure

@@ -1,9 +1,10 @@
 """How sure the bar feedback is that a departure from the score is a mistake.
 
-Players depart from the score MIDI in ways that are not mistakes: a written-out ornament realised differently,
-an inner chord note or an octave doubling left out, an octave doubling added, or a passage the alignment lost (most of a bar "missed"). Each missed, extra or wrong
-note starts at confidence 1 and is multiplied by the factor of every such reason that applies to it (the factors
-are :class:`~piano_eval.practice.analysis.AnalysisConfig` fields; 1 switches a reason off). A note at or above
+Players depart from the score MIDI in ways that are not always mistakes: a written-out ornament realised
+differently, an inner chord note or an octave doubling left out, an octave doubling added, a passage skipped or
+lost by the alignment (most of a bar "missed"). Each missed, extra or wrong note starts at confidence 1 and is
+multiplied by the factor of every such reason that applies to it (the factors are
+:class:`~piano_eval.practice.analysis.AnalysisConfig` fields; 1 switches a reason off). A note at or above
 ``min_confidence`` is reported as a mistake (the bar is flagged); one below is listed as a departure the tool is
 unsure of, with its reasons, and does not flag the bar.
 
@@ -107,7 +108,9 @@ def note_confidence(
     total = np.bincount(cls.score_bar, minlength=n_bars)
     lost = np.bincount(cls.score_bar[missed], minlength=n_bars)
     lost_bar = (lost >= 2) & (lost >= cfg.lost_bar_share * np.maximum(total, 1))
-    doubt(conf_s, why_s, np.flatnonzero(missed & lost_bar[cls.score_bar]), cfg.doubt_lost_bar, "most of the bar not found")
+    doubt(
+        conf_s, why_s, np.flatnonzero(missed & lost_bar[cls.score_bar]), cfg.doubt_lost_bar, "most of the bar not found"
+    )
 
     order = np.argsort(s.onset)
     s_sorted = s.onset[order]
