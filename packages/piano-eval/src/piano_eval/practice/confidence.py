@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from piano_data.score import ScoreData
     from piano_symbolic.aligned import AlignedPerformance
 
-    from piano_eval.practice.analysis import AnalysisConfig, _Notes
+    from piano_eval.practice.analysis import AnalysisConfig
+    from piano_eval.practice.note_classes import NoteClasses
 
 __all__ = ["NoteConfidence", "note_confidence"]
 
@@ -64,7 +65,7 @@ def note_confidence(
     perf: NoteArray,
     score: ScoreData,
     ap: AlignedPerformance,
-    cls: _Notes,
+    cls: NoteClasses,
     beat_len: Callable[[np.ndarray], np.ndarray],
     cfg: AnalysisConfig,
 ) -> NoteConfidence:
