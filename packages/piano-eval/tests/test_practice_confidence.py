@@ -1,10 +1,12 @@
 """The confidence rules of the bar feedback on a small made-up piece (4 bars of 4/4 at 120 quarters per minute,
 real aligner): a left-out grace note, a bar mostly not found and a left-out inner chord note that doubles a
 played one are listed as "not sure" and do not flag their bar, while the same departures on plain notes (a
-melody note, two notes of a bar) still do; a lone inner note and an added octave doubling lower the confidence
-without unflagging."""
+melody note, two notes of a bar) still do; a lone inner note, an added octave doubling, a short note and a soft
+extra note lower the confidence without unflagging, two of them together unflag."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from piano_data.midi import NoteArray
@@ -48,17 +50,25 @@ def _score() -> ScoreData:
     return score_from_notes(notes)
 
 
-def _perform(score: ScoreData, drop: list[tuple[float, int]], add: list[tuple[float, int]] = ()) -> NoteArray:
+def _perform(
+    score: ScoreData, drop: list[tuple[float, int]], add: Sequence[tuple[float, int, float, int]] = ()
+) -> NoteArray:
     """The score as written (1.1 times slower, velocity 70) without the notes ``drop`` (score onset, pitch), with
-    notes ``add`` (score onset, pitch; a quarter long)."""
+    the notes ``add`` (score onset, pitch, duration in seconds, velocity)."""
     s = score.notes
     keep = np.ones(len(s), dtype=bool)
     for t, p in drop:
         keep &= ~((np.abs(s.onset - t) < 1e-6) & (s.pitch == p))
     on, off, pitch = s.onset[keep] * 1.1, s.offset[keep] * 1.1, s.pitch[keep]
-    for t, p in add:
-        on, off, pitch = np.append(on, 1.1 * t), np.append(off, 1.1 * (t + 0.5)), np.append(pitch, p)
-    return NoteArray.from_arrays(on, off, pitch, np.full(len(on), 70))
+    vel = np.full(len(on), 70)
+    for t, p, d, v in add:
+        on, off, pitch, vel = (
+            np.append(on, 1.1 * t),
+            np.append(off, 1.1 * t + d),
+            np.append(pitch, p),
+            np.append(vel, v),
+        )
+    return NoteArray.from_arrays(on, off, pitch, vel)
 
 
 def _bars(perf: NoteArray, score: ScoreData, cfg: AnalysisConfig | None = None) -> list[BarFeedback]:
@@ -77,9 +87,9 @@ def test_left_out_grace_note_is_unsure_but_a_melody_note_is_a_mistake() -> None:
     score = _score()
     bars = _bars(_perform(score, [GRACE]), score)
     assert not bars[3].flagged and bars[3].missed == []
-    assert bars[3].unsure == [{"kind": "missed", "note": "E5", "why": "ornament"}]
+    assert bars[3].unsure == [{"kind": "missed", "note": "E5", "why": "ornament, short note"}]
     assert bars[3].confidence is not None and bars[3].confidence < 0.5
-    assert "not sure: missed E5 (ornament)" in bars[3].remarks
+    assert "not sure: missed E5 (ornament, short note)" in bars[3].remarks
     bars = _bars(_perform(score, [(6.5, 71)]), score)
     assert bars[3].flagged and bars[3].missed == ["B4"] and bars[3].confidence == 1.0
     # with the rule off (factor 1) the grace note is a missed note again
@@ -110,11 +120,13 @@ def test_inner_octave_doubling_is_unsure_a_lone_inner_note_is_not() -> None:
 
 def test_added_octave_doubling_is_less_confident_than_an_extra_note_off_the_chord() -> None:
     score = _score()
-    bars = _bars(_perform(score, [], [(6.0, 36)]), score)  # C2 under the C3 of bar 4's chord: 0.6, still flagged
+    bars = _bars(
+        _perform(score, [], [(6.0, 36, 0.55, 70)]), score
+    )  # C2 under the C3 of bar 4's chord: 0.6, still flagged
     assert bars[3].extra == ["C2"] and bars[3].confidence == 0.6
-    bars = _bars(_perform(score, [], [(6.0, 36)]), score, AnalysisConfig(min_confidence=0.7))
+    bars = _bars(_perform(score, [], [(6.0, 36, 0.55, 70)]), score, AnalysisConfig(min_confidence=0.7))
     assert not bars[3].flagged and bars[3].unsure == [{"kind": "extra", "note": "C2", "why": "added octave doubling"}]
-    bars = _bars(_perform(score, [], [(6.0, 39)]), score)  # D#2: not in the chord
+    bars = _bars(_perform(score, [], [(6.0, 39, 0.55, 70)]), score)  # D#2: not in the chord
     assert bars[3].extra == ["D#2"] and bars[3].confidence == 1.0
 
 
@@ -127,3 +139,15 @@ def test_report_with_unsure_departures_follows_the_schema() -> None:
     jsonschema.validate(doc, load_schema())
     assert doc["schema"] == "piano-eval/score-report/2"
     assert doc["bars"][0]["unsure"] and doc["bars"][0]["flagged"] is False and doc["bars"][1]["flagged"] is True
+
+
+def test_short_and_soft_departures_are_less_confident() -> None:
+    score = _score()
+    # a missed eighth (half a beat) is not short; counted short (under 0.6 beat here) it is less sure, still flagged
+    assert _bars(_perform(score, [(4.5, 62)]), score)[2].confidence == 1.0
+    bars = _bars(_perform(score, [(4.5, 62)]), score, AnalysisConfig(short_beats=0.6))
+    assert bars[2].missed == ["D4"] and bars[2].confidence == 0.6
+    # an extra D#2 with bar 4's chord: loud and long 1.0; soft (50 of 70) 0.6; soft and short (90 ms) not sure
+    assert _bars(_perform(score, [], [(6.0, 39, 0.55, 50)]), score)[3].confidence == 0.6
+    bars = _bars(_perform(score, [], [(6.0, 39, 0.09, 50)]), score)
+    assert not bars[3].flagged and bars[3].unsure == [{"kind": "extra", "note": "D#2", "why": "short note, soft"}]

@@ -83,6 +83,11 @@ class AnalysisConfig:
     doubt_lost_bar: float = 0.3  # a missed note in a bar with most of its notes missed
     lost_bar_share: float = 0.5  # ... this share or more of the bar's score notes (and at least 2)
     doubling_beats: float = 0.5  # an extra note an octave from a score note this close (beats): added doubling
+    doubt_short: float = 0.6  # a missed/wrong score note shorter than short_beats, an extra note under short_s
+    short_beats: float = 0.25
+    short_s: float = 0.1
+    doubt_soft: float = 0.6  # an extra note softer than soft_ratio x the median of the notes struck within 0.1 s
+    soft_ratio: float = 0.8
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
     min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either
     tempo_flag: float = 0.15  # a bar this much faster/slower than the piece's own tempo is rushing/dragging

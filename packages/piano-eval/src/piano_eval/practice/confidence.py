@@ -2,11 +2,11 @@
 
 Players depart from the score MIDI in ways that are not always mistakes: a written-out ornament realised
 differently, an inner chord note or an octave doubling left out, an octave doubling added, a passage skipped or
-lost by the alignment (most of a bar "missed"). Each missed, extra or wrong note starts at confidence 1 and is
-multiplied by the factor of every such reason that applies to it (the factors are
-:class:`~piano_eval.practice.analysis.AnalysisConfig` fields; 1 switches a reason off). A note at or above
-``min_confidence`` is reported as a mistake (the bar is flagged); one below is listed as a departure the tool is
-unsure of, with its reasons, and does not flag the bar.
+lost by the alignment (most of a bar "missed"), a very short note, an extra note much softer than its chord.
+Each missed, extra or wrong note starts at confidence 1 and is multiplied by the factor of every such reason
+that applies to it (the factors are :class:`~piano_eval.practice.analysis.AnalysisConfig` fields; 1 switches a
+reason off). A note at or above ``min_confidence`` is reported as a mistake (the bar is flagged); one below is
+listed as a departure the tool is unsure of, with its reasons, and does not flag the bar.
 
 Every reason reads the score and the performance only (never how a benchmark made its mistakes).
 """
@@ -126,4 +126,18 @@ def note_confidence(
             d = np.abs(s.pitch[order[lo:hi]].astype(int) - int(perf.pitch[pi]))
             if np.any((d > 0) & (d % 12 == 0)):
                 doubt(conf_p, why_p, np.array([pi]), cfg.doubt_doubling, "added octave doubling")
+    # short notes: a missed/wrong score note shorter than short_beats, an extra note shorter than short_s;
+    # and an extra note clearly softer than the notes struck with it
+    doubt(
+        conf_s, why_s, np.flatnonzero(off_score & (s.duration < cfg.short_beats * beat)), cfg.doubt_short, "short note"
+    )
+    if len(extra):
+        doubt(conf_p, why_p, extra[perf.duration[extra] < cfg.short_s], cfg.doubt_short, "short note")
+        soft = []
+        for pi in extra:
+            mates = np.flatnonzero(np.abs(perf.onset - perf.onset[pi]) <= 0.1)
+            mates = mates[mates != pi]
+            if len(mates) and perf.velocity[pi] < cfg.soft_ratio * np.median(perf.velocity[mates]):
+                soft.append(pi)
+        doubt(conf_p, why_p, np.array(soft, dtype=int), cfg.doubt_soft, "soft")
     return NoteConfidence(conf_s, why_s, conf_p, why_p)
