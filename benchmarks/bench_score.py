@@ -187,7 +187,7 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
     agg: dict[str, dict[str, float]] = {r: {"hit": 0, "n_truth": 0, "tp": 0, "flagged": 0, "tp_new": 0, "new": 0,
                                             "clean_flagged": 0, "clean_played": 0} for r in rules}  # fmt: skip
     per_kind = {k: [0, 0] for k in ("wrong", "drop", "extra")}
-    levels = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)  # flag a bar when its most confident departure reaches this
+    levels = (0.0, 0.2, 0.3, 0.35, 0.5, 0.7)  # flag a bar when its most confident departure reaches this
     curve = {th: {"hit": 0, "tp": 0, "flagged": 0, "clean_flagged": 0} for th in levels}
     outside: list[float] = []
     pieces = []
