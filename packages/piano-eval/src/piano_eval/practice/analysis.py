@@ -72,7 +72,7 @@ class AnalysisConfig:
     held_repeat: bool = True  # a repeated/tied score note the player held instead of striking again: not missed
     ghost_max_s: float = 0.08  # an extra note shorter than this and softer than the median: a brushed key
     brushed_ratio: float = 0.6  # an extra note softer than this share of the notes struck with it: brushed
-    brushed_window_s: float = 0.1  # ... struck within this many seconds of it
+    brushed_window_s: float = 0.1  # ... struck within this many seconds of it (also for soft_ratio)
     ornament_max_s: float = 0.12  # an extra note shorter than this ...
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
     min_confidence: float = 0.5  # a departure below this confidence is listed as unsure, not flagged (confidence.py)
@@ -86,7 +86,7 @@ class AnalysisConfig:
     doubt_short: float = 0.6  # a missed/wrong score note shorter than short_beats, an extra note under short_s
     short_beats: float = 0.25
     short_s: float = 0.1
-    doubt_soft: float = 0.6  # an extra note softer than soft_ratio x the median of the notes struck within 0.1 s
+    doubt_soft: float = 0.6  # an extra note softer than soft_ratio x the median of the notes struck with it
     soft_ratio: float = 0.8
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
     min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either

@@ -135,7 +135,7 @@ def note_confidence(
         doubt(conf_p, why_p, extra[perf.duration[extra] < cfg.short_s], cfg.doubt_short, "short note")
         soft = []
         for pi in extra:
-            mates = np.flatnonzero(np.abs(perf.onset - perf.onset[pi]) <= 0.1)
+            mates = np.flatnonzero(np.abs(perf.onset - perf.onset[pi]) <= cfg.brushed_window_s)
             mates = mates[mates != pi]
             if len(mates) and perf.velocity[pi] < cfg.soft_ratio * np.median(perf.velocity[mates]):
                 soft.append(pi)
