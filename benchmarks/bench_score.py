@@ -15,6 +15,8 @@
    injected mistake. Also the same with bars already flagged in the clean performance left out ("new flags"),
    and the share of played bars flagged in the clean performances. Rules: ``>=1`` (the tool's flag) and
    ``>=2`` errors in a bar.
+   The confidence curve: the same with the flag threshold on the bars' departure confidence (``confidence.py``;
+   0 = every departure flags, as before the confidence rules; the tool's default is ``min_confidence``).
 3. Windows of the clean performances: share of their features outside the training 1st-99th percentiles.
 
 Selection: ASAP performances whose score and performance annotations pair up, one per score folder (the first
@@ -164,6 +166,11 @@ def _bars(report: Any) -> list[tuple[int, float, float, int]]:
     return [(b.index, b.start_s, b.end_s, b.n_errors) for b in report.played_bars if b.start_s is not None]
 
 
+def _sure(bar: Any, level: float) -> bool:
+    """The bar would be flagged with the confidence threshold at ``level`` (its departures' highest confidence)."""
+    return bar.confidence is not None and bar.confidence >= level - 1e-9
+
+
 def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from piano_data.midi import read_notes
     from piano_data.score import read_score
@@ -180,6 +187,8 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
     agg: dict[str, dict[str, float]] = {r: {"hit": 0, "n_truth": 0, "tp": 0, "flagged": 0, "tp_new": 0, "new": 0,
                                             "clean_flagged": 0, "clean_played": 0} for r in rules}  # fmt: skip
     per_kind = {k: [0, 0] for k in ("wrong", "drop", "extra")}
+    levels = (0.0, 0.2, 0.3, 0.35, 0.5, 0.7)  # flag a bar when its most confident departure reaches this
+    curve = {th: {"hit": 0, "tp": 0, "flagged": 0, "clean_flagged": 0} for th in levels}
     outside: list[float] = []
     pieces = []
     cpu0 = time.process_time()
@@ -197,6 +206,12 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
         row: dict[str, Any] = {"performance": key, "bars": len(score.bar_times), "injected": len(truth),
                                "trusted": rep.trusted and rep_clean.trusted}  # fmt: skip
         clean_bars = {i: e for i, _, _, e in _bars(rep_clean)}
+        for th, c in curve.items():
+            sure = [(b.start_s, b.end_s) for b in rep.played_bars if b.start_s is not None and _sure(b, th)]
+            c["hit"] += sum(any(s - slack <= t < e + slack for s, e in sure) for t, _ in truth)
+            c["tp"] += sum(any(s - slack <= t < e + slack for t, _ in truth) for s, e in sure)
+            c["flagged"] += len(sure)
+            c["clean_flagged"] += sum(_sure(b, th) for b in rep_clean.played_bars if b.start_s is not None)
         for rule, k in rules.items():
             flagged = [(i, s, e) for i, s, e, n in _bars(rep) if n >= k]
             base = {i for i, e in clean_bars.items() if e >= k}
@@ -232,6 +247,13 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
             "clean_flagged_share": round(a["clean_flagged"] / max(a["clean_played"], 1), 3),
             "clean_played_bars": int(a["clean_played"]),
         }
+    n_truth, n_clean = agg[">=1"]["n_truth"], agg[">=1"]["clean_played"]
+    out["confidence_curve"] = [
+        {"min_confidence": th, "recall": round(c["hit"] / max(n_truth, 1), 3),
+         "precision": round(c["tp"] / max(c["flagged"], 1), 3),
+         "clean_flagged_share": round(c["clean_flagged"] / max(n_clean, 1), 3)}
+        for th, c in curve.items()
+    ]  # fmt: skip
     out["recall_by_kind_>=1"] = {k: round(h / max(n, 1), 3) for k, (h, n) in per_kind.items()}
     arr = np.asarray(outside)
     out["windows"] = {

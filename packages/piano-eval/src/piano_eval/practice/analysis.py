@@ -7,7 +7,10 @@ or a missed note and an extra note at the same place within a few semitones) and
 mistakes are set apart first: a missed and an extra note of the same pitch within a beat (timing), a repeated
 or tied note held instead of struck again, a missed note whose pitch sounds right there anyway, an extra note of
 a pitch the score has right there, grace notes and trills, and keys brushed much softer than the chord they came
-with. Per bar it gives where it was played (performance seconds, the alignment's time map), its tempo (the
+with (:mod:`piano_eval.practice.note_classes`). Each remaining missed, extra or wrong note gets a confidence
+(:mod:`piano_eval.practice.confidence`: ornament notes, bars mostly not found, inner chord notes and octave
+doublings lower it); below ``min_confidence`` it is listed as a departure the tool is unsure of and does not
+flag its bar. Per bar it gives where it was played (performance seconds, the alignment's time map), its tempo (the
 representation's local tempo over the bar's chords) against the score's tempo and its loudness. The played
 bars are cut into windows of the length the model was trained on (on the score's bar lines), each window is
 scored, and the overall profile is the duration-weighted mean over windows with its spread.
@@ -20,12 +23,15 @@ feedback either; a restart or a partial run-through keeps feedback for the bars 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from piano_data.midi import NoteArray
+
+from piano_eval.practice.confidence import NoteConfidence, note_confidence
+from piano_eval.practice.note_classes import NoteClasses, classify_notes, played_bars
 
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
@@ -66,9 +72,22 @@ class AnalysisConfig:
     held_repeat: bool = True  # a repeated/tied score note the player held instead of striking again: not missed
     ghost_max_s: float = 0.08  # an extra note shorter than this and softer than the median: a brushed key
     brushed_ratio: float = 0.6  # an extra note softer than this share of the notes struck with it: brushed
-    brushed_window_s: float = 0.1  # ... struck within this many seconds of it
+    brushed_window_s: float = 0.1  # ... struck within this many seconds of it (also for soft_ratio)
     ornament_max_s: float = 0.12  # an extra note shorter than this ...
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
+    min_confidence: float = 0.5  # a departure below this confidence is listed as unsure, not flagged (confidence.py)
+    doubt_ornament: float = 0.3  # confidence factor: a missed/wrong note of a written-out ornament
+    ornament_score_beats: float = 0.2  # ... notes shorter than this (beats) with a short neighbour within 2 semitones
+    doubt_inner: float = 0.6  # a missed inner note of a chord of three or more
+    doubt_doubling: float = 0.6  # a missed octave doubling of a played chord note, or an added octave doubling
+    doubt_lost_bar: float = 0.3  # a missed note in a bar with most of its notes missed
+    lost_bar_share: float = 0.5  # ... this share or more of the bar's score notes (and at least 2)
+    doubling_beats: float = 0.5  # an extra note an octave from a score note this close (beats): added doubling
+    doubt_short: float = 0.6  # a missed/wrong score note shorter than short_beats, an extra note under short_s
+    short_beats: float = 0.25
+    short_s: float = 0.1
+    doubt_soft: float = 0.6  # an extra note softer than soft_ratio x the median of the notes struck with it
+    soft_ratio: float = 0.8
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
     min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either
     tempo_flag: float = 0.15  # a bar this much faster/slower than the piece's own tempo is rushing/dragging
@@ -107,6 +126,8 @@ class BarFeedback:
     extra: list[str] = field(default_factory=list)
     wrong: list[dict[str, str]] = field(default_factory=list)
     ornaments: int = 0
+    unsure: list[dict[str, str]] = field(default_factory=list)  # departures not sure to be mistakes: kind, note, why
+    confidence: float | None = None  # the highest confidence among the bar's departures (None: no departure)
     tempo_ratio: float | None = None  # performed tempo / the score's tempo (1 = as written, >1 faster)
     tempo_vs_piece: float | None = None  # performed tempo / the performance's own median tempo
     loudness: float | None = None  # mean MIDI velocity of the notes played in the bar
@@ -119,7 +140,7 @@ class BarFeedback:
 
     @property
     def flagged(self) -> bool:
-        """The bar has missed, extra or wrong notes."""
+        """The bar has missed, extra or wrong notes (at or above the confidence threshold; unsure ones aside)."""
         return self.n_errors > 0
 
 
@@ -181,178 +202,6 @@ class PracticeReport:
         """The ``k`` played bars that depart most (errors first, then tempo), strongest first."""
         cands = [b for b in self.played_bars if b.departure > 0]
         return sorted(cands, key=lambda b: (-b.departure, b.index))[:k]
-
-
-# --- aligned notes -> note classes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Notes:
-    score_status: np.ndarray  # [S] "matched" | "missed" | "wrong" | "variant"
-    score_perf: np.ndarray  # [S] performance index or -1
-    perf_status: np.ndarray  # [P] "matched" | "wrong" | "extra" | "variant" | "ornament" | "abandoned"
-    perf_score_time: np.ndarray  # [P] score time of each performed note (via the time map)
-    score_bar: np.ndarray  # [S] 0-based bar of each score note
-    perf_bar: np.ndarray  # [P] 0-based bar of each performed note (its score note's, extras by the map)
-
-
-def _classify(
-    perf: NoteArray, score: ScoreData, ap: AlignedPerformance, beat_len: Callable[[np.ndarray], np.ndarray],
-    cfg: AnalysisConfig,
-) -> _Notes:  # fmt: skip
-    """Note classes for the feedback, read from the aligned representation and refined (variants, ornaments,
-    wrong notes the aligner left as a missed + an extra note)."""
-    sn, pn = ap.score_notes, ap.performed_notes
-    n_bars = len(score.bar_times)
-    score_status = np.where(sn.status == "substituted", "wrong", sn.status).astype(object)
-    score_perf = sn.perf_index.astype(np.int64).copy()
-    perf_status = np.where(pn.status == "substituted", "wrong", pn.status).astype(object)
-    perf_score_time = np.asarray(pn.score_time, dtype=np.float64)
-    score_bar = np.clip(sn.bar, 0, n_bars - 1)
-    perf_bar = np.clip(pn.bar, 0, n_bars - 1)
-
-    # abandoned takes: performed notes between the last matched note before a restart and the restart itself
-    matched_on = perf.onset[perf_status == "matched"]
-    for r_perf, _ in ap.restarts:
-        before = matched_on[matched_on < r_perf - 1e-6]
-        t0 = float(before.max()) if len(before) else -np.inf
-        idx = (perf.onset > t0) & (perf.onset < r_perf) & (perf_status == "extra")
-        perf_status[idx] = "abandoned"
-
-    # timing, not a mistake: a missed score note and an extra performed note of the same pitch close in score time
-    # (the aligner left the pair apart, beyond its last threshold): paired one to one, nearest first
-    s_on, s_pitch = score.notes.onset, score.notes.pitch
-    missed = np.flatnonzero(score_status == "missed")
-    extra = np.flatnonzero(perf_status == "extra")
-    if cfg.timing_pair_beats > 0 and len(missed) and len(extra):
-        tol = cfg.timing_pair_beats * beat_len(s_on[missed])
-        pairs = []
-        for k, si in enumerate(missed):
-            dt = np.abs(perf_score_time[extra] - s_on[si])
-            ok = np.flatnonzero((perf.pitch[extra] == s_pitch[si]) & (dt <= tol[k]))
-            pairs += [(float(dt[j]), int(si), int(extra[j])) for j in ok]
-        taken_s: set[int] = set()
-        taken_p: set[int] = set()
-        for _, s_i, p_i in sorted(pairs):
-            if s_i not in taken_s and p_i not in taken_p:
-                taken_s.add(s_i)
-                taken_p.add(p_i)
-                score_status[s_i] = "variant"
-                perf_status[p_i] = "variant"
-
-    # held, not struck again: a missed score note whose same-pitch predecessor in the score runs into it (a
-    # repeated or tied note) and whose performed note is still down when this one was due
-    missed = np.flatnonzero(score_status == "missed")
-    if cfg.held_repeat and len(missed):
-        s_off = s_on + score.notes.duration
-        due = ap.alignment.time_map(s_on[missed])
-        slack = 0.25 * beat_len(s_on[missed])
-        for k, si in enumerate(missed):
-            prev = np.flatnonzero(
-                (s_pitch == s_pitch[si]) & (s_on < s_on[si] - 1e-3) & (s_off >= s_on[si] - slack[k]) & (score_perf >= 0)
-            )
-            if len(prev) and np.any(perf.offset[score_perf[prev]] >= due[k] - 0.05):
-                score_status[si] = "variant"
-
-    # variants, not errors: a missed score note whose twin (same pitch, same onset: two voices on one key) or
-    # whose pitch was played right there anyway (a trill realised with fewer notes, a repeated note merged)
-    missed = np.flatnonzero(score_status == "missed")
-    if len(missed):
-        s_on, s_pitch = score.notes.onset, score.notes.pitch
-        tol = cfg.variant_beats * beat_len(s_on[missed])
-        heard = np.isin(perf_status, ("matched", "wrong", "extra"))
-        for k, si in enumerate(missed):
-            twin = (s_pitch == s_pitch[si]) & (np.abs(s_on - s_on[si]) < 0.05) & (score_status != "missed")
-            near = heard & (perf.pitch == s_pitch[si]) & (np.abs(perf_score_time - s_on[si]) <= tol[k])
-            if twin.any() or near.any():
-                score_status[si] = "variant"
-    # and an extra note of a pitch the score has right there (an added trill or repeated note)
-    extra = np.flatnonzero(perf_status == "extra")
-    if len(extra):
-        tol_p = cfg.variant_beats * beat_len(perf_score_time[extra])
-        order = np.argsort(score.notes.onset)
-        s_sorted = score.notes.onset[order]
-        for k, pi in enumerate(extra):
-            lo = np.searchsorted(s_sorted, perf_score_time[pi] - tol_p[k])
-            hi = np.searchsorted(s_sorted, perf_score_time[pi] + tol_p[k], side="right")
-            if np.any(score.notes.pitch[order[lo:hi]] == perf.pitch[pi]):
-                perf_status[pi] = "variant"
-
-    # a missed score note and an extra performed note close in time and pitch: one wrong note
-    missed = np.flatnonzero(score_status == "missed")
-    extra = np.flatnonzero(perf_status == "extra")
-    if len(missed) and len(extra):
-        tol = cfg.wrong_max_beats * beat_len(score.notes.onset[missed])
-        cands = []
-        for k, si in enumerate(missed):
-            dt = np.abs(perf_score_time[extra] - score.notes.onset[si])
-            dp = np.abs(perf.pitch[extra] - score.notes.pitch[si])
-            ok = np.flatnonzero((dt <= tol[k]) & (dp <= cfg.wrong_max_semitones) & (dp > 0))
-            cands += [(float(dt[j] / max(tol[k], 1e-6) + dp[j] / 12.0), int(si), int(extra[j])) for j in ok]
-        used_s: set[int] = set()
-        used_p: set[int] = set()
-        for _, s_i, p_i in sorted(cands):
-            if s_i in used_s or p_i in used_p:
-                continue
-            used_s.add(s_i)
-            used_p.add(p_i)
-            score_status[s_i] = "wrong"
-            score_perf[s_i] = p_i
-            perf_status[p_i] = "wrong"
-
-    # ornaments: short extra notes next to (in pitch) a matched note sounding at the same moment; and
-    # brushed keys: very short extra notes softer than the performance's median (barely audible)
-    extra = np.flatnonzero(perf_status == "extra")
-    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
-    perf_status[extra[ghost]] = "ornament"
-    extra = extra[~ghost]
-    if cfg.brushed_ratio > 0 and len(extra):  # much softer than the played notes struck with it: a brushed key
-        ref = np.flatnonzero(np.isin(perf_status, ("matched", "wrong")))
-        soft = np.zeros(len(extra), dtype=bool)
-        for k, pi in enumerate(extra):
-            mates = ref[np.abs(perf.onset[ref] - perf.onset[pi]) <= cfg.brushed_window_s]
-            soft[k] = len(mates) > 0 and perf.velocity[pi] < cfg.brushed_ratio * np.median(perf.velocity[mates])
-        perf_status[extra[soft]] = "ornament"
-        extra = extra[~soft]
-    if len(extra):
-        ref = np.flatnonzero(perf_status == "matched")
-        for pi in extra:
-            if perf.duration[pi] > cfg.ornament_max_s or len(ref) == 0:
-                continue
-            near = ref[(np.abs(perf.onset[ref] - perf.onset[pi]) <= 0.3)]
-            if len(near) and np.any(np.abs(perf.pitch[near] - perf.pitch[pi]) <= cfg.ornament_semitones):
-                perf_status[pi] = "ornament"
-    return _Notes(score_status, score_perf, perf_status, perf_score_time, score_bar, perf_bar)
-
-
-# --- played span and trust -------------------------------------------------------------------------------
-
-
-def _played_bars(score: ScoreData, notes: _Notes, ap: AlignedPerformance) -> np.ndarray:
-    """Boolean per bar: inside the part of the score the performance covers.
-
-    The bars from the first to the last one with at least half of its notes played (matched or wrong), cut
-    further to the aligner's ``played_span`` when it reports one.
-    """
-    n_bars = len(score.bar_times)
-    bar_of_note = notes.score_bar
-    played_notes = np.isin(notes.score_status, ("matched", "wrong"))
-    played = np.zeros(n_bars, dtype=bool)
-    if not played_notes.any():
-        return played
-    found = np.bincount(bar_of_note[played_notes], minlength=n_bars)
-    total = np.bincount(bar_of_note, minlength=n_bars)
-    hit = (found > 0) & (found >= 0.5 * total)  # a few stray matches do not make a bar played
-    if not hit.any():
-        hit = found > 0
-    first, last = np.flatnonzero(hit)[[0, -1]]
-    played[first : last + 1] = True
-    span = ap.played_span
-    if span is not None:
-        lo, hi = span
-        starts, ends = score.bar_times, np.append(score.bar_times[1:], np.inf)
-        played &= (ends > lo + 1e-6) & (starts < hi - 1e-6)
-    return played
 
 
 # --- windows ---------------------------------------------------------------------------------------------
@@ -429,8 +278,8 @@ def analyse(
     if score is not None:
         ap = _aligned(performance, score, alignment, aligned)
         aln = ap.alignment
-        cls = _classify(performance, score, ap, score.beat_duration, cfg)
-        played = _played_bars(score, cls, ap)
+        cls = classify_notes(performance, score, ap, score.beat_duration, cfg)
+        played = played_bars(score, cls, ap)
         n_bars = len(score.bar_times)
         in_span = played[cls.score_bar]
         n_span = int(in_span.sum())
@@ -466,7 +315,8 @@ def analyse(
                     f"partial run-through: bars {score.bar_numbers[played_idx[0]]}-"
                     f"{score.bar_numbers[played_idx[-1]]} of {n_bars} were played; only they get feedback"
                 )
-            bars = _bar_feedback(performance, score, ap, cls, played, cfg)
+            conf = note_confidence(performance, score, ap, cls, score.beat_duration, cfg)
+            bars = _bar_feedback(performance, score, ap, cls, conf, played, cfg)
             for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
                 s0 = float(score.bar_times[first])
                 s1 = float(score.bar_times[last + 1]) if last + 1 < n_bars else float(score.notes.end_time)
@@ -530,6 +380,20 @@ def _aligned(
     return align_performance(performance, score, cache=False)
 
 
+def _unsure(
+    cls: NoteClasses, conf: NoteConfidence, s_pitch: np.ndarray, p_pitch: np.ndarray, si: int | None, pi: int | None
+) -> dict[str, str]:
+    """One departure the tool is unsure of: its kind, the note(s), and why it is not counted as a mistake."""
+    if si is not None:
+        kind = str(cls.score_status[si])
+        note = pitch_name(s_pitch[si])
+        if kind == "wrong":
+            note = f"{pitch_name(p_pitch[cls.score_perf[si]])} for {note}"
+        return {"kind": kind, "note": note, "why": ", ".join(conf.score_reasons[si])}
+    assert pi is not None
+    return {"kind": "extra", "note": pitch_name(p_pitch[pi]), "why": ", ".join(conf.perf_reasons[pi])}
+
+
 def _clock(t: float) -> str:
     return f"{int(t // 60)}:{t % 60:04.1f}"
 
@@ -557,7 +421,13 @@ def _score_windows(
 
 
 def _bar_feedback(
-    perf: NoteArray, score: ScoreData, ap: AlignedPerformance, cls: _Notes, played: np.ndarray, cfg: AnalysisConfig
+    perf: NoteArray,
+    score: ScoreData,
+    ap: AlignedPerformance,
+    cls: NoteClasses,
+    conf: NoteConfidence,
+    played: np.ndarray,
+    cfg: AnalysisConfig,
 ) -> list[BarFeedback]:
     """Per bar: its notes by class, where it was played (the time map), its tempo (the aligned representation's
     local tempo, averaged over the bar's chords) and its loudness."""
@@ -580,13 +450,21 @@ def _bar_feedback(
         p_idx = np.flatnonzero(bar_p == b)
         fb.n_score_notes = len(s_idx)
         fb.n_matched = int((cls.score_status[s_idx] == "matched").sum())
-        fb.missed = [pitch_name(sn.pitch[i]) for i in s_idx if cls.score_status[i] == "missed"]
+        sure_s = conf.score >= cfg.min_confidence
+        sure_p = conf.perf >= cfg.min_confidence
+        fb.missed = [pitch_name(sn.pitch[i]) for i in s_idx if cls.score_status[i] == "missed" and sure_s[i]]
         fb.wrong = [
             {"expected": pitch_name(sn.pitch[i]), "played": pitch_name(pn.pitch[cls.score_perf[i]])}
             for i in s_idx
-            if cls.score_status[i] == "wrong"
+            if cls.score_status[i] == "wrong" and sure_s[i]
         ]
-        fb.extra = [pitch_name(pn.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra"]
+        fb.extra = [pitch_name(pn.pitch[i]) for i in p_idx if cls.perf_status[i] == "extra" and sure_p[i]]
+        off_s = [int(i) for i in s_idx if cls.score_status[i] in ("missed", "wrong")]
+        off_p = [int(i) for i in p_idx if cls.perf_status[i] == "extra"]
+        fb.unsure = [_unsure(cls, conf, sn.pitch, pn.pitch, i, None) for i in off_s if not sure_s[i]]
+        fb.unsure += [_unsure(cls, conf, sn.pitch, pn.pitch, None, i) for i in off_p if not sure_p[i]]
+        levels = [float(conf.score[i]) for i in off_s] + [float(conf.perf[i]) for i in off_p]
+        fb.confidence = round(max(levels), 4) if levels else None
         fb.ornaments = int(np.isin(cls.perf_status[p_idx], ("ornament", "variant")).sum()) + int(
             (cls.score_status[s_idx] == "variant").sum()
         )
@@ -622,6 +500,8 @@ def _bar_feedback(
             fb.remarks.append("wrong " + ", ".join(f"{w['played']} for {w['expected']}" for w in fb.wrong))
         if fb.extra:
             fb.remarks.append(f"extra {', '.join(fb.extra)}")
+        if fb.unsure:
+            fb.remarks.append("not sure: " + ", ".join(f"{u['kind']} {u['note']} ({u['why']})" for u in fb.unsure))
         fb.departure = round(fb.n_errors + (dev / np.log(1 + cfg.tempo_flag) if dev > 0 else 0.0), 3)
         if fb.departure < 1.0:
             fb.departure = 0.0 if not fb.remarks else fb.departure

@@ -1,4 +1,4 @@
-"""The practice report as text (terminal), JSON (apps; schema ``piano-eval/score-report/1``) and HTML (figures inline).
+"""The practice report as text (terminal), JSON (apps; schema ``piano-eval/score-report/2``) and HTML (figures inline).
 
 Figures are drawn on :class:`matplotlib.figure.Figure` with the Agg canvas: no pyplot, no global backend change.
 The JSON schema ships beside this module (``score_report.schema.json``) and is documented in
@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from piano_data.contracts import DIMENSIONS
 
-from piano_eval.practice.analysis import PracticeReport
+from piano_eval.practice.analysis import BarFeedback, PracticeReport
 
 __all__ = ["SCHEMA_ID", "figures", "load_schema", "to_dict", "to_html", "to_json", "to_text"]
 
-SCHEMA_ID = "piano-eval/score-report/1"
+SCHEMA_ID = "piano-eval/score-report/2"
 
 
 def load_schema() -> dict[str, Any]:
@@ -88,6 +88,8 @@ def to_dict(report: PracticeReport) -> dict[str, Any]:
                 "extra": list(b.extra),
                 "wrong": [dict(w) for w in b.wrong],
                 "ornaments": b.ornaments,
+                "unsure": [dict(u) for u in b.unsure],
+                "confidence": _r(b.confidence),
                 "tempo_ratio": _r(b.tempo_ratio),
                 "tempo_vs_piece": _r(b.tempo_vs_piece),
                 "loudness": _r(b.loudness, 2),
@@ -131,6 +133,14 @@ def _clock(t: float | None) -> str:
     if t is None:
         return "-"
     return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def _unsure_line(played: list[BarFeedback]) -> str:
+    """How many more bars depart from the score only in ways the tool is unsure are mistakes (not flagged)."""
+    n = sum(1 for b in played if b.unsure and not b.flagged)
+    if not n:
+        return ""
+    return f"; {n} more with departures that may not be mistakes (ornaments, chord notes, octave doublings: 'not sure')"
 
 
 def to_text(report: PracticeReport) -> str:
@@ -182,6 +192,7 @@ def to_text(report: PracticeReport) -> str:
         lines.append("")
         lines.append(
             f"Bars: {len(played)} played of {len(report.bars)}; {len(flagged)} with missed, extra or wrong notes"
+            + _unsure_line(played)
         )
         top = report.departing_bars()
         if top:
@@ -323,7 +334,8 @@ def to_html(report: PracticeReport) -> str:
         flagged = [b for b in played if b.flagged]
         parts.append("<h2>Bar by bar</h2>")
         parts.append(
-            f"<p>{len(played)} of {len(report.bars)} bars played; {len(flagged)} with missed, extra or wrong notes.</p>"
+            f"<p>{len(played)} of {len(report.bars)} bars played; {len(flagged)} with missed, extra or wrong notes"
+            f"{esc(_unsure_line(played))}.</p>"
         )
         top = report.departing_bars()
         if top:
