@@ -96,7 +96,9 @@ class Experiment(ABC):
     def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
         """Train on ``train`` (fresh weights for every fold) and predict ``test``."""
 
-    # Optional: experiments that can be trained once into a checkpoint for ``piano-eval train`` / ``score``.
+    # Checkpoints for ``piano-eval train`` / ``score --checkpoint`` (every registered experiment implements them):
+    # ``fit`` on all labelled segments (as fold 0), ``predict`` new ones, ``save``/``load`` weights as safetensors or
+    # plain arrays plus JSON, rebuilt from ``self.config`` (a mismatch is a PianoDataError naming the file).
     def fit(self, train: Sequence[Segment], ctx: RunContext) -> None:
         raise NotImplementedError(f"experiment {self.id!r} cannot be trained into a checkpoint yet")
 
