@@ -26,6 +26,7 @@ from piano_data.midi import NoteArray
 
 from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows, subsequence_dtw
 from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets, ioi_features
+from piano_symbolic.align.jumpdtw import restart_takes, takes_prediction
 from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity, substitutions
 from piano_symbolic.align.repeats import find_jumps, jump_predictions, place_jumps
 from piano_symbolic.align.takes import find_takes, follow_restarts, takes_restarts
@@ -58,6 +59,10 @@ class AlignConfig:
     restarts: bool = True  # find restarts (takes.py): the map follows the take that continues
     restart_min_notes: int = 5  # unmatched performed notes in a row that may be a take
     restart_window: float = 30.0  # score seconds around the map's position where a take is searched
+    jump_cost: float = 4.0  # jump-DTW cost of going back in the score (pieces whose event matrix fits max_cells)
+    pause_jump_cost: float = 2.0  # ... right after a pause of at least restart_pause seconds
+    restart_pause: float = 0.5
+    restart_min_back: float = 1.0  # a restart goes back at least this many performance seconds
     partial_min: float = 3.0  # score seconds unplayed at the start or end that make an alignment "partial"
     substitution_window: float = 0.12  # a wrong note lies within this many seconds of its score note's time
     substitution_semitones: int = 2  # ... and at most this many semitones away from it
@@ -251,6 +256,41 @@ def _monotone(
     return tmap, pairs, flags
 
 
+def _jump_restarts(
+    score: NoteArray,
+    performance: NoteArray,
+    sev: OnsetEvents,
+    pev: OnsetEvents,
+    tmap: TimeMap,
+    pairs: np.ndarray,
+    cfg: AlignConfig,
+    weights: np.ndarray | None,
+) -> tuple[TimeMap, np.ndarray, tuple[Restart, ...]]:
+    """Restarts from a DTW that may jump back in the score (``jumpdtw.py``); when it finds any, the map follows
+    the takes that continue and the notes are matched again near it."""
+    fs = event_features(score, sev, cfg.chroma_weight)
+    fp = event_features(performance, pev, cfg.chroma_weight)
+    path, takes = restart_takes(
+        fp, fs, pev.time, sev.time, slope=tmap.slope, jump_cost=cfg.jump_cost, pause_jump_cost=cfg.pause_jump_cost,
+        pause=cfg.restart_pause, min_back=cfg.restart_min_back,
+        free=_played_span(tmap, score, performance, cfg) is not None,
+    )  # fmt: skip
+    if len(takes) < 2:
+        return tmap, pairs, ()
+    pred = takes_prediction(path, takes, pev.time, sev.time)
+    new_pairs, new_map = pairs, tmap
+    for threshold in cfg.passes[1:]:
+        found = _matching_pass(score, performance, sev, pred, threshold, cfg, weights)
+        if found is None:
+            return tmap, pairs, ()
+        new_pairs, new_map = found
+        pred = new_map(sev.time)
+    if len(new_pairs) < 0.97 * len(pairs):
+        return tmap, pairs, ()
+    restarts = tuple(Restart(float(pev.time[t.first_event]), float(sev.time[t.score_event])) for t in takes[1:])
+    return new_map, new_pairs, restarts
+
+
 def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
     """Align a performance to its score; returns the time map, note matches (with substitutions), confidence,
     restarts, the played span and flags."""
@@ -268,7 +308,9 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
         if len(alt[1]) > len(pairs):
             tmap, pairs, flags = alt
     restarts: tuple[Restart, ...] = ()
-    if cfg.restarts and len(pairs):
+    if cfg.restarts and len(pairs) and len(sev) * len(pev) <= cfg.max_cells:
+        tmap, pairs, restarts = _jump_restarts(score, performance, sev, pev, tmap, pairs, cfg, weights)
+    elif cfg.restarts and len(pairs):
         takes = find_takes(
             score, performance, sev, tmap, pairs, min_notes=cfg.restart_min_notes, window=cfg.restart_window,
             perf_gap=cfg.perf_gap, skip=cfg.skip,
@@ -286,7 +328,7 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
                 if found is not None:
                     pairs, tmap = found
                     restarts = tuple(takes_restarts(score, performance, pairs, takes.abandoned, tmap.slope))
-            flags += ("restart",) if restarts else ()
+    flags += ("restart",) if restarts else ()
     span = _played_span(tmap, score, performance, cfg)
     if span is not None:
         flags += ("partial",)
