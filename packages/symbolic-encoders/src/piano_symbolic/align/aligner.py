@@ -60,7 +60,7 @@ class AlignConfig:
     restart_min_notes: int = 5  # unmatched performed notes in a row that may be a take
     restart_window: float = 30.0  # score seconds around the map's position where a take is searched
     jump_cost: float = 4.0  # jump-DTW cost of going back in the score (pieces whose event matrix fits max_cells)
-    pause_jump_cost: float = 2.0  # ... right after a pause of at least restart_pause seconds
+    pause_jump_cost: float = 1.0  # ... right after a pause of at least restart_pause seconds
     restart_pause: float = 0.5
     restart_min_back: float = 1.0  # a restart goes back at least this many performance seconds
     partial_min: float = 3.0  # score seconds unplayed at the start or end that make an alignment "partial"

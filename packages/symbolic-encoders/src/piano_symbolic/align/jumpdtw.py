@@ -12,6 +12,7 @@ Full matrix (``N x M`` float32 cells): for pieces whose event matrix fits ``max_
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,8 +96,8 @@ def jump_dtw(
     cost) with diagonal, horizontal and vertical moves (``step_penalty``, capped at ``gap_cost`` as in
     :func:`piano_symbolic.align.dtw.dtw`) and jumps back in the score into performed event ``i`` at
     ``jump_cost[i]``. With ``free`` the path may start and end anywhere in the score (an excerpt), else it
-    runs from the first score event to the last. Returns ``[L, 2]`` (performed event, score event) pairs, from the first performed event to
-    the last, each row's score events in path order."""
+    runs from the first score event to the last. Returns ``[L, 2]`` (performed event, score event) pairs, from
+    the first performed event to the last."""
     x, y = normalize_rows(perf_feat), normalize_rows(score_feat)
     if len(x) == 0 or len(y) == 0:
         raise ValueError("jump_dtw needs two non-empty sequences")
@@ -123,7 +124,7 @@ def path_takes(path: np.ndarray) -> list[Take]:
     """Split a jump-DTW path where the score index goes back."""
     back = np.flatnonzero(np.diff(path[:, 1]) < 0) + 1
     bounds = [0, *back.tolist(), len(path)]
-    return [Take(slice(a, b), int(path[a, 0]), int(path[a, 1])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [Take(slice(a, b), int(path[a, 0]), int(path[a, 1])) for a, b in itertools.pairwise(bounds)]
 
 
 def _take_ok(path: np.ndarray, takes: list[Take], k: int, score_time: np.ndarray, min_back: float) -> bool:
@@ -165,7 +166,7 @@ def restart_takes(
     gap_before = np.diff(perf_time, prepend=perf_time[0])
     cost = np.where(gap_before >= pause, pause_jump_cost, jump_cost).astype(np.float32)
     back = min_back / max(slope, 1e-6)
-    for r in range(rounds):
+    for _ in range(rounds):
         path = jump_dtw(perf_feat, score_feat, cost, free=free)
         takes = path_takes(path)
         bad = [k for k in range(1, len(takes)) if not _take_ok(path, takes, k, score_time, back)]
