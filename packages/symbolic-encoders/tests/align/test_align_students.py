@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from piano_data.midi import NoteArray
 from piano_symbolic.align import Alignment, NoteMatches, Restart, align_notes
 from piano_symbolic.align.dtw import subsequence_dtw
+from piano_symbolic.align.notematch import displaced_anchors
 from piano_symbolic.align.takes import restart_points, unmatched_runs
 
 
@@ -215,3 +216,15 @@ def test_subsequence_dtw_finds_the_query_inside() -> None:
     ref = rng.random((80, 12)) ** 4
     path, cost = subsequence_dtw(ref[30:45], ref)
     assert path[0].tolist() == [30, 0] and path[-1].tolist() == [44, 14] and cost < 1e-3
+
+
+def test_displaced_anchor_is_found_and_a_fermata_is_not() -> None:
+    s = np.arange(12) * 0.5
+    p = 10.0 + 1.1 * s
+    shifted = p.copy()
+    shifted[6] -= 0.5  # matched to the same pitch a beat earlier: fast into it, slow out of it
+    assert displaced_anchors(s, shifted, 0.15, 1.5).tolist() == [k == 6 for k in range(12)]
+    fermata = p.copy()
+    fermata[7:] += 2.0  # a long hold on event 6: only the segment after it is slow
+    assert not displaced_anchors(s, fermata, 0.15, 1.5).any()
+    assert not displaced_anchors(s, p, 0.15, 1.5).any()

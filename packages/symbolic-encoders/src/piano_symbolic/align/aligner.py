@@ -6,8 +6,10 @@
    monotone map; tempo changes and rubato cost nothing since events, not seconds, are warped.
 2. Passes of pitch-wise note matching near the current map (thresholds ``passes``, wide then narrow) turn
    matches into anchors, one per score event, kept monotone; each pass refines the map used by the next.
-3. Skipped sections (``repeats.py``) and restarts (``takes.py``): a run of unmatched performed notes that
-   replays score music the map placed elsewhere is a take; the map follows the take that continues.
+3. Skipped sections (``repeats.py``) and restarts: a DTW that may jump back in the score (``jumpdtw.py``)
+   splits the performance into takes, and the map follows the take that continues; for pieces too long for its
+   full matrix, a run of unmatched performed notes that replays score music the map placed elsewhere is a take
+   (``takes.py``).
 4. The final map interpolates the anchors; its anchors span the part of the score played (``played_span`` when
    that is not the whole score, flag ``partial``). Score notes left unmatched are paired with unmatched
    performed notes of a near pitch at their predicted time (substitutions: wrong notes). Confidence is the
@@ -26,7 +28,14 @@ from piano_data.midi import NoteArray
 
 from piano_symbolic.align.dtw import multiscale_dtw, normalize_rows, subsequence_dtw
 from piano_symbolic.align.features import OnsetEvents, event_features, group_onsets, ioi_features
-from piano_symbolic.align.notematch import anchors_from_matches, match_by_pitch, pitch_rarity, substitutions
+from piano_symbolic.align.jumpdtw import restart_takes, takes_prediction
+from piano_symbolic.align.notematch import (
+    anchors_from_matches,
+    displaced_anchors,
+    match_by_pitch,
+    pitch_rarity,
+    substitutions,
+)
 from piano_symbolic.align.repeats import find_jumps, jump_predictions, place_jumps
 from piano_symbolic.align.takes import find_takes, follow_restarts, takes_restarts
 from piano_symbolic.align.types import Alignment, NoteMatches, Restart, TimeMap
@@ -58,7 +67,13 @@ class AlignConfig:
     restarts: bool = True  # find restarts (takes.py): the map follows the take that continues
     restart_min_notes: int = 5  # unmatched performed notes in a row that may be a take
     restart_window: float = 30.0  # score seconds around the map's position where a take is searched
+    jump_cost: float = 4.0  # jump-DTW cost of going back in the score (pieces whose event matrix fits max_cells)
+    pause_jump_cost: float = 1.0  # ... right after a pause of at least restart_pause seconds
+    restart_pause: float = 0.5
+    restart_min_back: float = 1.0  # a restart goes back at least this many performance seconds
     partial_min: float = 3.0  # score seconds unplayed at the start or end that make an alignment "partial"
+    displaced_dev: float = 0.1  # an anchor this far off its neighbours' line, bending the tempo both ways ...
+    displaced_ratio: float = 1.5  # ... (faster / slower than this x the local tempo), is matched again without
     substitution_window: float = 0.12  # a wrong note lies within this many seconds of its score note's time
     substitution_semitones: int = 2  # ... and at most this many semitones away from it
     min_confidence: float = 0.5  # below this share of matched score notes (in the played span): "low_confidence"
@@ -198,6 +213,27 @@ def trim_strays(
     return TimeMap(s[keep], tmap.performance_time[keep]), pairs[(on >= lo) & (on <= hi)]
 
 
+def _keep_unrecovered(
+    found: tuple[np.ndarray, TimeMap],
+    old_pairs: np.ndarray,
+    old_map: TimeMap,
+    displaced: np.ndarray,
+    sev: OnsetEvents,
+) -> tuple[np.ndarray, TimeMap]:
+    """The pairs and map of a matching pass made without the ``displaced`` anchors of ``old_map``, except that
+    a displaced anchor whose score event found no match in that pass is kept (with its matches)."""
+    pairs, tmap = found
+    lost = np.setdiff1d(old_map.score_time[displaced], tmap.score_time)
+    if len(lost) == 0:
+        return pairs, tmap
+    back = np.isin(sev.time[sev.event[old_pairs[:, 0]]], lost) & ~np.isin(old_pairs[:, 1], pairs[:, 1])
+    keep = np.isin(old_map.score_time, lost)
+    s = np.concatenate([tmap.score_time, old_map.score_time[keep]])
+    p = np.concatenate([tmap.performance_time, old_map.performance_time[keep]])
+    pairs = np.concatenate([pairs, old_pairs[back]])
+    return pairs[np.argsort(pairs[:, 0], kind="stable")], TimeMap.from_pairs(s, p)
+
+
 def _played_span(
     tmap: TimeMap, score: NoteArray, performance: NoteArray, cfg: AlignConfig
 ) -> tuple[float, float] | None:
@@ -235,6 +271,13 @@ def _monotone(
             break
         pairs, tmap = found
         event_pred = leave_one_out(tmap, sev.time) if cfg.leave_one_out else tmap(sev.time)
+    if cfg.displaced_dev > 0 and len(pairs):
+        bad = displaced_anchors(tmap.score_time, tmap.performance_time, cfg.displaced_dev, cfg.displaced_ratio)
+        if bad.any() and (~bad).sum() >= 2:  # match once more without them
+            pruned = TimeMap(tmap.score_time[~bad], tmap.performance_time[~bad])
+            found = _matching_pass(score, performance, sev, pruned(sev.time), cfg.passes[-1], cfg, weights)
+            if found is not None:
+                pairs, tmap = _keep_unrecovered(found, pairs, tmap, bad, sev)
     flags: tuple[str, ...] = ()
     if len(pairs):
         tmap, pairs = trim_strays(tmap, pairs, score, sev, cfg.min_jump)
@@ -249,6 +292,41 @@ def _monotone(
             if found is not None:
                 pairs, tmap = found
     return tmap, pairs, flags
+
+
+def _jump_restarts(
+    score: NoteArray,
+    performance: NoteArray,
+    sev: OnsetEvents,
+    pev: OnsetEvents,
+    tmap: TimeMap,
+    pairs: np.ndarray,
+    cfg: AlignConfig,
+    weights: np.ndarray | None,
+) -> tuple[TimeMap, np.ndarray, tuple[Restart, ...]]:
+    """Restarts from a DTW that may jump back in the score (``jumpdtw.py``); when it finds any, the map follows
+    the takes that continue and the notes are matched again near it."""
+    fs = event_features(score, sev, cfg.chroma_weight)
+    fp = event_features(performance, pev, cfg.chroma_weight)
+    path, takes = restart_takes(
+        fp, fs, pev.time, sev.time, slope=tmap.slope, jump_cost=cfg.jump_cost, pause_jump_cost=cfg.pause_jump_cost,
+        pause=cfg.restart_pause, min_back=cfg.restart_min_back,
+        free=_played_span(tmap, score, performance, cfg) is not None,
+    )  # fmt: skip
+    if len(takes) < 2:
+        return tmap, pairs, ()
+    pred = takes_prediction(path, takes, pev.time, sev.time)
+    new_pairs, new_map = pairs, tmap
+    for threshold in cfg.passes[1:]:
+        found = _matching_pass(score, performance, sev, pred, threshold, cfg, weights)
+        if found is None:
+            return tmap, pairs, ()
+        new_pairs, new_map = found
+        pred = new_map(sev.time)
+    if len(new_pairs) < 0.97 * len(pairs):
+        return tmap, pairs, ()
+    restarts = tuple(Restart(float(pev.time[t.first_event]), float(sev.time[t.score_event])) for t in takes[1:])
+    return new_map, new_pairs, restarts
 
 
 def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | None = None) -> Alignment:
@@ -268,7 +346,9 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
         if len(alt[1]) > len(pairs):
             tmap, pairs, flags = alt
     restarts: tuple[Restart, ...] = ()
-    if cfg.restarts and len(pairs):
+    if cfg.restarts and len(pairs) and len(sev) * len(pev) <= cfg.max_cells:
+        tmap, pairs, restarts = _jump_restarts(score, performance, sev, pev, tmap, pairs, cfg, weights)
+    elif cfg.restarts and len(pairs):
         takes = find_takes(
             score, performance, sev, tmap, pairs, min_notes=cfg.restart_min_notes, window=cfg.restart_window,
             perf_gap=cfg.perf_gap, skip=cfg.skip,
@@ -286,7 +366,7 @@ def align_notes(score: NoteArray, performance: NoteArray, cfg: AlignConfig | Non
                 if found is not None:
                     pairs, tmap = found
                     restarts = tuple(takes_restarts(score, performance, pairs, takes.abandoned, tmap.slope))
-            flags += ("restart",) if restarts else ()
+    flags += ("restart",) if restarts else ()
     span = _played_span(tmap, score, performance, cfg)
     if span is not None:
         flags += ("partial",)

@@ -21,7 +21,14 @@ from piano_data.midi import NoteArray
 from piano_symbolic.align.features import OnsetEvents
 from piano_symbolic.align.types import TimeMap
 
-__all__ = ["anchors_from_matches", "match_by_pitch", "monotone_subset", "pitch_rarity", "substitutions"]
+__all__ = [
+    "anchors_from_matches",
+    "displaced_anchors",
+    "match_by_pitch",
+    "monotone_subset",
+    "pitch_rarity",
+    "substitutions",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -201,6 +208,31 @@ def anchors_from_matches(
     inlier = np.zeros(len(pairs), dtype=bool)
     inlier[order] = kept_clusters[cluster]
     return score_events.time[c_event[chosen[keep]]], value[keep], inlier
+
+
+def displaced_anchors(
+    score_time: np.ndarray, perf_time: np.ndarray, max_dev: float, ratio: float, width: int = 3
+) -> np.ndarray:
+    """Anchors that sit more than ``max_dev`` seconds off the line between their two neighbours, with the
+    tempo faster than ``ratio`` x the local tempo on one side and slower than
+    1 / ``ratio`` x on the other (the local tempo: the median segment tempo over ``width`` anchors each
+    way): a match of a neighbouring same-pitch note (a displaced anchor bends the map
+    both ways; a fermata or a ritardando slows only one side). Boolean mask over the anchors."""
+    s, p = np.asarray(score_time, np.float64), np.asarray(perf_time, np.float64)
+    out = np.zeros(len(s), dtype=bool)
+    if len(s) < 5:
+        return out
+    k = np.arange(1, len(s) - 1)
+    dev = p[k] - (p[k - 1] + (p[k + 1] - p[k - 1]) * (s[k] - s[k - 1]) / (s[k + 1] - s[k - 1]))
+    left = (p[k] - p[k - 1]) / (s[k] - s[k - 1])
+    right = (p[k + 1] - p[k]) / (s[k + 1] - s[k])
+    seg = np.diff(p) / np.diff(s)  # the tempo of each segment; the local tempo: their median around k
+    pad = np.pad(seg, width, mode="edge")
+    local = np.median(np.lib.stride_tricks.sliding_window_view(pad, 2 * width)[k], axis=1)
+    fast, slow = local * ratio, local / ratio
+    bent = ((left > fast) & (right < slow)) | ((left < slow) & (right > fast))
+    out[k] = bent & (np.abs(dev) > max_dev)
+    return out
 
 
 def pitch_rarity(onset: np.ndarray, pitch: np.ndarray, window: float) -> np.ndarray:
