@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 from piano_data.midi import NoteArray
 from piano_data.score import ScoreData, score_from_notes
-from piano_eval.practice.analysis import AnalysisConfig, BarFeedback, PracticeReport, WindowScores, analyse
+from piano_eval.practice.analysis import AnalysisConfig, BarFeedback, PracticeReport, analyse
 from piano_eval.practice.render import load_schema, to_dict
+from practice_helpers import FlatScorer
 
 # bar 1: a C major chord (C3 G3 C4 E4) under melody quarters; bar 2: a written-out trill D5-E5 in 32nds, then
 # quarters; bar 3: melody eighths over two bass notes; bar 4: a chord and melody quarters, a grace note E5 before
@@ -31,12 +32,7 @@ CHORDS = [
 ]
 
 
-class _Flat:
-    name = "flat"
-
-    def score_windows(self, passages: list[tuple[NoteArray, NoteArray | None]]) -> WindowScores:
-        n = len(passages)
-        return WindowScores(np.full((n, 19), 0.5), None, np.zeros(n))
+_Flat = FlatScorer
 
 
 def _score() -> ScoreData:

@@ -9,21 +9,15 @@ import numpy as np
 import pytest
 from piano_data.midi import NoteArray
 from piano_data.score import ScoreData, score_from_notes
-from piano_eval.practice.analysis import BarFeedback, PracticeReport, WindowScores, analyse
+from piano_eval.practice.analysis import BarFeedback, PracticeReport, analyse
+from practice_helpers import FlatScorer
 
 # (onset s, duration s, pitch): melody in eighths over a bass chord per half bar; bar 2 has G4 twice in a row
 MELODY = [72, 74, 76, 77, 79, 77, 76, 74, 67, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 62, 64, 65, 67]
 BASS = [(0.0, 48), (1.0, 53), (2.0, 43), (3.0, 50), (4.0, 45), (5.0, 41)]
 
 
-class _Flat:
-    """A scorer that gives every window the same profile (the rules under test do not depend on it)."""
-
-    name = "flat"
-
-    def score_windows(self, passages: list[tuple[NoteArray, NoteArray | None]]) -> WindowScores:
-        n = len(passages)
-        return WindowScores(np.full((n, 19), 0.5), None, np.zeros(n))
+_Flat = FlatScorer
 
 
 def _score() -> ScoreData:
