@@ -177,13 +177,8 @@ class _FusionExperiment(Experiment):
         self._muq_weights = ctx.option("muq_weights")
         if {SYMBOLIC, SCORE} & set(self.modalities) and cfg["symbolic_track"] == "s1":
             self._s1 = s1_bundle(segments, cfg, ctx, Path(cfg["cache_dir"]))
-        if SYMBOLIC in self.modalities:
-            self._tracks[SYMBOLIC], self._descriptions[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache, self._s1)
-        if SCORE in self.modalities:
-            scores = score_view(segments, self.id)
-            self._tracks[SCORE], self._descriptions[SCORE] = symbolic_track(scores, cfg, ctx, cache, self._s1)
-        if AUDIO in self.modalities:
-            self._tracks[AUDIO], self._descriptions[AUDIO] = audio_track(segments, cfg, ctx, cache)
+        for m, (frames, description) in self._make_tracks(segments, cfg, ctx, cache).items():
+            self._tracks[m], self._descriptions[m] = frames, description
         for m, frames in self._tracks.items():  # per-channel standardisation from all frames (label-free)
             cat = np.concatenate([np.asarray(a, dtype=np.float32) for a in frames.values()])
             self._stats[m] = (cat.mean(0), cat.std(0) + 1e-4)
@@ -197,16 +192,22 @@ class _FusionExperiment(Experiment):
 
         cfg = self._track_config()
         ctx = replace(ctx, options={**ctx.options, "muq_weights": self._muq_weights})
-        tracks: dict[str, dict[str, np.ndarray]] = {}
         with tempfile.TemporaryDirectory(prefix="piano-eval-tracks-") as tmp:
-            cache = EmbeddingCache(Path(tmp))
-            if SYMBOLIC in self.modalities:
-                tracks[SYMBOLIC], _ = symbolic_track(segments, cfg, ctx, cache, self._s1)
-            if SCORE in self.modalities:
-                tracks[SCORE], _ = symbolic_track(score_view(segments, self.id), cfg, ctx, cache, self._s1)
-            if AUDIO in self.modalities:
-                tracks[AUDIO], _ = audio_track(segments, cfg, ctx, cache)
-            return {m: {k: np.array(v) for k, v in t.items()} for m, t in tracks.items()}  # copies: cache goes
+            made = self._make_tracks(segments, cfg, ctx, EmbeddingCache(Path(tmp)))
+            return {m: {k: np.array(v) for k, v in t.items()} for m, (t, _) in made.items()}  # copies: cache goes
+
+    def _make_tracks(
+        self, segments: Sequence[Segment], cfg: dict[str, Any], ctx: RunContext, cache: EmbeddingCache
+    ) -> dict[str, tuple[dict[str, np.ndarray], str]]:
+        """Each modality's frames per segment key and its description (the score track reads the score MIDI)."""
+        made: dict[str, tuple[dict[str, np.ndarray], str]] = {}
+        if SYMBOLIC in self.modalities:
+            made[SYMBOLIC] = symbolic_track(segments, cfg, ctx, cache, self._s1)
+        if SCORE in self.modalities:
+            made[SCORE] = symbolic_track(score_view(segments, self.id), cfg, ctx, cache, self._s1)
+        if AUDIO in self.modalities:
+            made[AUDIO] = audio_track(segments, cfg, ctx, cache)
+        return made
 
     def _items(
         self, segments: Sequence[Segment], tracks: dict[str, dict[str, np.ndarray]] | None = None
