@@ -44,6 +44,21 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _result(wav: Path, cpu: float, wall: float, onset: list[float], pitch: list[int]) -> dict[str, Any]:
+    """One transcription's row: the file, its length, the cost and the notes (onsets in s, MIDI pitches)."""
+    import soundfile as sf
+
+    return {
+        "file": wav.name,
+        "audio_s": sf.info(str(wav)).duration,
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "onset": onset,
+        "pitch": pitch,
+    }
+
+
 def _asap_root(arg: Path | None) -> Path:
     if arg is not None:
         return arg
@@ -153,7 +168,6 @@ def run(out: Path, model: str, threads: int, name: str, options: dict[str, Any])
 
     ``model="transkun-main"`` runs the code path of main before this benchmark (see :func:`_main_transcribe`).
     """
-    import soundfile as sf
     from piano_audio.transcribe import load_transcriber, transcribe
 
     wall0 = time.perf_counter()
@@ -169,17 +183,7 @@ def run(out: Path, model: str, threads: int, name: str, options: dict[str, Any])
             notes = transcribe(wav, model=model, threads=threads, **options)
             onset, pitch = notes.onset.tolist(), notes.pitch.tolist()
         cpu, wall = _cpu_s() - cpu0, time.perf_counter() - w0
-        results.append(
-            {
-                "file": wav.name,
-                "audio_s": sf.info(str(wav)).duration,
-                "cpu_s": cpu,
-                "wall_s": wall,
-                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "onset": onset,
-                "pitch": pitch,
-            }
-        )
+        results.append(_result(wav, cpu, wall, onset, pitch))
         print(f"{name} {wav.name}: {cpu:.1f} CPU-s, {wall:.1f} s wall, {len(onset)} notes", flush=True)
     runs = out / "runs"
     runs.mkdir(exist_ok=True)
@@ -200,7 +204,6 @@ def run_basic_pitch(out: Path, threads: int, name: str) -> None:
     with ``threads`` intra-op threads. Runs in an environment of its own (basic-pitch pulls tensorflow on Linux
     with Python 3.11, so it is installed there with --no-deps, see benchmarks/transcription.md)."""
     import onnxruntime as ort
-    import soundfile as sf
     from basic_pitch import ICASSP_2022_MODEL_PATH
     from basic_pitch.inference import Model, predict
 
@@ -217,17 +220,7 @@ def run_basic_pitch(out: Path, threads: int, name: str) -> None:
         _, _, events = predict(wav, net)
         cpu, wall = _cpu_s() - cpu0, time.perf_counter() - w0
         notes = sorted((float(e[0]), int(e[2])) for e in events)
-        results.append(
-            {
-                "file": wav.name,
-                "audio_s": sf.info(str(wav)).duration,
-                "cpu_s": cpu,
-                "wall_s": wall,
-                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "onset": [n[0] for n in notes],
-                "pitch": [n[1] for n in notes],
-            }
-        )
+        results.append(_result(wav, cpu, wall, [n[0] for n in notes], [n[1] for n in notes]))
         print(f"{name} {wav.name}: {cpu:.1f} CPU-s, {wall:.1f} s wall, {len(notes)} notes", flush=True)
     runs = out / "runs"
     runs.mkdir(exist_ok=True)
