@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from piano_data.augment import AudioAugmentor, AugmentConfig
 from piano_data.cache import CacheKey, EmbeddingCache
 from piano_data.contracts import N_DIMS
 from piano_data.datasets import (
@@ -15,21 +14,12 @@ from piano_data.datasets import (
     CachedFeatures,
     ClipDataset,
     LabelledDataset,
-    PiecePairDataset,
-    RankingPairDataset,
     TierMixer,
     collate_tiers,
 )
 from piano_data.errors import PianoDataError
 from piano_data.samples import Segment
-from piano_data.tiers import (
-    Clip,
-    Performance,
-    PieceIndex,
-    SamePiecePairSampler,
-    load_competition_manifest,
-    ordinal_pairs,
-)
+from piano_data.tiers import Clip
 from torch.utils.data import DataLoader
 
 DATA = Path(__file__).parent / "data"
@@ -58,18 +48,6 @@ def _segments(n: int = 6) -> list[Segment]:
         )
         for i in range(n)
     ]
-
-
-def _perf(i: int, piece: str, audio: Path | None = None) -> Performance:
-    return Performance(
-        key=f"perf_{i}",
-        source="t",
-        piece=piece,
-        composer="",
-        title=piece,
-        performer=f"m{i}",
-        audio_path=audio,
-    )
 
 
 def test_collate_pads_and_masks_known_answer() -> None:
@@ -102,41 +80,6 @@ def test_t1_labelled_batches_with_workers() -> None:
         LabelledDataset([unlabelled], LengthFeatures())
 
 
-@pytest.fixture
-def competition(tmp_path: Path) -> list:
-    shutil.copy(DATA / "competition_example.csv", tmp_path / "m.csv")
-    (tmp_path / "audio").mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(1, 10):
-        audio = 0.1 * rng.standard_normal((SR * (1 + i % 3), 2)).astype(np.float32)  # stereo 44.1k: converted
-        sf.write(tmp_path / "audio" / f"r{i:02d}.wav", audio, 44100)
-    return ordinal_pairs(load_competition_manifest(tmp_path / "m.csv"))
-
-
-def test_t2_ranking_pairs_from_audio(competition: list) -> None:
-    feats = AudioFeatures(max_seconds=1.5, random_crop=True, augmentor=AudioAugmentor(AugmentConfig(p_noise=1.0)))
-    ds = RankingPairDataset(competition, feats)
-    batch = collate_tiers([ds[i] for i in range(4)])
-    assert batch["x_a"].ndim == 2 and batch["x_a"].shape[1] <= int(1.5 * SR)
-    assert batch["mask_a"].shape == batch["x_a"].shape and batch["target"].tolist() == [1.0] * 4
-    assert batch["tier"].tolist() == [2] * 4 and isinstance(batch["same_piece"], torch.Tensor)
-    again = collate_tiers([ds[i] for i in range(4)])
-    assert torch.equal(batch["x_a"], again["x_a"])  # same epoch: same crop and augmentation
-    feats.set_epoch(1)
-    assert not torch.equal(batch["x_a"], collate_tiers([ds[i] for i in range(4)])["x_a"])
-
-
-def test_t3_piece_pairs(tmp_path: Path) -> None:
-    for i in range(4):
-        sf.write(tmp_path / f"{i}.wav", 0.1 * np.ones(SR * (i + 2) // 2, np.float32), SR)
-    perfs = [_perf(i, "p" if i < 2 else "q", tmp_path / f"{i}.wav") for i in range(4)]
-    pairs = SamePiecePairSampler(PieceIndex(perfs), seed=0).sample(6)
-    batch = collate_tiers([PiecePairDataset(pairs, AudioFeatures())[i] for i in range(6)])
-    assert batch["x_a"].shape[0] == 6 and batch["tier"].tolist() == [3] * 6
-    assert all(a != b for a, b in zip(batch["key_a"], batch["key_b"], strict=True))
-    assert batch["piece"] == [p[0].piece for p in pairs]
-
-
 def test_t4_clips_from_cache_with_workers(tmp_path: Path) -> None:
     cache = EmbeddingCache(tmp_path / "cache")
     clips = [Clip(f"c_{i}", tmp_path / "x.mid", "midi", 0.0, 20.0, "t", f"h{i}") for i in range(8)]
@@ -167,10 +110,15 @@ def test_t4_audio_clip_span(tmp_path: Path) -> None:
 
 def test_missing_audio_is_skipped_not_a_worker_crash(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     sf.write(tmp_path / "ok.wav", 0.1 * np.ones(SR // 2, np.float32), SR)
-    perfs = [_perf(0, "p", tmp_path / "ok.wav"), _perf(1, "p", tmp_path / "gone.wav"), _perf(2, "p", None)]
-    ds = PiecePairDataset([(perfs[0], perfs[0]), (perfs[0], perfs[1]), (perfs[2], perfs[0])], AudioFeatures())
+    segments = _segments()[:3]
+    segments = [
+        replace(segments[0], audio_path=tmp_path / "ok.wav"),
+        replace(segments[1], audio_path=tmp_path / "gone.wav"),
+        replace(segments[2], audio_path=None),
+    ]
+    ds = LabelledDataset(segments, AudioFeatures())
     batch = collate_tiers([ds[i] for i in range(3)])
-    assert batch["x_a"].shape[0] == 1
+    assert batch["x"].shape[0] == 1
     assert "audio file not found" in caplog.text and "no audio_path" in caplog.text
     with pytest.raises(PianoDataError, match=r"every item of a batch"):
         collate_tiers([ds[1], ds[2]])
@@ -186,21 +134,14 @@ def test_silent_and_too_short_clips_are_skipped(tmp_path: Path, caplog: pytest.L
     assert "clip is silent" in caplog.text and "clip too short" in caplog.text
 
 
-def test_tier_mixer_one_loop_over_all_tiers(competition: list) -> None:
+def test_tier_mixer_one_loop_over_all_tiers() -> None:
     feats = LengthFeatures()
-    perfs = [_perf(i, "p" if i < 3 else "q") for i in range(6)]
     clips = [Clip(f"c_{i}", Path("x"), "midi", 0.0, 20.0, "t", "h") for i in range(5)]
     loaders = {
         "t1": DataLoader(LabelledDataset(_segments(), feats), batch_size=2, collate_fn=collate_tiers),
-        "t2": DataLoader(RankingPairDataset(competition, feats), batch_size=2, collate_fn=collate_tiers),
-        "t3": DataLoader(
-            PiecePairDataset(SamePiecePairSampler(PieceIndex(perfs)).sample(4), feats),
-            batch_size=2,
-            collate_fn=collate_tiers,
-        ),
         "t4": DataLoader(ClipDataset(clips, feats), batch_size=2, collate_fn=collate_tiers),
     }
-    mixer = TierMixer(loaders, {"t1": 2.0, "t2": 1.0, "t3": 1.0, "t4": 1.0}, steps=40, seed=1)
+    mixer = TierMixer(loaders, {"t1": 3.0, "t4": 1.0}, steps=40, seed=1)
     seen = {name: 0 for name in loaders}
     for name, batch in mixer:
         seen[name] += 1

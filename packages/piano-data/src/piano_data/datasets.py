@@ -1,7 +1,6 @@
-"""Torch datasets for every tier and one collate function, so one training loop can mix T1-T4 batches.
+"""Torch datasets for labelled segments (T1) and unlabelled clips (T4), one padding collate, and the tier mixer.
 
-Every dataset takes a *features* callable that turns one record (a :class:`~piano_data.samples.Segment`, a
-:class:`~piano_data.tiers.CompetitionRecording`, a :class:`~piano_data.tiers.Performance` or a
+Every dataset takes a *features* callable that turns one record (a :class:`~piano_data.samples.Segment` or a
 :class:`~piano_data.tiers.Clip`) into an array ``[T]`` or ``[T, D]`` (audio samples, cached frames, token
 ids).
 :class:`AudioFeatures` and :class:`CachedFeatures` are the two provided. Items are dicts:
@@ -10,8 +9,6 @@ ids).
 tier   keys
 =====  ============================================================================================
 1      ``x``, ``labels`` [19], ``key``, ``piece``, ``group``
-2      ``x_a`` (better), ``x_b`` (worse), ``target`` (1.0: a ranks above b), ``same_piece``, ``key_a/b``
-3      ``x_a``, ``x_b`` (same piece, different performers), ``piece`` (str), ``key_a/b``
 4      ``x``, ``key`` (no labels, ever)
 =====  ============================================================================================
 
@@ -19,6 +16,11 @@ plus ``tier``. :func:`collate_tiers` pads every ``x*`` to the longest item along
 ``mask*`` (``[B, T]`` bool, True = real) and ``length*``. An item whose features raise
 :class:`~piano_data.errors.PianoDataError` is logged and dropped by the collate (a counted skip, not a crash
 in the worker). :class:`TierMixer` interleaves several DataLoaders by weight.
+
+The pair tiers have one owner each in :mod:`piano_data.tiers`: T2 ordinal pairs
+(:func:`~piano_data.tiers.ordinal_pairs`) and T3 same-passage pairs
+(:class:`~piano_data.tiers.SamePiecePairSampler`). The experiments batch them with their own items and collate
+through ``piano_eval.training.tier_loader``, which hands every tier's loader to :class:`TierMixer`.
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ from piano_data.cache import CacheKey, EmbeddingCache
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 from piano_data.samples import Segment
-from piano_data.tiers.competition import OrdinalPair
-from piano_data.tiers.performance import Performance
 from piano_data.tiers.unlabelled import Clip
 
 __all__ = [
@@ -47,8 +47,6 @@ __all__ = [
     "CachedFeatures",
     "ClipDataset",
     "LabelledDataset",
-    "PiecePairDataset",
-    "RankingPairDataset",
     "TierMixer",
     "collate_tiers",
 ]
@@ -178,32 +176,6 @@ class LabelledDataset(_Base):
     def _item(self, s: Segment) -> Item:
         labels = torch.as_tensor(np.asarray(s.labels, dtype=np.float32))
         return {"x": self._x(s), "labels": labels, "key": s.key, "piece": s.piece, "group": s.group}
-
-
-class RankingPairDataset(_Base):
-    """T2: ordinal pairs from competition placements (``x_a`` placed above ``x_b``)."""
-
-    tier = 2
-
-    def _item(self, p: OrdinalPair) -> Item:
-        return {
-            "x_a": self._x(p.better),
-            "x_b": self._x(p.worse),
-            "target": torch.tensor(1.0),
-            "same_piece": p.same_piece,
-            "key_a": p.better.key,
-            "key_b": p.worse.key,
-        }
-
-
-class PiecePairDataset(_Base):
-    """T3: same-piece, different-performer pairs (from :class:`~piano_data.tiers.SamePiecePairSampler`)."""
-
-    tier = 3
-
-    def _item(self, pair: tuple[Performance, Performance]) -> Item:
-        a, b = pair
-        return {"x_a": self._x(a), "x_b": self._x(b), "piece": a.piece, "key_a": a.key, "key_b": b.key}
 
 
 class ClipDataset(_Base):
