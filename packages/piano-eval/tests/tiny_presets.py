@@ -46,7 +46,7 @@ FUSION: dict[str, Any] = {
     "batch_size": 4,
 }
 
-FEATURES: dict[str, Any] = {"ensemble": 2, "max_iter": 60}
+FEATURES: dict[str, Any] = {"ensemble": 2, "max_iter": 60, "passage_relative": True}
 
 
 def tiny_config(exp_id: str, cache_dir: Path) -> dict[str, Any]:

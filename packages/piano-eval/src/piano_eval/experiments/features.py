@@ -27,7 +27,20 @@ DEFAULTS: dict[str, Any] = {
     "max_iter": 400,
     "use_score": True,
     "ensemble": 3,  # MLPs of different seeds averaged
+    # Also give each segment its features minus the mean over the segments of its passage (same ``group``) in
+    # the same set: train-set passages for training, test-set passages for testing (labels are never used).
+    "passage_relative": False,
 }
+
+
+def passage_relative(x: np.ndarray, groups: Sequence[str]) -> np.ndarray:
+    """``[x, x - mean of x over the rows of the same group]``; a group of one row gets zeros in the second half."""
+    keys = np.asarray(groups)
+    centred = np.empty_like(x)
+    for g in np.unique(keys):
+        rows = keys == g
+        centred[rows] = x[rows] - x[rows].mean(axis=0)
+    return np.concatenate([x, centred], axis=1)
 
 
 class FeatureBaseline(Experiment):
@@ -54,7 +67,8 @@ class FeatureBaseline(Experiment):
         missing = [s for s in segments if s.key not in self._features]
         if missing:
             self.prepare(missing, RunContext(workdir=None))  # type: ignore[arg-type]
-        return np.stack([self._features[s.key] for s in segments])
+        x = np.stack([self._features[s.key] for s in segments])
+        return passage_relative(x, [s.group for s in segments]) if self.config["passage_relative"] else x
 
     def _model(self, seed: int) -> Any:
         if self.config["model"] == "ridge":
@@ -110,7 +124,7 @@ class FeatureBaseline(Experiment):
         confidence = np.exp(-spread / 0.05) * (1.0 - outside)
         details = [
             {
-                "features": dict(zip(FEATURE_NAMES, map(float, row), strict=True)),
+                "features": dict(zip(FEATURE_NAMES, map(float, row[: len(FEATURE_NAMES)]), strict=True)),
                 "out_of_range_share": float(o),
             }
             for row, o in zip(x, outside[:, 0], strict=True)
@@ -123,9 +137,10 @@ class FeatureBaseline(Experiment):
         save_models(directory, "features_models", models, {"train_range": self._train_range})
 
     def load(self, directory: Path) -> None:
-        models, extra = load_models(directory, "features_models", len(FEATURE_NAMES))
+        n_inputs = len(FEATURE_NAMES) * (2 if self.config["passage_relative"] else 1)
+        models, extra = load_models(directory, "features_models", n_inputs)
         train_range = extra.get("train_range")
-        if train_range is None or train_range.shape != (2, len(FEATURE_NAMES)) or train_range.dtype.kind != "f":
+        if train_range is None or train_range.shape != (2, n_inputs) or train_range.dtype.kind != "f":
             raise PianoDataError(directory / "features_models.npz", "checkpoint has no valid train_range")
         kind = self.config["model"]
         widths = {m.weights[0].shape[1] if m.kind == "mlp" else None for m in models}
