@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors
+    from piano_data.atomic import atomic_path, write_bytes_atomic, write_text_atomic
     from piano_data.audio_io import check_clip, content_hash, load_audio
     from piano_data.augment import AUGMENTATIONS, Applied, AudioAugmentor, AugmentConfig, augmentation_id
     from piano_data.cache import CacheKey, EmbeddingCache
@@ -64,6 +65,7 @@ _LAZY: dict[str, str] = {
     "SamePiecePairSampler": "piano_data.tiers",
     "Soundfont": "piano_data.soundfonts",
     "TierMixer": "piano_data.datasets",
+    "atomic_path": "piano_data.atomic",
     "augmentation_id": "piano_data.augment",
     "available_soundfonts": "piano_data.soundfonts",
     "check_clip": "piano_data.audio_io",
@@ -83,6 +85,8 @@ _LAZY: dict[str, str] = {
     "render_segments": "piano_data.render",
     "segment_unlabelled": "piano_data.tiers",
     "summarize_tiers": "piano_data.tiers",
+    "write_bytes_atomic": "piano_data.atomic",
+    "write_text_atomic": "piano_data.atomic",
 }
 
 
@@ -121,6 +125,7 @@ __all__ = [
     "SamePiecePairSampler",
     "Soundfont",
     "TierMixer",
+    "atomic_path",
     "augmentation_id",
     "available_soundfonts",
     "check_clip",
@@ -140,4 +145,6 @@ __all__ = [
     "render_segments",
     "segment_unlabelled",
     "summarize_tiers",
+    "write_bytes_atomic",
+    "write_text_atomic",
 ]
