@@ -78,8 +78,6 @@ def write_bytes_atomic(path: str | PathLike[str], data: bytes, *, fsync: bool = 
     return Path(path)
 
 
-def write_text_atomic(
-    path: str | PathLike[str], text: str, encoding: str = "utf-8", *, fsync: bool = False
-) -> Path:
+def write_text_atomic(path: str | PathLike[str], text: str, encoding: str = "utf-8", *, fsync: bool = False) -> Path:
     """Write ``text`` encoded with ``encoding`` (no newline translation) to ``path`` atomically; returns it."""
     return write_bytes_atomic(path, text.encode(encoding), fsync=fsync)

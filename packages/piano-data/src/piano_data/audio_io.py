@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from os import PathLike
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from piano_data.atomic import atomic_path
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
 
@@ -150,15 +149,8 @@ def check_clip(
 def write_audio(path: str | PathLike[str], audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:
     """Write mono float32 audio as a WAV file atomically (temporary file in the same folder, then rename)."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, np.asarray(audio, dtype=np.float32), sample_rate, subtype="FLOAT", format="WAV")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp:
+        sf.write(str(tmp), np.asarray(audio, dtype=np.float32), sample_rate, subtype="FLOAT", format="WAV")
     return out
 
 

@@ -7,7 +7,7 @@ Layout under ``root``::
     index.sqlite               one row per entry: key fields, shape, dtype, bytes (WAL mode, many processes)
 
 ``d`` is :meth:`CacheKey.digest`. Writes go to a temporary file in the shard folder and are renamed into place
-(``os.replace`` is atomic), so a reader sees a whole entry or none, and a process killed mid-write leaves
+(:mod:`piano_data.atomic`), so a reader sees a whole entry or none, and a process killed mid-write leaves
 only a ``.tmp`` file that :meth:`EmbeddingCache.prune` removes. An entry exists when its ``.npy`` exists; the
 index serves size reports, listing and pruning. Instances are picklable and open their own SQLite connection
 per process, so they work in DataLoader workers and multiprocessing pools.
@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from os import PathLike
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from piano_data.atomic import atomic_path, write_bytes_atomic
 from piano_data.audio_io import content_hash
 
 __all__ = ["CacheKey", "EmbeddingCache", "PruneResult"]
@@ -134,24 +134,11 @@ class EmbeddingCache:
         if arr.dtype == object:
             raise TypeError("EmbeddingCache stores numeric arrays only")
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._atomic_write(path.with_suffix(".json"), lambda f: f.write(json.dumps(asdict(key)).encode()))
-        self._atomic_write(path, lambda f: np.save(f, arr, allow_pickle=False))
+        write_bytes_atomic(path.with_suffix(".json"), json.dumps(asdict(key)).encode(), fsync=True)
+        with atomic_path(path, fsync=True) as tmp, tmp.open("wb") as f:  # a handle: np.save would append .npy
+            np.save(f, arr, allow_pickle=False)
         self._index(key, arr, path.stat().st_size)
         return path
-
-    @staticmethod
-    def _atomic_write(path: Path, write: object) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write(f)  # type: ignore[operator]
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     def _remove(self, npy: Path) -> int:
         size = 0

@@ -6,8 +6,6 @@ times in seconds, plus sustain-pedal intervals (CC64 >= 64).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from symusic.core import ControlChangeSecond, NoteSecond, ScoreSecond, TrackSecond
 
+from piano_data.atomic import atomic_path
 from piano_data.errors import PianoDataError
 
 __all__ = ["NoteArray", "load_midi", "read_notes", "write_notes"]
@@ -131,13 +130,6 @@ def write_notes(notes: NoteArray, path: str | PathLike[str]) -> Path:
         track.controls.append(ControlChangeSecond(float(end), 64, 0))
     score.tracks.append(track)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # unique: writers may race
-    os.close(fd)
-    try:
-        score.dump_midi(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp:
+        score.dump_midi(str(tmp))
     return out

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
@@ -36,6 +35,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Literal
 
+from piano_data.atomic import write_bytes_atomic
 from piano_data.errors import PianoDataError
 from piano_data.paths import cache_root
 from piano_data.sf2_piano import ADDITIVE_VERSION
@@ -134,16 +134,7 @@ def _additive_piano(filename: str) -> Path:
         return out
     from piano_data.sf2_piano import additive_piano_sf2
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(additive_piano_sf2())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_bytes_atomic(out, additive_piano_sf2())
 
 
 def _locate(name: str) -> Path | None:

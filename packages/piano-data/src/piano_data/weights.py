@@ -11,15 +11,14 @@ One owner for every checkpoint in the workspace (symbolic encoders, S4, the trai
   ``load_module`` rebuilds the module from the spec with random weights (``build(spec)``), then loads the
   weights. The JSON is written last, so a folder holds a checkpoint when it holds the JSON.
 
-Files are written under a temporary name and renamed into place (never a half-written file).
+Files are written under a temporary name and renamed into place (:mod:`piano_data.atomic`: never a half-written
+file).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +26,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from piano_data.atomic import atomic_path, write_text_atomic
 from piano_data.errors import PianoDataError, read_json
 
 __all__ = ["FORMAT", "load_module", "load_state", "save_module", "save_state", "state_digest"]
@@ -45,13 +45,6 @@ def state_digest(state: dict[str, torch.Tensor], keys: Iterable[str]) -> str:
     return h.hexdigest()
 
 
-def _tmp_beside(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    return Path(tmp)
-
-
 def save_state(path: Path, module: nn.Module, rebuilt: Iterable[str] = ()) -> str | None:
     """Write ``module.state_dict()`` minus ``rebuilt`` keys to ``path`` (safetensors); returns the digest of the
     left-out tensors (``None`` when none are left out)."""
@@ -64,13 +57,8 @@ def save_state(path: Path, module: nn.Module, rebuilt: Iterable[str] = ()) -> st
         raise KeyError(f"rebuilt keys not in the module: {sorted(unknown)[:3]}")
     # clone: tied weights share storage, which safetensors refuses
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items() if k not in skip}
-    tmp = _tmp_beside(Path(path))
-    try:
+    with atomic_path(path) as tmp:
         save_file(tensors, str(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return state_digest(state, skip) if skip else None
 
 
@@ -128,13 +116,7 @@ def save_module(
     keys = sorted(set(rebuilt))
     digest = save_state(directory / f"{stem}.safetensors", module, keys)
     meta = {"format": FORMAT, "spec": spec, "rebuilt": {"keys": keys, "digest": digest}}
-    tmp = _tmp_beside(directory / f"{stem}.json")
-    try:
-        tmp.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
-        os.replace(tmp, directory / f"{stem}.json")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_text_atomic(directory / f"{stem}.json", json.dumps(meta, indent=1, default=str))
 
 
 def read_spec(directory: Path, stem: str) -> dict[str, Any]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from os import PathLike
@@ -23,6 +21,7 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
+from piano_data.atomic import atomic_path
 from piano_data.audio_io import AUDIO_EXTENSIONS, audio_duration, content_hash, load_audio
 from piano_data.contracts import SAMPLE_RATE
 from piano_data.errors import PianoDataError
@@ -168,12 +167,9 @@ def _rms(x: np.ndarray) -> float:
 def write_clip_manifest(clips: Sequence[Clip], path: str | PathLike[str]) -> Path:
     """Write clips as JSON lines, atomically."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    with os.fdopen(fd, "w") as f:
+    with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8") as f:
         for c in clips:
             f.write(json.dumps({**asdict(c), "path": str(c.path)}) + "\n")
-    os.replace(tmp, out)
     return out
 
 
