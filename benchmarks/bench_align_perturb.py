@@ -238,9 +238,9 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str]) -> int:
     _setup()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from piano_data.atomic import write_text_atomic
     from piano_data.errors import PianoDataError
     from piano_data.paths import find_data_root
-    from piano_eval.provenance import write_text_atomic
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-root", type=Path, default=None, help="the ASAP folder (holds metadata.csv)")

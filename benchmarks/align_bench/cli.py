@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from piano_data.atomic import write_text_atomic
 from piano_data.errors import PianoDataError
-from piano_eval.provenance import write_text_atomic
 
 from align_bench.core import METHODS, asap_performances, markdown_report, run_audio_benchmark, run_midi_benchmark
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from piano_data.atomic import write_bytes_atomic
 from piano_data.errors import PianoDataError, read_json
 
-from piano_eval.provenance import write_bytes_atomic, write_json_atomic
+from piano_eval.provenance import write_json_atomic
 
 __all__ = ["ArrayRegressor", "from_pipeline", "load_models", "save_models"]
 

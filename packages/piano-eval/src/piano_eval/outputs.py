@@ -15,9 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from piano_data.atomic import write_text_atomic
 from piano_data.contracts import DIMENSIONS
 
-from piano_eval.provenance import write_text_atomic
 from piano_eval.results import ResultsRecord, load_results
 
 __all__ = [

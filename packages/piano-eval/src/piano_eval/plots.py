@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from piano_data.atomic import atomic_path
 from piano_data.contracts import DIMENSIONS
 
 from piano_eval.results import ResultsRecord, Robustness
@@ -24,10 +25,8 @@ def figure(**kwargs: Any) -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    with atomic_path(path, suffix=path.suffix) as tmp:  # savefig picks the format from the extension
+        fig.savefig(tmp, dpi=110)
     return path
 
 

@@ -1,4 +1,5 @@
-"""Where a result came from: git commit, machine, library versions; and atomic file writes."""
+"""Where a result came from: git commit, machine, library versions; and atomic JSON writes (on
+:mod:`piano_data.atomic`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from piano_data.atomic import write_text_atomic
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
@@ -61,37 +63,9 @@ def machine() -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON to a temporary file beside ``path`` and rename it into place (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, default=_jsonable)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write text to a temporary file beside ``path`` and rename it into place."""
-    return write_bytes_atomic(path, text.encode())
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write bytes to a temporary file beside ``path`` and rename it into place (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write JSON (numpy values made plain) to a temporary file beside ``path`` and rename it into place (never a
+    half-written file)."""
+    return write_text_atomic(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
 
 
 def _jsonable(obj: Any) -> Any:

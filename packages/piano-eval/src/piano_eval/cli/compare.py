@@ -53,8 +53,9 @@ def _difficulty(paths: list[Path]) -> dict[str, float]:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from piano_data.atomic import write_text_atomic
+
     from piano_eval.compare import comparison_table, load_results
-    from piano_eval.provenance import write_text_atomic
     from piano_eval.selection import group_tables, rows_from_results
 
     docs = [load_results(p) for p in args.results]

@@ -51,10 +51,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _example(folder: Path) -> int:
     """Score the bundled example and write its report; prints where the report is."""
+    from piano_data.atomic import write_text_atomic
+
     from piano_eval.cli.score import build_report
     from piano_eval.practice import render
     from piano_eval.practice.example import write_example
-    from piano_eval.provenance import write_text_atomic
 
     example = write_example(folder)
     report = build_report(example.performance, example.score_musicxml)

@@ -119,8 +119,9 @@ def build_report(
 
 
 def _score(args: argparse.Namespace) -> int:
+    from piano_data.atomic import write_bytes_atomic, write_text_atomic
+
     from piano_eval.practice import render
-    from piano_eval.provenance import write_text_atomic
 
     report = build_report(args.performance, args.score, args.checkpoint, args.window_bars)
     text = {"text": render.to_text, "json": render.to_json, "html": render.to_html}[args.format](report)
@@ -133,7 +134,7 @@ def _score(args: argparse.Namespace) -> int:
         if png is None:
             print("piano-eval score: note: no window was scored, so no profile chart", file=sys.stderr)
         else:
-            _write_bytes_atomic(args.plot, png)
+            write_bytes_atomic(args.plot, png)
     if not report.trusted and args.score is not None:
         print(
             f"piano-eval score: warning: {args.performance} does not follow the score {args.score} "
@@ -142,14 +143,3 @@ def _score(args: argparse.Namespace) -> int:
         )
         return 3
     return 0
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

@@ -98,6 +98,7 @@ def segment_features(segments: Sequence[Any]) -> np.ndarray:
 
 def build(data_root: Path, out: Path, features_cache: Path | None = None) -> dict[str, Any]:
     """Train on all of PercePiano under ``data_root`` and write ``weights.npz`` + ``model.json`` into ``out``."""
+    from piano_data.atomic import write_text_atomic
     from piano_data.contracts import DIMENSIONS
     from piano_data.percepiano import load_percepiano
     from piano_data.splits import make_folds
@@ -105,7 +106,7 @@ def build(data_root: Path, out: Path, features_cache: Path | None = None) -> dic
     from piano_eval.metrics import pairwise_accuracy, r2_within_work
     from piano_eval.practice.features import feature_names, feature_version
     from piano_eval.practice.model import CARD_FILE, MODEL_FORMAT, WEIGHTS_FILE, write_npz_deterministic
-    from piano_eval.provenance import git_commit, write_text_atomic
+    from piano_eval.provenance import git_commit
 
     root = data_root / "percepiano" if (data_root / "percepiano").is_dir() else data_root
     segments = load_percepiano(root)

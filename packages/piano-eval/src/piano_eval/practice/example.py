@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from piano_data.atomic import atomic_path, write_text_atomic
 
 __all__ = ["MISTAKES", "Example", "write_example"]
 
@@ -84,13 +85,8 @@ def _write_midi(notes: list[tuple[float, float, int, int]], path: Path, *, secon
         for on, dur, pitch, vel in notes:
             track.notes.append(symusic.Note(round(on * TPQ), round(dur * TPQ), int(pitch), int(vel)))
     score.tracks.append(track)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         score.dump_midi(str(tmp))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -178,9 +174,6 @@ def write_example(folder: str | Path) -> Example:
     out = Path(folder)
     notes = _score_notes()
     score = _write_midi(notes, out / "example_score.mid", seconds=False)
-    xml = out / "example_score.musicxml"
-    tmp = xml.with_name(f".{xml.name}.tmp")
-    tmp.write_text(_musicxml())
-    tmp.replace(xml)
+    xml = write_text_atomic(out / "example_score.musicxml", _musicxml())
     perf = _write_midi(_performance(notes), out / "example_performance.mid", seconds=True)
     return Example(score, xml, perf, dict(MISTAKES))
