@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from os import PathLike
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 import symusic
 from miditok import REMI, TokenizerConfig
+from piano_data.atomic import write_text_atomic
 from piano_data.errors import PianoDataError
 from piano_data.midi import NoteArray, read_notes
 
@@ -179,18 +178,13 @@ class RemiTokenizer:
     def save(self, directory: str | PathLike[str]) -> Path:
         """Write ``tokenizer.json`` (spec + fingerprint + vocabulary) into ``directory``; returns its path."""
         out = Path(directory) / TOKENIZER_FILE
-        out.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "kind": "remi",
             "spec": asdict(self.spec),
             "fingerprint": self.fingerprint(),
             "vocab": self._tok.vocab,
         }
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # unique: writers race
-        with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(payload, indent=1))
-        os.replace(name, out)
-        return out
+        return write_text_atomic(out, json.dumps(payload, indent=1))  # a unique temporary name: writers race
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> RemiTokenizer:

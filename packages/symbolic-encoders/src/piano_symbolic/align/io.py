@@ -1,13 +1,13 @@
-"""CSV writers for alignments (atomic: a temporary file renamed into place)."""
+"""CSV writers for alignments (atomic: :mod:`piano_data.atomic`)."""
 
 from __future__ import annotations
 
 import csv
-import os
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
+from piano_data.atomic import atomic_path
 from piano_data.midi import NoteArray
 
 from piano_symbolic.align.types import NoteMatches, TimeMap
@@ -26,16 +26,10 @@ STATUS = {"match": "matched", "substitution": "substituted", "deletion": "missed
 
 def _write_rows(path: str | PathLike[str], header: tuple[str, ...], rows: list[tuple]) -> Path:
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        with tmp.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(out) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
     return out
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from piano_data.atomic import atomic_path, write_text_atomic
 from piano_data.midi import NoteArray
 from piano_data.paths import cache_root
 from piano_data.score import ScoreData
@@ -82,18 +81,6 @@ def _paths(directory: Path, digest: str) -> tuple[Path, Path]:
     return folder / f"{digest}.npz", folder / f"{digest}.json"
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_aligned(aligned: AlignedPerformance, digest: str, directory: Path | None = None) -> Path:
     """Write one entry; returns the JSON path."""
     directory = directory or default_cache_dir()
@@ -118,8 +105,9 @@ def save_aligned(aligned: AlignedPerformance, digest: str, directory: Path | Non
         "flags": list(aligned.flags),
         "version": aligned.version,
     }
-    _atomic_write(npz_path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
-    _atomic_write(json_path, lambda fh: fh.write(json.dumps(meta).encode()))
+    with atomic_path(npz_path, suffix=".npz") as tmp:  # np.savez appends .npz to any other name
+        np.savez(tmp, **arrays)  # type: ignore[arg-type]
+    write_text_atomic(json_path, json.dumps(meta))
     return json_path
 
 

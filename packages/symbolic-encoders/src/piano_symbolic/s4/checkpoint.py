@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from piano_data.atomic import write_text_atomic
 from piano_data.errors import PianoDataError
 from piano_data.weights import load_state, save_state
 
@@ -27,10 +26,7 @@ def save_s4(directory: Path, encoder: S4Encoder, extra: dict[str, Any] | None = 
     directory.mkdir(parents=True, exist_ok=True)
     save_state(directory / WEIGHTS, encoder)
     meta = {"format": "piano_symbolic.s4/1", "config": asdict(encoder.cfg), "extra": extra or {}}
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(meta, fh, indent=1, default=str)
-    os.replace(tmp, directory / META)
+    write_text_atomic(directory / META, json.dumps(meta, indent=1, default=str))
     return directory
 
 
