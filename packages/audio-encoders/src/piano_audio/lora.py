@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model, set_peft_model_state_dict
+from piano_data.atomic import atomic_path, write_text_atomic
 from piano_data.errors import PianoDataError
 from torch import nn
 
@@ -139,15 +139,9 @@ def save_lora(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path:
         "format": "piano_audio.lora/1",
     }
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    for fname, writer in (
-        (_ADAPTER_FILE, lambda p: save_file(state, str(p))),
-        (_CONFIG_FILE, lambda p: p.write_text(json.dumps(meta, indent=2))),
-    ):
-        fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", dir=out)
-        os.close(fd)
-        writer(Path(tmp))
-        Path(tmp).replace(out / fname)
+    with atomic_path(out / _ADAPTER_FILE) as tmp:
+        save_file(state, str(tmp))
+    write_text_atomic(out / _CONFIG_FILE, json.dumps(meta, indent=2))
     return out
 
 
