@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,9 +54,10 @@ def test_exception_mid_write_keeps_old_file_and_leaves_no_temp(tmp_path: Path, e
     assert _leftovers(tmp_path, target) == []
 
 
-def test_exception_before_first_write_leaves_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("atomic", [atomic_path, atomic_dir])
+def test_exception_before_first_write_leaves_nothing(tmp_path: Path, atomic: Callable[[Path], Any]) -> None:
     target = tmp_path / "new" / "f.txt"
-    with pytest.raises(ValueError), atomic_path(target):
+    with pytest.raises(ValueError), atomic(target):
         raise ValueError("bad input")
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
@@ -188,14 +191,6 @@ def test_atomic_dir_exception_mid_write_keeps_old_folder(tmp_path: Path, error: 
         raise error
     assert _tree(target) == {"config.json": b"{}", "model.bin": b"old complete"}
     assert _leftovers(tmp_path, target) == []
-
-
-def test_atomic_dir_exception_before_first_write_leaves_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "new" / "ckpt"
-    with pytest.raises(ValueError), atomic_dir(target):
-        raise ValueError("bad input")
-    assert not target.exists()
-    assert list(target.parent.iterdir()) == []
 
 
 def test_interrupted_swap_is_found_and_cleaned_by_the_next_success(tmp_path: Path) -> None:
