@@ -33,6 +33,17 @@ def test_saved_tiny_model_and_adapter_reload_identically(tiny: MuQBackbone, tmp_
         assert not torch.allclose(base(x).frames, expected, atol=1e-4)
 
 
+def test_save_replaces_an_existing_folder_whole(tiny: MuQBackbone, tmp_path: Path) -> None:
+    out = tmp_path / "muq"
+    out.mkdir()
+    (out / "pytorch_model.bin").write_bytes(b"stale weights of another model")
+    (out / "config.json").write_text("{}")
+    save_backbone(tiny, out)
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["muq"]  # no temporary or aside folder left
+    assert muq_backbone(weights=str(out)).config == tiny.config
+
+
 def test_wrong_size_checkpoint(tiny: MuQBackbone, tmp_path: Path) -> None:
     save_backbone(tiny, tmp_path / "muq")
     cfg = json.loads((tmp_path / "muq" / "config.json").read_text())

@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from piano_data.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from piano_data.atomic import atomic_dir, atomic_path, replaced_dirs, write_bytes_atomic, write_text_atomic
 
 
 def _leftovers(folder: Path, target: Path) -> list[str]:
@@ -52,9 +54,10 @@ def test_exception_mid_write_keeps_old_file_and_leaves_no_temp(tmp_path: Path, e
     assert _leftovers(tmp_path, target) == []
 
 
-def test_exception_before_first_write_leaves_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("atomic", [atomic_path, atomic_dir])
+def test_exception_before_first_write_leaves_nothing(tmp_path: Path, atomic: Callable[[Path], Any]) -> None:
     target = tmp_path / "new" / "f.txt"
-    with pytest.raises(ValueError), atomic_path(target):
+    with pytest.raises(ValueError), atomic(target):
         raise ValueError("bad input")
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
@@ -126,6 +129,7 @@ def test_exported_lazily_and_imports_only_stdlib() -> None:
     import piano_data
 
     assert piano_data.atomic_path is atomic_path
+    assert piano_data.atomic_dir is atomic_dir and piano_data.replaced_dirs is replaced_dirs
     assert "write_text_atomic" in piano_data.__all__
     code = (
         "import sys, piano_data.atomic; "
@@ -133,3 +137,126 @@ def test_exported_lazily_and_imports_only_stdlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _fill(folder: Path, **files: bytes) -> None:
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+
+
+def test_atomic_dir_creates_parent_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "runs" / "ckpt"
+    with atomic_dir(target) as tmp:
+        assert tmp.parent == target.parent and tmp.is_dir() and list(tmp.iterdir()) == []
+        assert tmp.name.startswith(".ckpt.") and tmp.name.endswith(".tmpdir")
+        assert not target.exists()  # nothing at the name until the block succeeds
+        _fill(tmp, **{"config.json": b"{}", "model.bin": b"w"})
+    assert _tree(target) == {"config.json": b"{}", "model.bin": b"w"}
+    assert _leftovers(target.parent, target) == []
+
+
+def test_atomic_dir_replaces_whole_folder(tmp_path: Path) -> None:
+    target = tmp_path / "ckpt"
+    target.mkdir()
+    _fill(target, **{"model.bin": b"old", "stale.txt": b"from the old one"})
+    (target / "sub").mkdir()
+    with atomic_dir(target) as tmp:
+        _fill(tmp, **{"model.bin": b"new"})
+    assert _tree(target) == {"model.bin": b"new"}  # nothing of the old folder is kept
+    assert _leftovers(tmp_path, target) == []
+    assert replaced_dirs(target) == []
+
+
+def test_atomic_dir_replaces_a_file_at_the_name(tmp_path: Path) -> None:
+    target = tmp_path / "ckpt"
+    target.write_bytes(b"not a folder")
+    with atomic_dir(target) as tmp:
+        _fill(tmp, a=b"1")
+    assert _tree(target) == {"a": b"1"}
+    assert _leftovers(tmp_path, target) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+def test_atomic_dir_exception_mid_write_keeps_old_folder(tmp_path: Path, error: BaseException) -> None:
+    target = tmp_path / "ckpt"
+    target.mkdir()
+    _fill(target, **{"model.bin": b"old complete", "config.json": b"{}"})
+    with pytest.raises(type(error)), atomic_dir(target) as tmp:
+        _fill(tmp, **{"model.bin": b"new half"})
+        (tmp / "nested").mkdir()
+        raise error
+    assert _tree(target) == {"config.json": b"{}", "model.bin": b"old complete"}
+    assert _leftovers(tmp_path, target) == []
+
+
+def test_interrupted_swap_is_found_and_cleaned_by_the_next_success(tmp_path: Path) -> None:
+    target = tmp_path / "ckpt"
+    # a swap killed after moving the old folder aside and before renaming the new one in:
+    aside = tmp_path / ".ckpt.0123456789ab.replaced"
+    aside.mkdir()
+    _fill(aside, **{"model.bin": b"old"})
+    killed_tmp = tmp_path / ".ckpt.ba9876543210.tmpdir"  # its complete new folder, never renamed in
+    killed_tmp.mkdir()
+    (tmp_path / ".ckpt.x.replaced").mkdir()  # not an aside copy of ckpt: other names are left alone
+    (tmp_path / ".ckpt.v2.0123456789ab.replaced").mkdir()  # ... nor one of the sibling "ckpt.v2"
+    assert not target.exists()
+    assert replaced_dirs(target) == [aside]
+    with atomic_dir(target) as tmp:
+        _fill(tmp, **{"model.bin": b"new"})
+    assert _tree(target) == {"model.bin": b"new"}
+    assert replaced_dirs(target) == []
+    # a temporary folder may be another writer's still in progress: only aside copies are removed
+    assert _leftovers(tmp_path, target) == sorted(
+        [".ckpt.ba9876543210.tmpdir", ".ckpt.x.replaced", ".ckpt.v2.0123456789ab.replaced"]
+    )
+
+
+def test_replaced_dirs_newest_first_and_missing_parent(tmp_path: Path) -> None:
+    target = tmp_path / "ckpt"
+    older, newer = tmp_path / ".ckpt.000000000000.replaced", tmp_path / ".ckpt.ffffffffffff.replaced"
+    newer.mkdir()
+    older.mkdir()
+    os.utime(older, (1_000_000, 1_000_000))
+    assert replaced_dirs(target) == [newer, older]
+    assert replaced_dirs(tmp_path / "no" / "such" / "ckpt") == []
+
+
+def test_failed_rename_in_puts_the_old_folder_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "ckpt"
+    target.mkdir()
+    _fill(target, **{"model.bin": b"old"})
+    real_replace = os.replace
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(src).name.endswith(".tmpdir"):
+            raise PermissionError(13, "denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PermissionError), atomic_dir(target) as tmp:
+        _fill(tmp, **{"model.bin": b"new"})
+    assert _tree(target) == {"model.bin": b"old"}
+    assert _leftovers(tmp_path, target) == []
+
+
+def test_concurrent_folder_writers_end_with_one_complete_folder(tmp_path: Path) -> None:
+    target = tmp_path / "ckpt"
+    payloads = [bytes([i]) * 20_000 for i in range(6)]
+
+    def write(data: bytes) -> None:
+        for _ in range(5):
+            with atomic_dir(target) as tmp:
+                for name in ("a", "b", "c"):
+                    (tmp / name).write_bytes(data)
+                    os.sched_yield()
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(write, payloads))
+    files = _tree(target)
+    assert sorted(files) == ["a", "b", "c"] and len(set(files.values())) == 1  # one writer's whole folder
+    assert files["a"] in payloads
+    assert _leftovers(tmp_path, target) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from piano_data.atomic import replaced_dirs
 from piano_data.errors import PianoDataError
 from piano_eval.checkpoint import load_checkpoint
 from piano_eval.cli.main import main
@@ -77,12 +79,13 @@ def test_killed_checkpoint_replacement_keeps_the_old_one(tmp_path: Path) -> None
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     temp = _kill_at(tmp_path, str(out), train)  # killed between moving the old one aside and renaming the new one in
     assert temp.is_dir() and (temp / "features_models.npz").is_file()  # the new one was complete
-    with pytest.raises(PianoDataError, match=r"previous checkpoint is at .*\.ckpt\.replaced-"):
+    [aside] = replaced_dirs(out)
+    with pytest.raises(PianoDataError, match=rf"previous checkpoint is at {re.escape(str(aside))} "):
         load_checkpoint(out)  # says where the old one is ...
-    [aside] = list(tmp_path.glob(".ckpt.replaced-*"))
     assert {p.name: p.read_bytes() for p in aside.iterdir()} == before  # ... which is whole
     load_checkpoint(aside)
     assert main(train) == 0  # the next run puts a whole checkpoint in place and clears the old one away
-    assert not list(tmp_path.glob(".ckpt.replaced-*"))
+    assert replaced_dirs(out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ckpt", "ready", temp.name])  # a temp may be live
     experiment, manifest = load_checkpoint(out)
     assert manifest["experiment"] == "baseline-features" and experiment.id == "baseline-features"

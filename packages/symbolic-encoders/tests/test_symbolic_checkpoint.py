@@ -23,6 +23,21 @@ def test_round_trip(tmp_path, kind) -> None:
     assert not list(tmp_path.glob(".ckpt.*"))
 
 
+def test_failed_save_keeps_the_old_checkpoint_and_no_temp_folder(tmp_path, monkeypatch) -> None:
+    bundle = build_encoder("s1", preset_config("s1", "tiny"))
+    save_encoder_checkpoint(tmp_path / "ckpt", bundle, extra={"steps": 3})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "ckpt").iterdir()}
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bundle.tokenizer, "save", disk_full)  # fails after config and weights were written
+    with pytest.raises(OSError, match="No space"):
+        save_encoder_checkpoint(tmp_path / "ckpt", bundle, extra={"steps": 4})
+    assert {p.name: p.read_bytes() for p in (tmp_path / "ckpt").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
 def test_tokenizer_mismatch_is_a_clear_error(tmp_path) -> None:
     save_encoder_checkpoint(tmp_path / "c", build_encoder("s1", preset_config("s1", "tiny")))
     other = RemiTokenizer(TokenizerSpec(num_velocities=16))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
+from piano_data.atomic import atomic_dir
 from piano_data.errors import PianoDataError, read_json
 
 from piano_audio.backbone import MuQBackbone
@@ -120,11 +119,11 @@ def load_backbone(
 
 
 def save_backbone(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path:
-    """Write ``config.json`` + ``model.safetensors`` into ``folder`` atomically (temp dir, then rename)."""
+    """Write ``config.json`` + ``model.safetensors`` as ``folder``, replacing it whole and atomically (a temp dir
+    swapped into place by :func:`piano_data.atomic.atomic_dir`: nothing of an older ``folder`` is kept)."""
     from safetensors.torch import save_file
 
     out = Path(folder)
-    out.parent.mkdir(parents=True, exist_ok=True)
     cfg = backbone.config
     payload = cfg.muq_config()
     payload["piano_audio"] = {
@@ -136,18 +135,9 @@ def save_backbone(backbone: MuQBackbone, folder: str | os.PathLike[str]) -> Path
         for k, v in backbone.muq.state_dict().items()
         if "lora_" not in k
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         (tmp / "config.json").write_text(json.dumps(payload, indent=2))
         save_file(state, str(tmp / "model.safetensors"))
-        if out.exists():
-            for f in tmp.iterdir():
-                f.replace(out / f.name)
-            tmp.rmdir()
-        else:
-            tmp.replace(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone already unless something failed
     return out
 
 

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors
-    from piano_data.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+    from piano_data.atomic import atomic_dir, atomic_path, replaced_dirs, write_bytes_atomic, write_text_atomic
     from piano_data.audio_io import check_clip, content_hash, load_audio
     from piano_data.augment import AUGMENTATIONS, Applied, AudioAugmentor, AugmentConfig, augmentation_id
     from piano_data.cache import CacheKey, EmbeddingCache
@@ -65,6 +65,7 @@ _LAZY: dict[str, str] = {
     "SamePiecePairSampler": "piano_data.tiers",
     "Soundfont": "piano_data.soundfonts",
     "TierMixer": "piano_data.datasets",
+    "atomic_dir": "piano_data.atomic",
     "atomic_path": "piano_data.atomic",
     "augmentation_id": "piano_data.augment",
     "available_soundfonts": "piano_data.soundfonts",
@@ -83,6 +84,7 @@ _LAZY: dict[str, str] = {
     "render_clips": "piano_data.render",
     "render_midi": "piano_data.render",
     "render_segments": "piano_data.render",
+    "replaced_dirs": "piano_data.atomic",
     "segment_unlabelled": "piano_data.tiers",
     "summarize_tiers": "piano_data.tiers",
     "write_bytes_atomic": "piano_data.atomic",
@@ -125,6 +127,7 @@ __all__ = [
     "SamePiecePairSampler",
     "Soundfont",
     "TierMixer",
+    "atomic_dir",
     "atomic_path",
     "augmentation_id",
     "available_soundfonts",
@@ -143,6 +146,7 @@ __all__ = [
     "render_clips",
     "render_midi",
     "render_segments",
+    "replaced_dirs",
     "segment_unlabelled",
     "summarize_tiers",
     "write_bytes_atomic",

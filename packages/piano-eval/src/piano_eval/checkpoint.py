@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from piano_data.atomic import atomic_dir, replaced_dirs
 from piano_data.contracts import DIMENSIONS
 from piano_data.errors import PianoDataError, read_json
 from piano_data.samples import Segment
@@ -29,9 +27,8 @@ def train_checkpoint(experiment: Experiment, dataset: LabelledCorpus, ctx: RunCo
     experiment.prepare(segments, ctx)
     experiment.fit(segments, ctx)
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-    try:
+    # a kill at any point leaves the new checkpoint or the old one, at its name or aside (load_checkpoint says where)
+    with atomic_dir(out_dir) as tmp:
         experiment.save(tmp)
         write_json_atomic(
             tmp / MANIFEST,
@@ -48,24 +45,7 @@ def train_checkpoint(experiment: Experiment, dataset: LabelledCorpus, ctx: RunCo
                 },
             },
         )
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename the finished folder into place. An older checkpoint is first renamed aside (``.NAME.replaced-PID``)
-    and removed only after the new one is in place, so a kill at any point leaves the new checkpoint or the old
-    one, at its name or aside (where :func:`load_checkpoint` points); the next success clears any aside copy."""
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    for aside in out_dir.parent.glob(f".{out_dir.name}.replaced-*"):  # also those of interrupted replacements
-        shutil.rmtree(aside, ignore_errors=True)
 
 
 def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> tuple[Experiment, dict[str, Any]]:
@@ -73,8 +53,8 @@ def load_checkpoint(directory: Path, expected_experiment: str | None = None) -> 
     directory = Path(directory)
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        aside = sorted(directory.parent.glob(f".{directory.name}.replaced-*/{MANIFEST}"))
-        hint = f"; the previous checkpoint is at {aside[-1].parent} (a replacement was interrupted)" if aside else ""
+        aside = [d for d in replaced_dirs(directory) if (d / MANIFEST).is_file()]
+        hint = f"; the previous checkpoint is at {aside[0]} (a replacement was interrupted)" if aside else ""
         raise PianoDataError(directory, f"not a piano-eval checkpoint (no {MANIFEST}){hint}")
     manifest = read_json(manifest_path)
     if not isinstance(manifest, dict):

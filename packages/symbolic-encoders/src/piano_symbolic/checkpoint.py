@@ -2,20 +2,19 @@
 
 Layout: ``config.json`` (kind, model config, tokenizer fingerprint, free-form ``extra``),
 ``model.safetensors`` (the state dict, via :mod:`piano_data.weights`: no pickle) and, for S1,
-``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory that replaces the target in one
-rename, so a crash never leaves a half-written checkpoint.
+``tokenizer.json`` saved alongside. Writes go to a temporary sibling directory swapped into place by
+:func:`piano_data.atomic.atomic_dir`, so a crash never leaves a half-written checkpoint.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import asdict
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from piano_data.atomic import atomic_dir
 from piano_data.errors import PianoDataError
 from piano_data.weights import load_state, save_state
 
@@ -33,8 +32,6 @@ def save_encoder_checkpoint(
 ) -> Path:
     """Write ``bundle`` (model weights, config and tokenizer) to ``directory`` atomically; returns it."""
     out = Path(directory)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))  # unique: writers may race
     cfg: Any = bundle.model.cfg
     meta = {
         "kind": bundle.kind,
@@ -42,18 +39,11 @@ def save_encoder_checkpoint(
         "tokenizer_fingerprint": bundle.tokenizer.fingerprint() if bundle.tokenizer else None,
         "extra": extra or {},
     }
-    (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=1, default=str))
-    save_state(tmp / WEIGHTS_FILE, bundle.model)
-    if bundle.tokenizer is not None:
-        bundle.tokenizer.save(tmp)
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.replace(old)
-        tmp.replace(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.replace(out)
+    with atomic_dir(out) as tmp:  # unique temporary and aside names: writers may race
+        (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=1, default=str))
+        save_state(tmp / WEIGHTS_FILE, bundle.model)
+        if bundle.tokenizer is not None:
+            bundle.tokenizer.save(tmp)
     return out
 
 

@@ -1,19 +1,22 @@
-"""Pieces shared by the three symbolic encoders: the contrastive projection head, chunking, positions.
+"""Pieces shared by the three symbolic encoders: the contrastive projection head and the way its term joins a
+pretraining loss, chunking, positions.
 
 The cross-performer contrastive loss itself (pooling + InfoNCE) is not the encoders' own: ``pretraining_loss``
-takes it as a :class:`piano_data.contracts.PieceContrast` argument (``piano_fusion.piece_contrast``).
+takes it as a :class:`piano_data.contracts.PieceContrast` argument (``piano_fusion.piece_contrast``) and adds it
+with :func:`with_piece_contrast`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
+from piano_data.contracts import EncoderOutput, PieceContrast
 from torch import nn
 
-__all__ = ["ContrastiveProjection", "chunked", "sinusoidal_positions"]
+__all__ = ["ContrastiveProjection", "chunked", "sinusoidal_positions", "with_piece_contrast"]
 
 
 class ContrastiveProjection(nn.Module):
@@ -25,6 +28,32 @@ class ContrastiveProjection(nn.Module):
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
         return self.net(pooled)
+
+
+def with_piece_contrast(
+    terms: dict[str, torch.Tensor],
+    loss: torch.Tensor,
+    batch: Mapping[str, object],
+    piece_contrast: PieceContrast | None,
+    states: Callable[[], EncoderOutput],
+    projection: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    temperature: float,
+    weight: float,
+) -> dict[str, torch.Tensor]:
+    """Finish a ``pretraining_loss``: ``terms`` (the encoder's own named terms, summing to ``loss``) plus, when
+    ``batch`` has ``group_ids``, a ``piece_contrast`` is given and ``weight > 0``, the term
+    ``terms["contrastive"] = piece_contrast(states(), group_ids, projection, temperature)`` added to the total
+    as ``weight`` x it; the total goes in ``terms["loss"]``. ``states`` (the encoder's output states for this
+    batch) is computed only when the term is on. Returns ``terms``.
+    """
+    groups = batch.get("group_ids")
+    if isinstance(groups, torch.Tensor) and piece_contrast is not None and weight > 0:
+        con = piece_contrast(states(), groups, projection, temperature)
+        terms["contrastive"] = con
+        loss = loss + weight * con
+    terms["loss"] = loss
+    return terms
 
 
 def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:

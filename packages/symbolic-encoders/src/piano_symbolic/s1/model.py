@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from piano_data.contracts import EncoderOutput, PieceContrast
 from torch import nn
 
-from piano_symbolic.common import ContrastiveProjection, chunked
+from piano_symbolic.common import ContrastiveProjection, chunked, with_piece_contrast
 from piano_symbolic.s1.config import S1Config
 
 __all__ = ["S1Transformer", "mask_tokens"]
@@ -118,13 +118,13 @@ class S1Transformer(nn.Module):
         sel = targets >= 0
         logits = self.mlm_head(h[sel]) @ self.embed.weight.t() + self.mlm_bias
         mlm = F.cross_entropy(logits, targets[sel])
-        out = {"mlm": mlm}
-        loss = mlm
-        groups = batch.get("group_ids")
-        if groups is not None and piece_contrast is not None and self.cfg.contrastive_weight > 0:
-            states = EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask)
-            con = piece_contrast(states, groups, self.contrast, self.cfg.temperature)
-            out["contrastive"] = con
-            loss = loss + self.cfg.contrastive_weight * con
-        out["loss"] = loss
-        return out
+        return with_piece_contrast(
+            {"mlm": mlm},
+            mlm,
+            batch,
+            piece_contrast,
+            lambda: EncoderOutput(self.out(h) * mask.unsqueeze(-1), mask),
+            self.contrast,
+            temperature=self.cfg.temperature,
+            weight=self.cfg.contrastive_weight,
+        )

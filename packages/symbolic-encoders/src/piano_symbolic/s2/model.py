@@ -9,7 +9,7 @@ from torch import nn
 from torch_geometric.nn import GATv2Conv
 from torch_geometric.utils import to_dense_batch
 
-from piano_symbolic.common import ContrastiveProjection
+from piano_symbolic.common import ContrastiveProjection, with_piece_contrast
 from piano_symbolic.s2.config import S2Config
 from piano_symbolic.s2.graph import EDGE_TYPES, N_NODE_FEATURES
 
@@ -122,12 +122,18 @@ class S2GraphEncoder(nn.Module):
             link = F.binary_cross_entropy_with_logits(logits, labels)
             out["link"] = link
             loss = loss + self.cfg.link_weight * link
-        groups = batch.get("group_ids")
-        if isinstance(groups, torch.Tensor) and piece_contrast is not None and self.cfg.contrastive_weight > 0:
+
+        def states() -> EncoderOutput:
             dense, mask = self._to_sequence(h, graph)
-            states = EncoderOutput(self.out(dense) * mask.unsqueeze(-1), mask)
-            con = piece_contrast(states, groups, self.contrast, self.cfg.temperature)
-            out["contrastive"] = con
-            loss = loss + self.cfg.contrastive_weight * con
-        out["loss"] = loss
-        return out
+            return EncoderOutput(self.out(dense) * mask.unsqueeze(-1), mask)
+
+        return with_piece_contrast(
+            out,
+            loss,
+            batch,
+            piece_contrast,
+            states,
+            self.contrast,
+            temperature=self.cfg.temperature,
+            weight=self.cfg.contrastive_weight,
+        )

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from piano_data.contracts import EncoderOutput, PieceContrast
 from torch import nn
 
-from piano_symbolic.common import ContrastiveProjection, chunked, sinusoidal_positions
+from piano_symbolic.common import ContrastiveProjection, chunked, sinusoidal_positions, with_piece_contrast
 from piano_symbolic.s3.config import S3Config
 from piano_symbolic.s3.curves import N_CHANNELS
 
@@ -148,12 +148,13 @@ class S3CurveEncoder(nn.Module):
         logits[:, 1:] = logits[:, 1:].masked_fill(same, float("-inf"))
         contrastive = F.cross_entropy(logits, torch.zeros(len(bi), dtype=torch.long, device=z.device))
         loss = contrastive + cfg.diversity_weight * diversity
-        out = {"wav2vec_contrastive": contrastive, "diversity": diversity}
-        groups = batch.get("group_ids")
-        if groups is not None and piece_contrast is not None and cfg.contrastive_weight > 0:
-            states = EncoderOutput(self.out(c) * valid.unsqueeze(-1), valid)
-            con = piece_contrast(states, groups, self.contrast, cfg.temperature)
-            out["contrastive"] = con
-            loss = loss + cfg.contrastive_weight * con
-        out["loss"] = loss
-        return out
+        return with_piece_contrast(
+            {"wav2vec_contrastive": contrastive, "diversity": diversity},
+            loss,
+            batch,
+            piece_contrast,
+            lambda: EncoderOutput(self.out(c) * valid.unsqueeze(-1), valid),
+            self.contrast,
+            temperature=cfg.temperature,
+            weight=cfg.contrastive_weight,
+        )
