@@ -23,6 +23,9 @@ __all__ = ["EncoderRegressor"]
 class EncoderRegressor(nn.Module):
     """``encoder(batch)`` -> :class:`AttentionPooling` -> :class:`QualityHead`: ``[B, 19]`` in [0, 1].
 
+    ``pool_stats`` pools attentive mean and standard deviation (:class:`AttentionPooling` ``stats``), so
+    :meth:`embed` is ``[B, 2D]``.
+
     :meth:`param_groups` gives the encoder's trainable parameters ``encoder_lr_scale`` x the base rate and the
     pooling + head the base rate; subclasses override it for other schedules (discriminative rates per layer).
     """
@@ -35,12 +38,13 @@ class EncoderRegressor(nn.Module):
         pool_hidden: int = 128,
         encoder_lr_scale: float = 1.0,
         n_outputs: int = N_DIMS,
+        pool_stats: bool = False,
     ) -> None:
         super().__init__()
         dim = int(encoder.output_dim)  # type: ignore[arg-type]
         self.encoder = encoder
-        self.pool = AttentionPooling(dim, pool_hidden)
-        self.head = QualityHead(dim, hidden=hidden, dropout=dropout, n_dims=n_outputs)
+        self.pool = AttentionPooling(dim, pool_hidden, stats=pool_stats)
+        self.head = QualityHead(self.pool.output_dim, hidden=hidden, dropout=dropout, n_dims=n_outputs)
         self.encoder_lr_scale = encoder_lr_scale
 
     def encode(self, batch: Mapping[str, Any]) -> EncoderOutput:
@@ -48,7 +52,8 @@ class EncoderRegressor(nn.Module):
         return out
 
     def embed(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        """The attention-pooled encoder states ``[B, D]`` the head reads (what the T3 contrast compares)."""
+        """The attention-pooled encoder states ``[B, D]`` (``[B, 2D]`` with ``pool_stats``) the head reads (what
+        the T3 contrast compares)."""
         out = self.encode(batch)
         return self.pool(out.frames, out.mask)  # type: ignore[no-any-return]
 
