@@ -97,3 +97,25 @@ def test_regressor_with_stats_pooling_heads_twice_the_width() -> None:
     batch = {"out": make_output([3, 5], 6)}
     assert model.embed(batch).shape == (2, 12)
     assert model(batch).shape == (2, 19)
+
+
+def test_regressor_side_vector_joins_after_pooling() -> None:
+    from piano_fusion import EncoderRegressor
+
+    class Frames(torch.nn.Module):
+        output_dim = 6
+
+        def forward(self, batch: dict[str, torch.Tensor]) -> EncoderOutput:
+            return EncoderOutput(batch["frames"], batch["mask"])
+
+    torch.manual_seed(0)
+    model = EncoderRegressor(Frames(), hidden=8, pool_hidden=4, pool_stats=True, side_dim=3).eval()
+    out = make_output([3, 5], 6)
+    side = torch.randn(2, 3)
+    batch = {"frames": out.frames, "mask": out.mask, "features": side}
+    z = model.embed(batch)
+    assert z.shape == (2, 15)
+    torch.testing.assert_close(z[:, 12:], side)
+    assert model(batch).shape == (2, 19)
+    with pytest.raises(ValueError, match="must be"):
+        model({**batch, "features": torch.zeros(2, 4)})

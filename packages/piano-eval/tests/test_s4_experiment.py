@@ -77,19 +77,23 @@ def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segment
         exp.fit_predict(segments[6:], [bare], ctx, 0)
     with pytest.raises(ValueError, match="nothing to train"):
         build_experiment("s4", {"learned": False, "features": False})
+    with pytest.raises(ValueError, match="needs note frames"):
+        build_experiment("s4", {"learned": False, "features_at": "pooled"})
 
 
 @pytest.mark.parametrize(
-    ("learned", "finetune", "features"), [(True, "top", True), (True, "full", False), (False, "top", False)]
+    ("learned", "finetune", "features", "at"),
+    [(True, "top", True, "frame"), (True, "full", False, "frame"), (False, "top", True, "pooled")],
 )
 def test_stats_pooling_and_raw_deviations(
-    tmp_path: Path, segments: list, learned: bool, finetune: str, features: bool
+    tmp_path: Path, segments: list, learned: bool, finetune: str, features: bool, at: str
 ) -> None:
     cfg = {
         **TINY,
         "learned": learned,
         "finetune": finetune,
         "features": features,
+        "features_at": at,
         "pool_stats": True,
         "raw_deviations": True,
         "weight_decay": 0.5,
@@ -104,6 +108,8 @@ def test_stats_pooling_and_raw_deviations(
     n_raw = 12  # 9 deviations + 3 statuses
     frame_dim = (model.encoder.body.body.output_dim if learned else 0) + n_raw
     assert model.encoder.output_dim == frame_dim and model.pool.output_dim == 2 * frame_dim
+    assert (model.encoder.features is None) == (not features or at == "pooled")
+    assert model.side_dim == (exp._n_features if at == "pooled" else 0)
     assert model.head.hidden[3].p == 0.3  # head dropout
     assert exp._raw_stats is not None and np.all(exp._raw_stats[1] > 0)
     raw = model.encoder.body

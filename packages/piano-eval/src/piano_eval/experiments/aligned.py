@@ -59,7 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.01,  # AdamW (decoupled) weight decay of fine-tuning
     "pool_stats": False,  # attentive statistics pooling: attentive mean and std of the frames (piano_fusion)
     "raw_deviations": False,  # append each note's standardised raw deviations + status one-hot to its frame
-    "features": True,  # one extra frame: the hand-crafted features (piano_symbolic.features)
+    "features": True,  # the hand-crafted features (piano_symbolic.features), read as features_at says
+    "features_at": "frame",  # frame: one extra frame among the notes; pooled: concatenated after pooling
     "learned": True,  # false: the ablation without the S4 encoder (features frame only)
     "ensemble": 1,  # models of different seeds averaged per fold
     # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
@@ -93,6 +94,10 @@ class S4Experiment(Experiment):
             raise ValueError(f"s4: finetune must be 'top' or 'full', got {c['finetune']!r}")
         if not c["learned"] and not c["features"] and not c["raw_deviations"]:
             raise ValueError("s4: learned, features and raw_deviations are all off; nothing to train")
+        if c["features_at"] not in ("frame", "pooled"):
+            raise ValueError(f"s4: features_at must be 'frame' or 'pooled', got {c['features_at']!r}")
+        if c["features"] and c["features_at"] == "pooled" and not (c["learned"] or c["raw_deviations"]):
+            raise ValueError("s4: features_at 'pooled' needs note frames to pool (learned or raw_deviations)")
         self._encoder: Any = None
         self._tokens: dict[str, Any] = {}
         self._features: dict[str, np.ndarray] = {}
@@ -276,6 +281,7 @@ class S4Experiment(Experiment):
 
         c = self.config
         n_feat = self._n_features if c["features"] else 0
+        side = n_feat if c["features_at"] == "pooled" else 0
         body: Any = None
         dim = int(self._encoder_cfg().output_dim)
         if c["learned"]:
@@ -291,11 +297,12 @@ class S4Experiment(Experiment):
         scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0
         with seeded(seed):
             return EncoderRegressor(
-                AlignedNoteModel(body, dim, n_feat),
+                AlignedNoteModel(body, dim, n_feat - side),
                 hidden=int(c["head_hidden"]),
                 dropout=float(c["head_dropout"]),
                 encoder_lr_scale=scale,
                 pool_stats=bool(c["pool_stats"]),
+                side_dim=side,
             )
 
     def _train(self, train: Sequence[Segment], seed: int) -> list[Any]:
