@@ -82,11 +82,11 @@ def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segment
 
 
 @pytest.mark.parametrize(
-    ("learned", "finetune", "features", "at"),
-    [(True, "top", True, "frame"), (True, "full", False, "frame"), (False, "top", True, "pooled")],
+    ("learned", "finetune", "features", "at", "context"),
+    [(True, "top", True, "frame", False), (True, "full", False, "frame", True), (False, "top", True, "pooled", True)],
 )
 def test_stats_pooling_and_raw_deviations(
-    tmp_path: Path, segments: list, learned: bool, finetune: str, features: bool, at: str
+    tmp_path: Path, segments: list, learned: bool, finetune: str, features: bool, at: str, context: bool
 ) -> None:
     cfg = {
         **TINY,
@@ -96,6 +96,7 @@ def test_stats_pooling_and_raw_deviations(
         "features_at": at,
         "pool_stats": True,
         "raw_deviations": True,
+        "raw_context": context,
         "weight_decay": 0.5,
         "head_dropout": 0.3,
         "cache_dir": str(tmp_path / "cache"),
@@ -105,7 +106,7 @@ def test_stats_pooling_and_raw_deviations(
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
     model = exp._fitted[0]
-    n_raw = 12  # 9 deviations + 3 statuses
+    n_raw = 12 + (6 if context else 0)  # 9 deviations + 3 statuses (+ 6 score context)
     frame_dim = (model.encoder.body.body.output_dim if learned else 0) + n_raw
     assert model.encoder.output_dim == frame_dim and model.pool.output_dim == 2 * frame_dim
     assert (model.encoder.features is None) == (not features or at == "pooled")

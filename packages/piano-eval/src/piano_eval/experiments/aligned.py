@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.01,  # AdamW (decoupled) weight decay of fine-tuning
     "pool_stats": False,  # attentive statistics pooling: attentive mean and std of the frames (piano_fusion)
     "raw_deviations": False,  # append each note's standardised raw deviations + status one-hot to its frame
+    "raw_context": False,  # with raw_deviations: the note's score context channels too
     "features": True,  # the hand-crafted features (piano_symbolic.features), read as features_at says
     "features_at": "frame",  # frame: one extra frame among the notes; pooled: concatenated after pooling
     "learned": True,  # false: the ablation without the S4 encoder (features frame only)
@@ -258,7 +259,7 @@ class S4Experiment(Experiment):
             out: dict[str, Any] = {}
             if c["raw_deviations"]:
                 tokens = collate_tokens([x[1] for x in xs], max_notes)
-                out = {k: tokens[k] for k in ("deviation", "status", "mask")}
+                out = {k: tokens[k] for k in ("deviation", "status", "context", "mask")}
             if c["learned"]:
                 hs = [x[0] for x in xs]
                 length = max(1, max(len(x) for x in hs))
@@ -288,11 +289,11 @@ class S4Experiment(Experiment):
             body = StateProjection(self._encoder.out) if c["finetune"] == "top" else copy.deepcopy(self._encoder)
             dim = int(body.output_dim)
         if c["raw_deviations"]:  # placeholder statistics before training; a checkpoint's buffers replace them
-            from piano_symbolic.s4 import DEVIATION_FEATURES, N_STATUS
+            from piano_symbolic.s4 import CONTEXT_FEATURES, DEVIATION_FEATURES, N_STATUS
 
-            n_raw = len(DEVIATION_FEATURES) + N_STATUS
+            n_raw = len(DEVIATION_FEATURES) + N_STATUS + (len(CONTEXT_FEATURES) if c["raw_context"] else 0)
             mean, std = self._raw_stats if self._raw_stats is not None else (np.zeros(n_raw), np.ones(n_raw))
-            body = DeviationChannels(body, mean, std)
+            body = DeviationChannels(body, mean, std, context=bool(c["raw_context"]))
             dim = int(body.output_dim)
         scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0
         with seeded(seed):
@@ -371,7 +372,8 @@ class S4Experiment(Experiment):
         toks = [self._tokens[s.key].slice(0, max_notes) for s in segments]
         dev = torch.from_numpy(np.concatenate([t.deviation for t in toks]))
         status = torch.from_numpy(np.concatenate([t.status for t in toks]))
-        raw = deviation_channels(dev, status).numpy().astype(np.float64)
+        context = torch.from_numpy(np.concatenate([t.context for t in toks])) if self.config["raw_context"] else None
+        raw = deviation_channels(dev, status, context).numpy().astype(np.float64)
         return raw.mean(0), raw.std(0) + 1e-6
 
     def _predict(self, models: Sequence[Any], segments: Sequence[Segment]) -> np.ndarray:
