@@ -11,6 +11,13 @@ frames, plus one frame of the hand-crafted features when ``features`` is on, on 
 same-passage contrast on T3), early-stopping on the MSE of 15% of the training groups. ``finetune: top`` freezes the
 pretrained body (its states are computed once per run) and trains its output projection, the features frame,
 pooling and head; ``full`` fine-tunes everything. ``learned: false`` is the ablation without the S4 encoder.
+
+Options of the second pass (all off by default; measured in ``benchmarks/symbolic.md``): ``pool_stats`` pools the
+attentive mean and standard deviation of the frames (:class:`piano_fusion.AttentionPooling` ``stats``);
+``raw_deviations`` appends each note's standardised raw deviations and status (``raw_context``: and score context)
+to its frame, and with ``learned: false`` those raw note channels are the frames; ``features_at: pooled`` joins the
+hand-crafted features after pooling (``EncoderRegressor`` ``side_dim``) instead of as one frame;
+``weight_decay`` and ``head_dropout`` regularise fine-tuning.
 """
 
 from __future__ import annotations
