@@ -11,6 +11,7 @@ from piano_data.errors import PianoDataError
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 from piano_eval.checkpoint import load_checkpoint, train_checkpoint
 from piano_eval.datasets import LabelledCorpus
+from piano_eval.experiments.aligned import S4Experiment
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
 
@@ -76,3 +77,45 @@ def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segment
         exp.fit_predict(segments[6:], [bare], ctx, 0)
     with pytest.raises(ValueError, match="nothing to train"):
         build_experiment("s4", {"learned": False, "features": False})
+    with pytest.raises(ValueError, match="needs note frames"):
+        build_experiment("s4", {"learned": False, "features_at": "pooled"})
+
+
+@pytest.mark.parametrize(
+    ("learned", "finetune", "features", "at", "context"),
+    [(True, "top", True, "frame", False), (True, "full", False, "frame", True), (False, "top", True, "pooled", True)],
+)
+def test_stats_pooling_and_raw_deviations(
+    tmp_path: Path, segments: list, learned: bool, finetune: str, features: bool, at: str, context: bool
+) -> None:
+    cfg = {
+        **TINY,
+        "learned": learned,
+        "finetune": finetune,
+        "features": features,
+        "features_at": at,
+        "pool_stats": True,
+        "raw_deviations": True,
+        "raw_context": context,
+        "weight_decay": 0.5,
+        "head_dropout": 0.3,
+        "cache_dir": str(tmp_path / "cache"),
+    }
+    exp = build_experiment("s4", cfg)
+    assert isinstance(exp, S4Experiment)
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
+    model = exp._fitted[0]
+    n_raw = 12 + (6 if context else 0)  # 9 deviations + 3 statuses (+ 6 score context)
+    frame_dim = (model.encoder.body.body.output_dim if learned else 0) + n_raw
+    assert model.encoder.output_dim == frame_dim and model.pool.output_dim == 2 * frame_dim
+    assert (model.encoder.features is None) == (not features or at == "pooled")
+    assert model.side_dim == (exp._n_features if at == "pooled" else 0)
+    assert model.head.hidden[3].p == 0.3  # head dropout
+    assert exp._raw_stats is not None and np.all(exp._raw_stats[1] > 0)
+    raw = model.encoder.body
+    np.testing.assert_allclose(raw.mean.numpy(), exp._raw_stats[0], rtol=1e-6, atol=1e-6)
+    loaded, _ = load_checkpoint(out)
+    a = exp.predict(segments[:3], ctx)
+    b = loaded.predict(segments[:3], ctx)
+    assert a.values.shape == (3, 19) and np.allclose(a.values, b.values, atol=1e-6)

@@ -29,20 +29,33 @@ class AttentionPooling(nn.Module):
     ``a_t = softmax_t(w^T tanh(W h_t + b))``, ``z = sum_t a_t h_t``
     (no bias on ``w``: softmax is shift-invariant, so it could never learn).
 
+    With ``stats=True`` it is attentive statistics pooling (Okabe et al. 2018, the x-vector variant): the
+    attentive mean ``mu = sum_t a_t h_t`` and the attentive standard deviation
+    ``sigma = sqrt(sum_t a_t h_t^2 - mu^2 + eps)`` concatenated, ``[B, 2D]``, so the head also sees how much
+    the frames vary, not only their weighted mean. :attr:`output_dim` is ``D`` or ``2D``.
+
     Padding frames get zero weight, so adding padding never changes the result. Sequences must hold at least
     one valid frame (:class:`~piano_fusion.validation.FusionInputError` otherwise).
     """
 
-    def __init__(self, dim: int, hidden: int = 128) -> None:
+    def __init__(self, dim: int, hidden: int = 128, stats: bool = False, eps: float = 1e-5) -> None:
         super().__init__()
         self.dim = dim
+        self.stats = stats
+        self.eps = eps
+        self.output_dim = 2 * dim if stats else dim
         self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1, bias=False))
 
     def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``frames [B, T, D]``, ``mask [B, T]`` -> pooled ``[B, D]``."""
+        """``frames [B, T, D]``, ``mask [B, T]`` -> pooled ``[B, D]`` (``[B, 2D]`` with ``stats``)."""
         frames = frames.masked_fill(~mask.unsqueeze(-1), 0.0)
         weights = masked_softmax(self.score(frames).squeeze(-1), mask)  # [B, T]
-        return torch.einsum("bt,btd->bd", weights, frames)
+        mean = torch.einsum("bt,btd->bd", weights, frames)
+        if not self.stats:
+            return mean
+        second = torch.einsum("bt,btd->bd", weights, frames * frames)
+        std = torch.sqrt((second - mean * mean).clamp_min(0.0) + self.eps)
+        return torch.cat([mean, std], dim=-1)
 
     def weights(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The attention weights ``[B, T]`` (zero on padding), for inspection."""

@@ -23,6 +23,11 @@ __all__ = ["EncoderRegressor"]
 class EncoderRegressor(nn.Module):
     """``encoder(batch)`` -> :class:`AttentionPooling` -> :class:`QualityHead`: ``[B, 19]`` in [0, 1].
 
+    ``pool_stats`` pools attentive mean and standard deviation (:class:`AttentionPooling` ``stats``), so
+    :meth:`embed` is ``[B, 2D]``. ``side_dim`` > 0 concatenates a per-sample side vector
+    ``batch[side_key]`` ``[B, side_dim]`` (e.g. hand-crafted features) after pooling, so the head reads it
+    beside the pooled frames instead of as one more frame mixed into the pooled statistics.
+
     :meth:`param_groups` gives the encoder's trainable parameters ``encoder_lr_scale`` x the base rate and the
     pooling + head the base rate; subclasses override it for other schedules (discriminative rates per layer).
     """
@@ -35,12 +40,17 @@ class EncoderRegressor(nn.Module):
         pool_hidden: int = 128,
         encoder_lr_scale: float = 1.0,
         n_outputs: int = N_DIMS,
+        pool_stats: bool = False,
+        side_dim: int = 0,
+        side_key: str = "features",
     ) -> None:
         super().__init__()
         dim = int(encoder.output_dim)  # type: ignore[arg-type]
         self.encoder = encoder
-        self.pool = AttentionPooling(dim, pool_hidden)
-        self.head = QualityHead(dim, hidden=hidden, dropout=dropout, n_dims=n_outputs)
+        self.pool = AttentionPooling(dim, pool_hidden, stats=pool_stats)
+        self.side_dim = side_dim
+        self.side_key = side_key
+        self.head = QualityHead(self.pool.output_dim + side_dim, hidden=hidden, dropout=dropout, n_dims=n_outputs)
         self.encoder_lr_scale = encoder_lr_scale
 
     def encode(self, batch: Mapping[str, Any]) -> EncoderOutput:
@@ -48,9 +58,16 @@ class EncoderRegressor(nn.Module):
         return out
 
     def embed(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        """The attention-pooled encoder states ``[B, D]`` the head reads (what the T3 contrast compares)."""
+        """The attention-pooled encoder states ``[B, D]`` (``[B, 2D]`` with ``pool_stats``; then the side vector
+        when ``side_dim``) the head reads (what the T3 contrast compares)."""
         out = self.encode(batch)
-        return self.pool(out.frames, out.mask)  # type: ignore[no-any-return]
+        z: torch.Tensor = self.pool(out.frames, out.mask)
+        if not self.side_dim:
+            return z
+        side = batch[self.side_key]
+        if side.shape != (len(z), self.side_dim):
+            raise ValueError(f"side vector {self.side_key!r} must be [B, {self.side_dim}], got {tuple(side.shape)}")
+        return torch.cat([z, side.to(z.dtype)], dim=-1)
 
     def forward(self, batch: Mapping[str, Any]) -> torch.Tensor:
         return self.head(self.embed(batch))  # type: ignore[no-any-return]

@@ -11,6 +11,13 @@ frames, plus one frame of the hand-crafted features when ``features`` is on, on 
 same-passage contrast on T3), early-stopping on the MSE of 15% of the training groups. ``finetune: top`` freezes the
 pretrained body (its states are computed once per run) and trains its output projection, the features frame,
 pooling and head; ``full`` fine-tunes everything. ``learned: false`` is the ablation without the S4 encoder.
+
+Options of the second pass (all off by default; measured in ``benchmarks/symbolic.md``): ``pool_stats`` pools the
+attentive mean and standard deviation of the frames (:class:`piano_fusion.AttentionPooling` ``stats``);
+``raw_deviations`` appends each note's standardised raw deviations and status (``raw_context``: and score context)
+to its frame, and with ``learned: false`` those raw note channels are the frames; ``features_at: pooled`` joins the
+hand-crafted features after pooling (``EncoderRegressor`` ``side_dim``) instead of as one frame;
+``weight_decay`` and ``head_dropout`` regularise fine-tuning.
 """
 
 from __future__ import annotations
@@ -55,7 +62,13 @@ DEFAULTS: dict[str, Any] = {
     "rank_temperature": 0.02,
     "val_frac": 0.15,
     "head_hidden": 128,
-    "features": True,  # one extra frame: the hand-crafted features (piano_symbolic.features)
+    "head_dropout": 0.1,
+    "weight_decay": 0.01,  # AdamW (decoupled) weight decay of fine-tuning
+    "pool_stats": False,  # attentive statistics pooling: attentive mean and std of the frames (piano_fusion)
+    "raw_deviations": False,  # append each note's standardised raw deviations + status one-hot to its frame
+    "raw_context": False,  # with raw_deviations: the note's score context channels too
+    "features": True,  # the hand-crafted features (piano_symbolic.features), read as features_at says
+    "features_at": "frame",  # frame: one extra frame among the notes; pooled: concatenated after pooling
     "learned": True,  # false: the ablation without the S4 encoder (features frame only)
     "ensemble": 1,  # models of different seeds averaged per fold
     # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
@@ -87,8 +100,12 @@ class S4Experiment(Experiment):
         c = self.config
         if c["finetune"] not in ("top", "full"):
             raise ValueError(f"s4: finetune must be 'top' or 'full', got {c['finetune']!r}")
-        if not c["learned"] and not c["features"]:
-            raise ValueError("s4: learned and features are both off; nothing to train")
+        if not c["learned"] and not c["features"] and not c["raw_deviations"]:
+            raise ValueError("s4: learned, features and raw_deviations are all off; nothing to train")
+        if c["features_at"] not in ("frame", "pooled"):
+            raise ValueError(f"s4: features_at must be 'frame' or 'pooled', got {c['features_at']!r}")
+        if c["features"] and c["features_at"] == "pooled" and not (c["learned"] or c["raw_deviations"]):
+            raise ValueError("s4: features_at 'pooled' needs note frames to pool (learned or raw_deviations)")
         self._encoder: Any = None
         self._tokens: dict[str, Any] = {}
         self._features: dict[str, np.ndarray] = {}
@@ -96,6 +113,7 @@ class S4Experiment(Experiment):
         self.pretrain_info: dict[str, Any] = {}
         self._fitted: list[Any] = []
         self._feature_stats: tuple[np.ndarray, np.ndarray] | None = None
+        self._raw_stats: tuple[np.ndarray, np.ndarray] | None = None
         self._n_features = 0
         self.last_history: dict[str, Any] = {}
         self._mlps: list[dict[str, np.ndarray]] = []
@@ -227,7 +245,9 @@ class S4Experiment(Experiment):
         mean, std = self._feature_stats if self._feature_stats is not None else (0.0, 1.0)
         out = []
         for i, s in enumerate(segments):
-            x: Any = self._states.get(s.key) if self.config["finetune"] == "top" else self._tokens[s.key]
+            x: Any = self._tokens[s.key]
+            if self.config["finetune"] == "top" or not self.config["learned"]:
+                x = (self._states.get(s.key), x)  # (frozen-body states or None, tokens)
             f = (self._features[s.key] - mean) / std if self.config["features"] else np.zeros(0)
             y = labels[i] if labels is not None else np.zeros(19)
             out.append((x, np.clip(f, -6, 6), y, s.group))
@@ -237,19 +257,25 @@ class S4Experiment(Experiment):
         import torch
         from piano_symbolic.s4 import collate_tokens
 
-        if not self.config["learned"]:
-            return lambda xs: {}
-        if self.config["finetune"] == "full":
-            max_notes = self._encoder.cfg.max_notes
+        c = self.config
+        max_notes = int(self._encoder_cfg().max_notes)
+        if c["learned"] and c["finetune"] == "full":
             return lambda xs: collate_tokens(xs, max_notes)
 
         def states(xs: list[Any]) -> dict[str, Any]:
-            length = max(1, max(len(x) for x in xs))
-            h = torch.zeros(len(xs), length, xs[0].shape[1])
-            mask = torch.zeros(len(xs), length, dtype=torch.bool)
-            for i, x in enumerate(xs):
-                h[i, : len(x)], mask[i, : len(x)] = x, True
-            return {"h": h, "mask": mask}
+            out: dict[str, Any] = {}
+            if c["raw_deviations"]:
+                tokens = collate_tokens([x[1] for x in xs], max_notes)
+                out = {k: tokens[k] for k in ("deviation", "status", "context", "mask")}
+            if c["learned"]:
+                hs = [x[0] for x in xs]
+                length = max(1, max(len(x) for x in hs))
+                h = torch.zeros(len(xs), length, hs[0].shape[1])
+                mask = torch.zeros(len(xs), length, dtype=torch.bool)
+                for i, x in enumerate(hs):
+                    h[i, : len(x)], mask[i, : len(x)] = x, True
+                out.update(h=h, mask=mask)
+            return out
 
         return states
 
@@ -259,19 +285,32 @@ class S4Experiment(Experiment):
         from piano_data.rng import seeded
         from piano_fusion import EncoderRegressor
 
-        from piano_eval.experiments.aligned_model import AlignedNoteModel, StateProjection
+        from piano_eval.experiments.aligned_model import AlignedNoteModel, DeviationChannels, StateProjection
 
         c = self.config
         n_feat = self._n_features if c["features"] else 0
+        side = n_feat if c["features_at"] == "pooled" else 0
         body: Any = None
         dim = int(self._encoder_cfg().output_dim)
         if c["learned"]:
             body = StateProjection(self._encoder.out) if c["finetune"] == "top" else copy.deepcopy(self._encoder)
             dim = int(body.output_dim)
+        if c["raw_deviations"]:  # placeholder statistics before training; a checkpoint's buffers replace them
+            from piano_symbolic.s4 import CONTEXT_FEATURES, DEVIATION_FEATURES, N_STATUS
+
+            n_raw = len(DEVIATION_FEATURES) + N_STATUS + (len(CONTEXT_FEATURES) if c["raw_context"] else 0)
+            mean, std = self._raw_stats if self._raw_stats is not None else (np.zeros(n_raw), np.ones(n_raw))
+            body = DeviationChannels(body, mean, std, context=bool(c["raw_context"]))
+            dim = int(body.output_dim)
         scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0
         with seeded(seed):
             return EncoderRegressor(
-                AlignedNoteModel(body, dim, n_feat), hidden=int(c["head_hidden"]), encoder_lr_scale=scale
+                AlignedNoteModel(body, dim, n_feat - side),
+                hidden=int(c["head_hidden"]),
+                dropout=float(c["head_dropout"]),
+                encoder_lr_scale=scale,
+                pool_stats=bool(c["pool_stats"]),
+                side_dim=side,
             )
 
     def _train(self, train: Sequence[Segment], seed: int) -> list[Any]:
@@ -289,6 +328,8 @@ class S4Experiment(Experiment):
         if c["features"]:
             x = np.stack([self._features[s.key] for s in train])
             self._feature_stats = (x.mean(0), x.std(0) + 1e-6)
+        if c["raw_deviations"]:
+            self._raw_stats = self._raw_statistics(train)
         rng = random.Random(seed)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
@@ -312,6 +353,7 @@ class S4Experiment(Experiment):
                 lr=float(c["finetune_lr"]),
                 patience=int(c["patience"]),
                 objective=objective,
+                weight_decay=float(c["weight_decay"]),
             )
             models.append(model)
         if c["blend_features_mlp"]:
@@ -326,6 +368,20 @@ class S4Experiment(Experiment):
             self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
             self.blend_weights.append(self._blend_weight)
         return models
+
+    def _raw_statistics(self, segments: Sequence[Segment]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel mean and std (+1e-6) of the raw note channels over every note of ``segments``."""
+        import torch
+
+        from piano_eval.experiments.aligned_model import deviation_channels
+
+        max_notes = int(self._encoder_cfg().max_notes)
+        toks = [self._tokens[s.key].slice(0, max_notes) for s in segments]
+        dev = torch.from_numpy(np.concatenate([t.deviation for t in toks]))
+        status = torch.from_numpy(np.concatenate([t.status for t in toks]))
+        context = torch.from_numpy(np.concatenate([t.context for t in toks])) if self.config["raw_context"] else None
+        raw = deviation_channels(dev, status, context).numpy().astype(np.float64)
+        return raw.mean(0), raw.std(0) + 1e-6
 
     def _predict(self, models: Sequence[Any], segments: Sequence[Segment]) -> np.ndarray:
         from piano_eval.experiments.aligned_model import predict_items

@@ -14,7 +14,14 @@ from torch import nn
 
 from piano_eval.training.tiers import tier_step
 
-__all__ = ["AlignedNoteModel", "StateProjection", "batch_collate", "train_regressor"]
+__all__ = [
+    "AlignedNoteModel",
+    "DeviationChannels",
+    "StateProjection",
+    "batch_collate",
+    "deviation_channels",
+    "train_regressor",
+]
 
 
 class StateProjection(nn.Module):
@@ -28,6 +35,46 @@ class StateProjection(nn.Module):
     def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
         mask = batch["mask"]
         return EncoderOutput(self.out(batch["h"]) * mask[..., None], mask)
+
+
+def deviation_channels(
+    deviation: torch.Tensor, status: torch.Tensor, context: torch.Tensor | None = None
+) -> torch.Tensor:
+    """A note's raw token channels ``[..., n_dev + n_status (+ n_context)]``: its S4 deviations, its status
+    one-hot and (given ``context``) its score context."""
+    from piano_symbolic.s4 import N_STATUS
+
+    parts = [deviation, nn.functional.one_hot(status, N_STATUS).to(deviation.dtype)]
+    return torch.cat(parts if context is None else [*parts, context], dim=-1)
+
+
+class DeviationChannels(nn.Module):
+    """Appends each note's raw token channels (:func:`deviation_channels`, standardised by fixed ``mean`` and
+    ``std`` from the training notes, clipped to +/-6) to the frames of ``body``; with ``body`` None the raw
+    channels are the frames. Reads ``batch["deviation"]``, ``batch["status"]``, ``batch["mask"]`` (and
+    ``batch["context"]`` with ``context``: the score context too, so attention can weigh notes by their place in
+    the score), so pooled statistics see the performer's deviations themselves, not only what the frozen body
+    made of them."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, body: nn.Module | None, mean: np.ndarray, std: np.ndarray, context: bool = False) -> None:
+        super().__init__()
+        self.body = body
+        self.context = context
+        self.register_buffer("mean", torch.as_tensor(np.asarray(mean), dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(np.asarray(std), dtype=torch.float32))
+        self.output_dim = (int(body.output_dim) if body is not None else 0) + len(mean)  # type: ignore[arg-type]
+
+    def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
+        out = self.body(batch) if self.body is not None else None
+        mask = out.mask if out is not None else batch["mask"]
+        t = mask.shape[1]
+        ctx = batch["context"][:, :t] if self.context else None
+        raw = deviation_channels(batch["deviation"][:, :t], batch["status"][:, :t], ctx)
+        raw = ((raw - self.mean) / self.std).clamp(-6.0, 6.0) * mask[..., None]
+        return EncoderOutput(raw if out is None else torch.cat([out.frames, raw], -1), mask)
 
 
 class AlignedNoteModel(nn.Module):

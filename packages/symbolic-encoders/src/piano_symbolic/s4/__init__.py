@@ -15,6 +15,7 @@ from piano_symbolic.s4.pretrain import PretrainSpec, build_windows, pretrain_s4
 from piano_symbolic.s4.tokens import (
     CONTEXT_FEATURES,
     DEVIATION_FEATURES,
+    N_STATUS,
     TARGETS,
     NoteTokens,
     tokens_from_aligned,
@@ -23,6 +24,7 @@ from piano_symbolic.s4.tokens import (
 __all__ = [
     "CONTEXT_FEATURES",
     "DEVIATION_FEATURES",
+    "N_STATUS",
     "SOURCES",
     "TARGETS",
     "CorpusPair",
