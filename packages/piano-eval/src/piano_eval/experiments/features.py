@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from piano_data.errors import PianoDataError
@@ -20,17 +21,20 @@ from sklearn.preprocessing import StandardScaler
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
 from piano_eval.model_arrays import from_pipeline, load_models, save_models
 
-DEFAULTS: dict[str, Any] = {
-    "model": "mlp",  # "mlp" | "ridge"
-    "hidden": 128,
-    "alpha": 3.0,  # MLP L2 penalty (chosen on PercePiano piece4: 0.01 -> R^2 0.371, 1.0 -> 0.449, 3.0 -> 0.461)
-    "max_iter": 400,
-    "use_score": True,
-    "ensemble": 3,  # MLPs of different seeds averaged
+
+@dataclass(frozen=True)
+class FeatureBaselineConfig:
+    """The preset keys of ``baseline-features`` (type-checked when the experiment is built)."""
+
+    model: Literal["mlp", "ridge"] = "mlp"
+    hidden: int = 128
+    alpha: float = 3.0  # MLP L2 penalty (chosen on PercePiano piece4: 0.01 -> R^2 0.371, 1.0 -> 0.449, 3.0 -> 0.461)
+    max_iter: int = 400
+    use_score: bool = True
+    ensemble: int = 3  # MLPs of different seeds averaged
     # Also give each segment its features minus the mean over the segments of its passage (same ``group``) in
     # the same set: train-set passages for training, test-set passages for testing (labels are never used).
-    "passage_relative": False,
-}
+    passage_relative: bool = False
 
 
 def passage_relative(x: np.ndarray, groups: Sequence[str]) -> np.ndarray:
@@ -50,12 +54,10 @@ class FeatureBaseline(Experiment):
         f"{len(FEATURE_NAMES)} hand-crafted MIDI features (timing, velocity, articulation, pedal, score deviation)"
     )
 
-    defaults = DEFAULTS
+    config_type = FeatureBaselineConfig
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
-        if self.config["model"] not in ("mlp", "ridge"):
-            raise ValueError(f"baseline-features: model must be 'mlp' or 'ridge', got {self.config['model']!r}")
         self._features: dict[str, np.ndarray] = {}
 
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
