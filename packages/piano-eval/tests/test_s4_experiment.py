@@ -11,6 +11,7 @@ from piano_data.errors import PianoDataError
 from piano_data.synthetic import SyntheticConfig, make_synthetic_corpus
 from piano_eval.checkpoint import load_checkpoint, train_checkpoint
 from piano_eval.datasets import LabelledCorpus
+from piano_eval.errors import UsageError
 from piano_eval.experiments.aligned import S4Experiment
 from piano_eval.experiments.base import RunContext
 from piano_eval.experiments.registry import build_experiment
@@ -75,10 +76,10 @@ def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segment
     bare = replace(segments[0], key="bare", score_midi_path=None)
     with pytest.raises(PianoDataError, match="no score"):
         exp.fit_predict(segments[6:], [bare], ctx, 0)
-    with pytest.raises(ValueError, match="nothing to train"):
-        build_experiment("s4", {"learned": False, "features": False})
-    with pytest.raises(ValueError, match="needs note frames"):
-        build_experiment("s4", {"learned": False, "features_at": "pooled"})
+    with pytest.raises(UsageError, match="nothing to train"):
+        build_experiment("s4", {"learned": False, "features": False, "raw_deviations": False})
+    with pytest.raises(UsageError, match="needs note frames"):
+        build_experiment("s4", {"learned": False, "features_at": "pooled", "raw_deviations": False})
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,11 @@ def test_stats_pooling_and_raw_deviations(
     a = exp.predict(segments[:3], ctx)
     b = loaded.predict(segments[:3], ctx)
     assert a.values.shape == (3, 19) and np.allclose(a.values, b.values, atol=1e-6)
+
+
+def test_config_is_typed() -> None:
+    with pytest.raises(UsageError, match=r"features_at must be one of 'frame', 'pooled', got 'middle'"):
+        build_experiment("s4", {"features_at": "middle"})
+    with pytest.raises(UsageError, match=r"corpus_sources must be a list of one of"):
+        build_experiment("s4", {"corpus_sources": ["imslp"]})
+    assert build_experiment("s4", {"pretrain_steps": "10"}).config["pretrain_steps"] == 10

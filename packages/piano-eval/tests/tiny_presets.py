@@ -20,6 +20,7 @@ S4: dict[str, Any] = {
     "pretrain_batch_size": 8,
     "finetune_epochs": 2,
     "batch_size": 8,
+    "learned": True,  # the quick preset ships learned: false; the tests exercise the pretrained encoder too
 }
 
 AUDIO: dict[str, Any] = {

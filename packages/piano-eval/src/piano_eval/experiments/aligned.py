@@ -36,47 +36,13 @@ from piano_data.errors import PianoDataError, read_json
 from piano_data.samples import Segment, stack_labels
 from piano_data.weights import load_module, save_module
 
+from piano_eval.errors import UsageError
+from piano_eval.experiments.aligned_config import S4ExperimentConfig
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
-from piano_eval.experiments.config import TierKeys, defaults_of
 from piano_eval.provenance import write_json_atomic
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "preset": "quick",  # piano_symbolic.s4 preset: tiny | quick | full
-    "encoder": {},  # overrides of the preset's S4Config fields
-    "corpus_sources": ["percepiano", "asap", "giantmidi"],
-    "corpus_max_per_score": 3,  # performances per ASAP/GiantMIDI score (bounds the first alignment); null = all
-    "window_bars": 8,
-    "windows_per_score": 6,
-    "pretrain_steps": 300,
-    "pretrain_batch_size": 16,
-    "pretrain_lr": 2e-3,
-    "finetune": "top",  # top: frozen body, states computed once; full: the whole encoder
-    "finetune_epochs": 40,
-    "finetune_lr": 1e-3,
-    "encoder_lr_scale": 0.3,
-    "batch_size": 16,
-    "patience": 6,
-    "rank_weight": 0.1,
-    "rank_temperature": 0.02,
-    "val_frac": 0.15,
-    "head_hidden": 128,
-    "head_dropout": 0.1,
-    "weight_decay": 0.01,  # AdamW (decoupled) weight decay of fine-tuning
-    "pool_stats": False,  # attentive statistics pooling: attentive mean and std of the frames (piano_fusion)
-    "raw_deviations": False,  # append each note's standardised raw deviations + status one-hot to its frame
-    "raw_context": False,  # with raw_deviations: the note's score context channels too
-    "features": True,  # the hand-crafted features (piano_symbolic.features), read as features_at says
-    "features_at": "frame",  # frame: one extra frame among the notes; pooled: concatenated after pooling
-    "learned": True,  # false: the ablation without the S4 encoder (features frame only)
-    "ensemble": 1,  # models of different seeds averaged per fold
-    # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
-    "blend_features_mlp": False,
-    "cache_dir": None,
-    "checkpoint": None,  # an S4 encoder checkpoint folder to start from instead of pretraining
-    **defaults_of(TierKeys),  # the data tiers of fine-tuning (piano_eval.training.tier_loader)
-}
 
 #: Bump when the pretraining recipe changes in a way the config does not show (invalidates cached encoders).
 RECIPE_VERSION = 1
@@ -93,19 +59,17 @@ class S4Experiment(Experiment):
         "S4: aligned-note encoder (one token per score note with the performer's deviations), masked deviation "
         "+ cross-performer pretraining, fine-tuned with attention pooling and the quality head"
     )
-    defaults = DEFAULTS
+    config_type = S4ExperimentConfig
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
         c = self.config
-        if c["finetune"] not in ("top", "full"):
-            raise ValueError(f"s4: finetune must be 'top' or 'full', got {c['finetune']!r}")
         if not c["learned"] and not c["features"] and not c["raw_deviations"]:
-            raise ValueError("s4: learned, features and raw_deviations are all off; nothing to train")
-        if c["features_at"] not in ("frame", "pooled"):
-            raise ValueError(f"s4: features_at must be 'frame' or 'pooled', got {c['features_at']!r}")
+            raise UsageError("experiment 's4': learned, features and raw_deviations are all off; nothing to train")
         if c["features"] and c["features_at"] == "pooled" and not (c["learned"] or c["raw_deviations"]):
-            raise ValueError("s4: features_at 'pooled' needs note frames to pool (learned or raw_deviations)")
+            raise UsageError(
+                "experiment 's4': features_at 'pooled' needs note frames to pool (learned or raw_deviations)"
+            )
         self._encoder: Any = None
         self._tokens: dict[str, Any] = {}
         self._features: dict[str, np.ndarray] = {}
