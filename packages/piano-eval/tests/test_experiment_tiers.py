@@ -21,7 +21,14 @@ from piano_eval.experiments.registry import build_experiment
 
 EVEN = {"tier_weights": {"t1": 1.0, "t2": 1.0, "t3": 1.0}}
 SYMBOLIC = {"preset": "tiny", "corpus_sources": ["percepiano"], "pretrain_epochs": 1, "batch_size": 4, **EVEN}
-S4 = {"preset": "tiny", "corpus_sources": ["percepiano"], "pretrain_steps": 2, "pretrain_batch_size": 8, **EVEN}
+S4 = {
+    "preset": "tiny",
+    "corpus_sources": ["percepiano"],
+    "pretrain_steps": 2,
+    "pretrain_batch_size": 8,
+    "ensemble": 1,
+    **EVEN,
+}
 AUDIO = {"muq": "tiny", "max_train": 16, "crop_seconds": 1.0, "eval_seconds": 1.0, "batch_size": 4, **EVEN}
 FUSION = {
     "symbolic_track": "features", "audio_track": "mel", "z_dim": 16, "hidden": 16, "d_model": 16, "n_heads": 2,

@@ -21,6 +21,7 @@ S4: dict[str, Any] = {
     "finetune_epochs": 2,
     "batch_size": 8,
     "learned": True,  # the quick preset ships learned: false; the tests exercise the pretrained encoder too
+    "ensemble": 1,
 }
 
 AUDIO: dict[str, Any] = {
