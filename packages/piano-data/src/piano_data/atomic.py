@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from os import PathLike
 from pathlib import Path
@@ -38,17 +38,27 @@ __all__ = ["atomic_dir", "atomic_path", "replaced_dirs", "write_bytes_atomic", "
 _ATTEMPTS = 100
 
 
-def _reserve(target: Path, suffix: str) -> Path:
-    """Create an empty, unique temporary file beside ``target`` and return its path."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+def _token() -> str:
+    return secrets.token_hex(6)
+
+
+def _reserve(target: Path, ending: str, create: Callable[[Path], None]) -> Path:
+    """Make a unique ``.<name>.<random><ending>`` beside ``target`` with ``create`` (which must raise
+    :class:`FileExistsError` when the name is taken) and return its path."""
     for _ in range(_ATTEMPTS):
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp{suffix}")
+        tmp = target.with_name(f".{target.name}.{_token()}{ending}")
         try:
-            os.close(os.open(tmp, flags, 0o666))
+            create(tmp)
         except FileExistsError:
             continue
         return tmp
     raise FileExistsError(f"{target}: no free temporary name beside it after {_ATTEMPTS} attempts")
+
+
+def _create_file(path: Path) -> None:
+    """An empty file, exclusively (mode ``0o666`` less the umask, as ``open`` would)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    os.close(os.open(path, flags, 0o666))
 
 
 def _fsync(path: Path) -> None:
@@ -70,7 +80,7 @@ def atomic_path(path: str | PathLike[str], *, suffix: str = "", fsync: bool = Fa
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _reserve(target, suffix)
+    tmp = _reserve(target, f".tmp{suffix}", _create_file)
     try:
         yield tmp
         if fsync:
@@ -91,22 +101,6 @@ def write_bytes_atomic(path: str | PathLike[str], data: bytes, *, fsync: bool = 
 def write_text_atomic(path: str | PathLike[str], text: str, encoding: str = "utf-8", *, fsync: bool = False) -> Path:
     """Write ``text`` encoded with ``encoding`` (no newline translation) to ``path`` atomically; returns it."""
     return write_bytes_atomic(path, text.encode(encoding), fsync=fsync)
-
-
-def _token() -> str:
-    return secrets.token_hex(6)
-
-
-def _reserve_dir(target: Path) -> Path:
-    """Create an empty, unique temporary folder beside ``target`` (mode ``0o777`` less the umask)."""
-    for _ in range(_ATTEMPTS):
-        tmp = target.with_name(f".{target.name}.{_token()}.tmpdir")
-        try:
-            tmp.mkdir()
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"{target}: no free temporary folder name beside it after {_ATTEMPTS} attempts")
 
 
 def _remove(path: Path) -> None:
@@ -178,7 +172,7 @@ def atomic_dir(path: str | PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _reserve_dir(target)
+    tmp = _reserve(target, ".tmpdir", Path.mkdir)  # mode 0o777 less the umask
     try:
         yield tmp
         _swap_into_place(tmp, target)
