@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the aligner (numba) is not imported with the metrics
 __all__ = [
     "DEFAULT_PAIR_THRESHOLD",
     "beat_errors",
+    "centre_by_group",
     "kendall",
     "mse",
     "pairwise_accuracy",
@@ -69,6 +70,19 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(r2_per_dim(y_true, y_pred)))
 
 
+def centre_by_group(x: np.ndarray, groups: Sequence[str]) -> np.ndarray:
+    """``x`` (rows) minus the mean of the rows of the same group (``groups`` names each row's group); a group of
+    one row becomes zeros."""
+    keys = np.asarray(list(groups))
+    if len(keys) != len(x):
+        raise ValueError(f"groups has {len(keys)} entries for {len(x)} rows")
+    out = np.empty_like(x)
+    for g in np.unique(keys):
+        rows = keys == g
+        out[rows] = x[rows] - x[rows].mean(axis=0)
+    return out
+
+
 def r2_within_work(y_true: np.ndarray, y_pred: np.ndarray, works: Sequence[str]) -> float:
     """:func:`r2` of ratings and predictions each centred on its work's mean (``works`` names each row's work).
 
@@ -78,18 +92,11 @@ def r2_within_work(y_true: np.ndarray, y_pred: np.ndarray, works: Sequence[str])
     w = np.asarray(list(works))
     if len(w) != len(t):
         raise ValueError(f"works has {len(w)} entries for {len(t)} rows")
-    keep = np.zeros(len(t), dtype=bool)
-    tc, pc = t.copy(), p.copy()
-    for work in np.unique(w):
-        rows = w == work
-        if rows.sum() < 2:
-            continue
-        keep |= rows
-        tc[rows] -= t[rows].mean(axis=0)
-        pc[rows] -= p[rows].mean(axis=0)
+    names, counts = np.unique(w, return_counts=True)
+    keep = np.isin(w, names[counts >= 2])
     if keep.sum() < 2:
         return float("nan")
-    return r2(tc[keep], pc[keep])
+    return r2(centre_by_group(t, works)[keep], centre_by_group(p, works)[keep])
 
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
+from piano_eval.metrics import centre_by_group
 from piano_eval.model_arrays import from_pipeline, load_models, save_models
 
 
@@ -39,12 +40,7 @@ class FeatureBaselineConfig:
 
 def passage_relative(x: np.ndarray, groups: Sequence[str]) -> np.ndarray:
     """``[x, x - mean of x over the rows of the same group]``; a group of one row gets zeros in the second half."""
-    keys = np.asarray(groups)
-    centred = np.empty_like(x)
-    for g in np.unique(keys):
-        rows = keys == g
-        centred[rows] = x[rows] - x[rows].mean(axis=0)
-    return np.concatenate([x, centred], axis=1)
+    return np.concatenate([x, centre_by_group(x, groups)], axis=1)
 
 
 class FeatureBaseline(Experiment):
