@@ -259,11 +259,8 @@ class S4Experiment(Experiment):
         if c["learned"]:
             body = StateProjection(self._encoder.out) if c["finetune"] == "top" else copy.deepcopy(self._encoder)
             dim = int(body.output_dim)
-        if c["raw_deviations"]:  # placeholder statistics before training; a checkpoint's buffers replace them
-            from piano_symbolic.s4 import CONTEXT_FEATURES, DEVIATION_FEATURES, N_STATUS
-
-            n_raw = len(DEVIATION_FEATURES) + N_STATUS + (len(CONTEXT_FEATURES) if c["raw_context"] else 0)
-            mean, std = self._raw_stats if self._raw_stats is not None else (np.zeros(n_raw), np.ones(n_raw))
+        if c["raw_deviations"]:  # before training: placeholder statistics, which a checkpoint's buffers replace
+            mean, std = self._raw_stats if self._raw_stats is not None else (None, None)
             body = DeviationChannels(body, mean, std, context=bool(c["raw_context"]))
             dim = int(body.output_dim)
         scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0

@@ -20,6 +20,7 @@ __all__ = [
     "StateProjection",
     "batch_collate",
     "deviation_channels",
+    "n_deviation_channels",
     "train_regressor",
 ]
 
@@ -48,9 +49,17 @@ def deviation_channels(
     return torch.cat(parts if context is None else [*parts, context], dim=-1)
 
 
+def n_deviation_channels(context: bool) -> int:
+    """How many channels :func:`deviation_channels` gives (with or without the score context)."""
+    from piano_symbolic.s4 import CONTEXT_FEATURES, DEVIATION_FEATURES, N_STATUS
+
+    return len(DEVIATION_FEATURES) + N_STATUS + (len(CONTEXT_FEATURES) if context else 0)
+
+
 class DeviationChannels(nn.Module):
     """Appends each note's raw token channels (:func:`deviation_channels`, standardised by fixed ``mean`` and
-    ``std`` from the training notes, clipped to +/-6) to the frames of ``body``; with ``body`` None the raw
+    ``std`` from the training notes, clipped to +/-6; without them, placeholders 0 and 1 that a checkpoint's buffers
+    or the fold's statistics replace) to the frames of ``body``; with ``body`` None the raw
     channels are the frames. Reads ``batch["deviation"]``, ``batch["status"]``, ``batch["mask"]`` (and
     ``batch["context"]`` with ``context``: the score context too, so attention can weigh notes by their place in
     the score), so pooled statistics see the performer's deviations themselves, not only what the frozen body
@@ -59,8 +68,17 @@ class DeviationChannels(nn.Module):
     mean: torch.Tensor
     std: torch.Tensor
 
-    def __init__(self, body: nn.Module | None, mean: np.ndarray, std: np.ndarray, context: bool = False) -> None:
+    def __init__(
+        self,
+        body: nn.Module | None,
+        mean: np.ndarray | None = None,
+        std: np.ndarray | None = None,
+        context: bool = False,
+    ) -> None:
         super().__init__()
+        n = n_deviation_channels(context)
+        mean = np.zeros(n) if mean is None else mean
+        std = np.ones(n) if std is None else std
         self.body = body
         self.context = context
         self.register_buffer("mean", torch.as_tensor(np.asarray(mean), dtype=torch.float32))
