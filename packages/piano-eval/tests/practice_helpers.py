@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from piano_data.midi import NoteArray
-from piano_eval.practice.analysis import WindowScores
+from piano_eval.practice.report import WindowScores
 
 
 class FlatScorer:

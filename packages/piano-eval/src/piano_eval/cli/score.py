@@ -15,7 +15,7 @@ from piano_eval.cli.texts import SCORE_HELP
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
 
-    from piano_eval.practice.analysis import PracticeReport, Scorer
+    from piano_eval.practice.report import PracticeReport, Scorer
 
 SCORE_SUFFIXES = {".mid", ".midi", ".musicxml", ".mxl", ".xml"}
 

@@ -218,30 +218,9 @@ class S4Experiment(Experiment):
         return out
 
     def _collate(self) -> Any:
-        import torch
-        from piano_symbolic.s4 import collate_tokens
+        from piano_eval.experiments.aligned_model import note_collate
 
-        c = self.config
-        max_notes = int(self._encoder_cfg().max_notes)
-        if c["learned"] and c["finetune"] == "full":
-            return lambda xs: collate_tokens(xs, max_notes)
-
-        def states(xs: list[Any]) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            if c["raw_deviations"]:
-                tokens = collate_tokens([x[1] for x in xs], max_notes)
-                out = {k: tokens[k] for k in ("deviation", "status", "context", "mask")}
-            if c["learned"]:
-                hs = [x[0] for x in xs]
-                length = max(1, max(len(x) for x in hs))
-                h = torch.zeros(len(xs), length, hs[0].shape[1])
-                mask = torch.zeros(len(xs), length, dtype=torch.bool)
-                for i, x in enumerate(hs):
-                    h[i, : len(x)], mask[i, : len(x)] = x, True
-                out.update(h=h, mask=mask)
-            return out
-
-        return states
+        return note_collate(self.config, int(self._encoder_cfg().max_notes))
 
     def _build(self, seed: int) -> Any:
         import copy

@@ -21,6 +21,7 @@ __all__ = [
     "batch_collate",
     "deviation_channels",
     "n_deviation_channels",
+    "note_collate",
     "train_regressor",
 ]
 
@@ -190,3 +191,33 @@ def train_regressor(
     model.load_state_dict(best_state)
     model.eval()
     return {"epochs": len(history), "best_val_mse": best, "history": history}
+
+
+def note_collate(config: Mapping[str, Any], max_notes: int) -> Callable[[list[Any]], dict[str, Any]]:
+    """The batch collate of S4's fine-tuning inputs under ``config``.
+
+    With a fully fine-tuned body the inputs are note tokens (:func:`piano_symbolic.s4.collate_tokens`); otherwise
+    each input is ``(frozen-body states or None, tokens)`` and the batch holds the raw note channels
+    (``raw_deviations``) and/or the padded states ``h`` with their ``mask`` (``learned``).
+    """
+    from piano_symbolic.s4 import collate_tokens
+
+    if config["learned"] and config["finetune"] == "full":
+        return lambda xs: collate_tokens(xs, max_notes)
+
+    def states(xs: list[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if config["raw_deviations"]:
+            tokens = collate_tokens([x[1] for x in xs], max_notes)
+            out = {k: tokens[k] for k in ("deviation", "status", "context", "mask")}
+        if config["learned"]:
+            hs = [x[0] for x in xs]
+            length = max(1, max(len(x) for x in hs))
+            h = torch.zeros(len(xs), length, hs[0].shape[1])
+            mask = torch.zeros(len(xs), length, dtype=torch.bool)
+            for i, x in enumerate(hs):
+                h[i, : len(x)], mask[i, : len(x)] = x, True
+            out.update(h=h, mask=mask)
+        return out
+
+    return states

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from piano_data.score import ScoreData
     from piano_symbolic.aligned import AlignedPerformance
 
-    from piano_eval.practice.analysis import AnalysisConfig
     from piano_eval.practice.note_classes import NoteClasses
+    from piano_eval.practice.report import AnalysisConfig
 
 __all__ = ["NoteConfidence", "note_confidence"]
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from piano_data.score import ScoreData
     from piano_symbolic.aligned import AlignedPerformance
 
-    from piano_eval.practice.analysis import AnalysisConfig
+    from piano_eval.practice.report import AnalysisConfig
 
 __all__ = ["NoteClasses", "classify_notes", "played_bars"]
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from piano_data.contracts import DIMENSIONS
 
-from piano_eval.practice.analysis import BarFeedback, PracticeReport
+from piano_eval.practice.report import BarFeedback, PracticeReport
 
 __all__ = ["SCHEMA_ID", "figures", "load_schema", "to_dict", "to_html", "to_json", "to_text"]
 

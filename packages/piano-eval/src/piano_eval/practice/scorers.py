@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from piano_data.midi import NoteArray
 
-from piano_eval.practice.analysis import WindowScores
 from piano_eval.practice.model import FeatureModel, check_features_match
+from piano_eval.practice.report import WindowScores
 
 __all__ = ["CheckpointScorer", "FeatureModelScorer"]
 
