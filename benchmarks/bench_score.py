@@ -175,8 +175,9 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
     from piano_data.midi import read_notes
     from piano_data.score import read_score
     from piano_data.tiers.asap import read_beat_annotations
-    from piano_eval.practice.analysis import AnalysisConfig, analyse
+    from piano_eval.practice.analysis import analyse
     from piano_eval.practice.model import load_feature_model
+    from piano_eval.practice.report import AnalysisConfig
     from piano_eval.practice.scorers import FeatureModelScorer
 
     model = load_feature_model()

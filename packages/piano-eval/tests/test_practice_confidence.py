@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 from piano_data.midi import NoteArray
 from piano_data.score import ScoreData, score_from_notes
-from piano_eval.practice.analysis import AnalysisConfig, BarFeedback, PracticeReport, analyse
+from piano_eval.practice.analysis import analyse
 from piano_eval.practice.render import load_schema, to_dict
+from piano_eval.practice.report import AnalysisConfig, BarFeedback, PracticeReport
 from practice_helpers import FlatScorer
 
 # bar 1: a C major chord (C3 G3 C4 E4) under melody quarters; bar 2: a written-out trill D5-E5 in 32nds, then

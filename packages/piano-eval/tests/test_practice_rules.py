@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from piano_data.midi import NoteArray
 from piano_data.score import ScoreData, score_from_notes
-from piano_eval.practice.analysis import BarFeedback, PracticeReport, analyse
+from piano_eval.practice.analysis import analyse
+from piano_eval.practice.report import BarFeedback, PracticeReport
 from practice_helpers import FlatScorer
 
 # (onset s, duration s, pitch): melody in eighths over a bass chord per half bar; bar 2 has G4 twice in a row

@@ -94,7 +94,8 @@ def build_report(
     performance: Path, score: Path | None, checkpoint: Path | None = None, window_bars: int | None = None
 ) -> PracticeReport:
     """Read, align, analyse: the report of one performance (raises :class:`PianoDataError` on bad input)."""
-    from piano_eval.practice.analysis import AnalysisConfig, analyse
+    from piano_eval.practice.analysis import analyse
+    from piano_eval.practice.report import AnalysisConfig
 
     scorer, info, bars, seconds = load_scorer(checkpoint)  # a bad checkpoint fails before any slow work
     score_data = load_score(score) if score is not None else None

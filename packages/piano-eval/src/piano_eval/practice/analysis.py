@@ -36,7 +36,6 @@ from piano_eval.practice.report import (
     PracticeReport,
     Scorer,
     WindowResult,
-    WindowScores,
     pitch_name,
 )
 
@@ -45,16 +44,7 @@ if TYPE_CHECKING:
     from piano_symbolic.align.types import Alignment
     from piano_symbolic.aligned import AlignedPerformance
 
-__all__ = [
-    "AnalysisConfig",
-    "BarFeedback",
-    "PracticeReport",
-    "Scorer",
-    "WindowResult",
-    "WindowScores",
-    "analyse",
-    "pitch_name",
-]
+__all__ = ["analyse"]
 
 # --- windows ---------------------------------------------------------------------------------------------
 
