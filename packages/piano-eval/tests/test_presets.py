@@ -63,6 +63,11 @@ def test_typed_configs_check_values_at_build() -> None:
         build_experiment("baseline-ranker", {"ranking_weight": True})
     ranker = build_experiment("baseline-ranker")
     assert ranker.settings.modalities == ["audio"] and ranker.settings.contrastive_weight == 0.2
+    # mapping values are checked too: YAML reads '{t1:1.0}' (no space) as {'t1:1.0': None}
+    bad = r"tier_weights must be a mapping of a string to a number .*got \{'t1:1\.0': None\}"
+    with pytest.raises(UsageError, match=bad):
+        build_experiment("s4", {"tier_weights": {"t1:1.0": None}})
+    assert build_experiment("s4", {"tier_weights": {"t1": "1"}}).config["tier_weights"] == {"t1": 1.0}
 
 
 def test_typed_config_errors_reach_the_cli_as_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

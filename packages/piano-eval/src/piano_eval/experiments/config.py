@@ -51,6 +51,10 @@ def _describe(tp: Any) -> str:
     if origin in (list, tuple):
         return f"a list of {_describe(get_args(tp)[0])}" if get_args(tp) else "a list"
     if origin is dict or tp is dict:
+        args = get_args(tp)
+        if args and args[1] is not Any:
+            hint = "(YAML: '{key: value}', a space after the colon)"
+            return f"a mapping of {_describe(args[0])} to {_describe(args[1])} {hint}"
         return "a mapping"
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(tp, str(tp))
 
@@ -87,7 +91,8 @@ def _coerce(value: Any, tp: Any) -> Any:
     if origin is dict or tp is dict:
         if not isinstance(value, Mapping):
             raise _Bad
-        return dict(value)
+        key_tp, value_tp = get_args(tp) or (Any, Any)
+        return {_coerce(k, key_tp): _coerce(v, value_tp) for k, v in value.items()}
     if tp is bool:
         if isinstance(value, bool):
             return value
