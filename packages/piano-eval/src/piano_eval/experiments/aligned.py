@@ -129,7 +129,6 @@ class S4Experiment(Experiment):
             self._tokens[s.key] = tokens_from_aligned(aligned)
             if self.config["features"] or self.config["blend_features_mlp"]:
                 self._features[s.key] = extract_features(perf, aligned=aligned)
-                self._n_features = len(self._features[s.key])
 
     # -- pretraining ----------
     def prepare(self, segments: Sequence[Segment], ctx: RunContext) -> None:
@@ -205,14 +204,25 @@ class S4Experiment(Experiment):
                     self._states[key] = h[i, mask[i]].clone()
 
     # -- fine-tuning ----------
+    def _feature_matrix(self, segments: Sequence[Segment]) -> np.ndarray:
+        """The hand-crafted features of ``segments`` ``[N, F]``; with ``passage_relative`` also minus their mean
+        over the segments of the same passage among ``segments`` (``[N, 2F]``, as baseline-features)."""
+        from piano_eval.experiments.features import passage_relative
+
+        if not self.config["features"]:
+            return np.zeros((len(segments), 0))
+        x = np.stack([self._features[s.key] for s in segments])
+        return passage_relative(x, [s.group for s in segments]) if self.config["passage_relative"] else x
+
     def _items(self, segments: Sequence[Segment], labels: np.ndarray | None) -> list[Any]:
         mean, std = self._feature_stats if self._feature_stats is not None else (0.0, 1.0)
+        feats = (self._feature_matrix(segments) - mean) / std
         out = []
         for i, s in enumerate(segments):
             x: Any = self._tokens[s.key]
             if self.config["finetune"] == "top" or not self.config["learned"]:
                 x = (self._states.get(s.key), x)  # (frozen-body states or None, tokens)
-            f = (self._features[s.key] - mean) / std if self.config["features"] else np.zeros(0)
+            f = feats[i]
             y = labels[i] if labels is not None else np.zeros(19)
             out.append((x, np.clip(f, -6, 6), y, s.group))
         return out
@@ -266,8 +276,8 @@ class S4Experiment(Experiment):
         if c["learned"] and c["finetune"] == "top":
             self._body_states(train)
         if c["features"]:
-            x = np.stack([self._features[s.key] for s in train])
-            self._feature_stats = (x.mean(0), x.std(0) + 1e-6)
+            x = self._feature_matrix(train)
+            self._feature_stats, self._n_features = (x.mean(0), x.std(0) + 1e-6), x.shape[1]
         if c["raw_deviations"]:
             self._raw_stats = self._raw_statistics(train)
         rng = random.Random(seed)

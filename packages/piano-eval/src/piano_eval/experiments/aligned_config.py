@@ -42,6 +42,8 @@ class S4ExperimentConfig(TierKeys):
     raw_context: bool = False  # with raw_deviations: the note's score context channels too
     features: bool = True  # the hand-crafted features (piano_symbolic.features), read as features_at says
     features_at: Literal["frame", "pooled"] = "frame"  # frame: one extra frame; pooled: joined after pooling
+    # with features: also the features minus their mean over the performances of the passage in the same set
+    passage_relative: bool = False
     learned: bool = True  # false: the ablation without the S4 encoder
     ensemble: int = 1  # models of different seeds averaged per fold
     # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
