@@ -64,6 +64,23 @@ def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
     assert a.confidence is not None and np.all((a.confidence > 0) & (a.confidence <= 1))
 
 
+def test_fit_does_not_depend_on_the_callers_random_state(tmp_path: Path, segments: list) -> None:
+    """Dropout draws come from the fold's seed, not from whatever the process drew before (a fresh process seeds
+    torch's global generator at random), and the caller's generator is left as it was."""
+    import torch
+
+    cfg = {**TINY, "learned": False, "head_dropout": 0.5, "cache_dir": str(tmp_path / "cache")}
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    preds = []
+    for caller_seed in (1, 2):
+        exp = build_experiment("s4", cfg)
+        exp.prepare(segments, ctx)
+        torch.manual_seed(caller_seed)
+        preds.append(exp.fit_predict(segments[6:], segments[:6], ctx, 0))
+        assert torch.equal(torch.random.get_rng_state(), torch.manual_seed(caller_seed).get_state())
+    np.testing.assert_array_equal(preds[0], preds[1])
+
+
 def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segments: list) -> None:
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     exp = build_experiment("s4", {**TINY, "learned": False, "cache_dir": str(tmp_path / "cache")})

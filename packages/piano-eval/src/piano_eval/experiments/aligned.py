@@ -264,6 +264,7 @@ class S4Experiment(Experiment):
             )
 
     def _train(self, train: Sequence[Segment], seed: int) -> list[Any]:
+        from piano_data.rng import seeded
         from piano_fusion import QualityObjective
 
         from piano_eval.experiments.aligned_model import batch_collate, train_regressor
@@ -294,17 +295,18 @@ class S4Experiment(Experiment):
             model = self._build(seed * 10 + k)
             batch_size = int(c["batch_size"])
             loader = tier_loader(tr, items, collate, c, batch_size=batch_size, seed=seed * 10 + k, where="s4")
-            self.last_history = train_regressor(
-                model,
-                loader,
-                self._items(va, stack_labels(list(va))),
-                self._collate(),
-                epochs=int(c["finetune_epochs"]),
-                lr=float(c["finetune_lr"]),
-                patience=int(c["patience"]),
-                objective=objective,
-                weight_decay=float(c["weight_decay"]),
-            )
+            with seeded(seed * 10 + k):  # dropout draws: the same run for the same seed, whatever ran before
+                self.last_history = train_regressor(
+                    model,
+                    loader,
+                    self._items(va, stack_labels(list(va))),
+                    self._collate(),
+                    epochs=int(c["finetune_epochs"]),
+                    lr=float(c["finetune_lr"]),
+                    patience=int(c["patience"]),
+                    objective=objective,
+                    weight_decay=float(c["weight_decay"]),
+                )
             models.append(model)
         if c["blend_features_mlp"]:
             from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
