@@ -33,7 +33,7 @@ def pitch_name(pitch: int) -> str:
 
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """Thresholds of :func:`analyse` (times in seconds unless stated)."""
+    """Thresholds of :func:`piano_eval.practice.analysis.analyse` (times in seconds unless stated)."""
 
     window_bars: int | None = None  # bars per window (default: the model's training length)
     window_seconds: float | None = None  # seconds per window without a score (default: the model's)
