@@ -12,6 +12,7 @@ from piano_fusion import (
     group_ids,
     info_nce_loss,
     masked_mean,
+    pair_difference_loss,
     pairwise_ranking_loss,
     piece_contrast,
     regression_loss,
@@ -193,6 +194,24 @@ def test_quality_objective_known_answer() -> None:
     assert out["loss"].item() == pytest.approx(mse + 0.5 * rank, rel=1e-5)
     with pytest.raises(ValueError, match="temperature"):
         QualityObjective(temperature=0.0)
+
+
+def test_pair_difference_loss_known_answer_and_blind_to_a_shared_offset() -> None:
+    pred = torch.tensor([[0.6, 0.1], [0.5, 0.3], [0.9, 0.9], [0.2, 0.2]])
+    labels = torch.tensor([[0.8, 0.2], [0.4, NAN], [0.1, 0.1], [0.5, 0.5]])
+    groups = ["a", "a", "b", None]  # "b" has one member; None pairs with nothing
+    # one pair (0, 1), dimension 0 only (dimension 1 has a NaN label): ((0.6 - 0.5) - (0.8 - 0.4))^2
+    assert pair_difference_loss(pred, labels, groups).item() == pytest.approx(0.3**2, rel=1e-5)
+    # a level shared by the pair changes nothing: the loss reads differences only
+    assert pair_difference_loss(pred + 0.25, labels, groups).item() == pytest.approx(0.3**2, rel=1e-5)
+    out = QualityObjective(rank_weight=0.0, difference_weight=2.0)(pred, {"labels": labels, "group": groups})
+    assert out["difference"].item() == pytest.approx(0.09, rel=1e-5)
+    assert out["loss"].item() == pytest.approx(out["mse"].item() + 2.0 * 0.09, rel=1e-5)
+    assert "difference" not in QualityObjective()(pred, {"labels": labels, "group": groups})
+    lone = pair_difference_loss(pred, labels, ["a", "b", "c", "d"])  # no same-piece pair: an exact, connected zero
+    assert lone.item() == 0.0 and lone.requires_grad is pred.requires_grad
+    with pytest.raises(ValueError, match="groups for a batch"):
+        pair_difference_loss(pred, labels, ["a"])
 
 
 def test_piece_contrast_pools_then_projects() -> None:

@@ -47,6 +47,7 @@ def test_prepare_fit_predict_and_cache(tmp_path: Path, segments: list, finetune:
 
 def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
     cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2, "blend_features_mlp": True}
+    cfg |= {"passage_relative": True, "difference_weight": 1.0}
     exp = build_experiment("s4", cfg)
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
@@ -56,6 +57,8 @@ def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
     ]
     assert not list(out.rglob("*.pt")) and not list(out.rglob("*.pkl"))
     assert len(list(out.glob("s4_mlp*.safetensors"))) == 3 and 0.0 <= exp._blend_weight <= 1.0
+    n_features = len(next(iter(exp._features.values())))
+    assert exp._mlps[0]["mean"].shape == (2 * n_features,)  # the MLPs read the passage-relative features too
     loaded, manifest = load_checkpoint(out)
     assert manifest["experiment"] == "s4"
     a = exp.predict(segments[:3], ctx)

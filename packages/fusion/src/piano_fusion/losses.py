@@ -18,6 +18,7 @@ __all__ = [
     "difficulty_loss",
     "group_ids",
     "info_nce_loss",
+    "pair_difference_loss",
     "pairwise_ranking_loss",
     "regression_loss",
     "total_loss",
@@ -90,6 +91,32 @@ def pairwise_ranking_loss(
         return _zero(scores)
     sign = torch.where(valid, torch.sign(dy.nan_to_num(0.0)), torch.zeros_like(ds))
     return F.softplus(-sign * ds)[valid].mean()
+
+
+def pair_difference_loss(
+    pred: torch.Tensor,
+    labels: torch.Tensor,
+    groups: torch.Tensor | Sequence[Hashable | None],
+) -> torch.Tensor:
+    """Squared error of the rating *differences* of same-piece pairs: a within-passage regression.
+
+    For every pair ``i < j`` of the same group and every dimension ``d`` where both labels are finite:
+    ``((p_id - p_jd) - (y_id - y_jd))^2``, averaged over those entries. It is blind to anything the performers
+    of a passage share (the work's level), so it asks only how they differ, in rating units: the same scale as
+    :func:`regression_loss`, unlike a ranking loss on scaled scores. ``pred``, ``labels``: ``[B, K]``.
+    """
+    _check_pair(pred, labels, "pair_difference_loss")
+    gid = group_ids(groups, pred.device)
+    if gid.shape[0] != pred.shape[0]:
+        raise ValueError(f"pair_difference_loss: {gid.shape[0]} groups for a batch of {pred.shape[0]}")
+    dy = labels[:, None, :] - labels[None, :, :]
+    dp = pred[:, None, :] - pred[None, :, :]
+    n = pred.shape[0]
+    upper = torch.ones(n, n, dtype=torch.bool, device=pred.device).triu(diagonal=1)
+    valid = (_same_group(gid) & upper)[..., None] & torch.isfinite(dy)
+    if not valid.any():
+        return _zero(pred)
+    return ((dp - dy.nan_to_num(0.0)) ** 2)[valid].mean()
 
 
 def info_nce_loss(

@@ -22,6 +22,7 @@ from piano_fusion.losses import (
     augmentation_invariance_loss,
     difficulty_loss,
     info_nce_loss,
+    pair_difference_loss,
     pairwise_ranking_loss,
     regression_loss,
     total_loss,
@@ -41,18 +42,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class QualityObjective:
-    """``loss = MSE + rank_weight x RankNet`` on same-piece pairs of a ``[B, 19]`` quality prediction in [0, 1].
+    """``loss = MSE + rank_weight x RankNet + difference_weight x pair difference`` on a ``[B, 19]`` prediction.
+
+    Both pair terms use the same-piece pairs of the batch; the prediction is a quality rating in [0, 1].
 
     The ranking scores are ``pred / temperature``: scaling the predictions (rather than taking their logits or
     a separate head) keeps the two terms compatible: ranking a pair correctly needs prediction gaps of the size
     of the rating gaps, not ever wider spreads that ruin the MSE. Called as ``objective(pred, batch)`` with
     ``batch["labels"] [B, 19]`` (NaN = unknown) and ``batch["group"]`` (one piece id per sample); returns
-    ``{"loss", "mse", "rank"}``.
+    ``{"loss", "mse", "rank"}``, and ``"difference"`` when its weight is not 0: that term
+    (:func:`pair_difference_loss`) regresses how the performers of a passage differ, in rating units.
     """
 
     rank_weight: float = 0.1
     temperature: float = 0.02
     margin: float = 0.05
+    difference_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -62,7 +67,11 @@ class QualityObjective:
         labels = batch["labels"].to(pred.dtype)
         mse = regression_loss(pred, labels)
         rank = pairwise_ranking_loss(pred / self.temperature, labels, batch["group"], self.margin)
-        return {"loss": mse + self.rank_weight * rank, "mse": mse, "rank": rank}
+        out = {"loss": mse + self.rank_weight * rank, "mse": mse, "rank": rank}
+        if self.difference_weight:
+            out["difference"] = pair_difference_loss(pred, labels, batch["group"])
+            out["loss"] = out["loss"] + self.difference_weight * out["difference"]
+        return out
 
 
 def piece_contrast(

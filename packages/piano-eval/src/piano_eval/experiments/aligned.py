@@ -204,15 +204,17 @@ class S4Experiment(Experiment):
                     self._states[key] = h[i, mask[i]].clone()
 
     # -- fine-tuning ----------
-    def _feature_matrix(self, segments: Sequence[Segment]) -> np.ndarray:
+    def _hand_features(self, segments: Sequence[Segment]) -> np.ndarray:
         """The hand-crafted features of ``segments`` ``[N, F]``; with ``passage_relative`` also minus their mean
         over the segments of the same passage among ``segments`` (``[N, 2F]``, as baseline-features)."""
         from piano_eval.experiments.features import passage_relative
 
-        if not self.config["features"]:
-            return np.zeros((len(segments), 0))
         x = np.stack([self._features[s.key] for s in segments])
         return passage_relative(x, [s.group for s in segments]) if self.config["passage_relative"] else x
+
+    def _feature_matrix(self, segments: Sequence[Segment]) -> np.ndarray:
+        """What the model reads of the hand-crafted features: :meth:`_hand_features`, or ``[N, 0]`` without them."""
+        return self._hand_features(segments) if self.config["features"] else np.zeros((len(segments), 0))
 
     def _items(self, segments: Sequence[Segment], labels: np.ndarray | None) -> list[Any]:
         mean, std = self._feature_stats if self._feature_stats is not None else (0.0, 1.0)
@@ -287,7 +289,9 @@ class S4Experiment(Experiment):
         val_groups = set(groups[: max(1, round(len(groups) * float(c["val_frac"])))])
         tr = [s for s in train if s.group not in val_groups]
         va = [s for s in train if s.group in val_groups]
-        quality = QualityObjective(float(c["rank_weight"]), float(c["rank_temperature"]))
+        quality = QualityObjective(
+            float(c["rank_weight"]), float(c["rank_temperature"]), difference_weight=float(c["difference_weight"])
+        )
         objective = tier_objective(c, quality, float(c["rank_temperature"]))
         items, collate = self._items(tr, stack_labels(list(tr))), batch_collate(self._collate())
         models = []
@@ -311,12 +315,10 @@ class S4Experiment(Experiment):
         if c["blend_features_mlp"]:
             from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
 
-            self._mlps = fit_mlps(
-                np.stack([self._features[s.key] for s in tr]), stack_labels(list(tr)), [seed * 10 + k for k in range(3)]
-            )
+            self._mlps = fit_mlps(self._hand_features(tr), stack_labels(list(tr)), [seed * 10 + k for k in range(3)])
             self._blend_weight = 1.0
             learned = self._predict(models, va).mean(0)
-            mlp = mlp_predict(self._mlps, np.stack([self._features[s.key] for s in va]))
+            mlp = mlp_predict(self._mlps, self._hand_features(va))
             self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
             self.blend_weights.append(self._blend_weight)
         return models
@@ -346,7 +348,7 @@ class S4Experiment(Experiment):
         if self._mlps and self._blend_weight < 1.0:
             from piano_eval.experiments.aligned_blend import mlp_predict
 
-            mlp = mlp_predict(self._mlps, np.stack([self._features[s.key] for s in segments]))
+            mlp = mlp_predict(self._mlps, self._hand_features(segments))
             preds = self._blend_weight * preds + (1.0 - self._blend_weight) * mlp[None]
         return preds
 

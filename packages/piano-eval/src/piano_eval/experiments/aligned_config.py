@@ -33,6 +33,7 @@ class S4ExperimentConfig(TierKeys):
     patience: int = 6
     rank_weight: float = 0.1
     rank_temperature: float = 0.02
+    difference_weight: float = 0.0  # same-passage rating differences (piano_fusion.pair_difference_loss)
     val_frac: float = 0.15
     head_hidden: int = 128
     head_dropout: float = 0.1
@@ -46,7 +47,8 @@ class S4ExperimentConfig(TierKeys):
     passage_relative: bool = False
     learned: bool = True  # false: the ablation without the S4 encoder
     ensemble: int = 1  # models of different seeds averaged per fold
-    # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups
+    # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups;
+    # the MLPs read the features as baseline-features does (passage-relative too when passage_relative is on)
     blend_features_mlp: bool = False
     cache_dir: str | None = None
     checkpoint: str | None = None  # an S4 encoder checkpoint folder to start from instead of pretraining
