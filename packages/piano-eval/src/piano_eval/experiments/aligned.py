@@ -17,7 +17,10 @@ attentive mean and standard deviation of the frames (:class:`piano_fusion.Attent
 ``raw_deviations`` appends each note's standardised raw deviations and status (``raw_context``: and score context)
 to its frame, and with ``learned: false`` those raw note channels are the frames; ``features_at: pooled`` joins the
 hand-crafted features after pooling (``EncoderRegressor`` ``side_dim``) instead of as one frame;
-``weight_decay`` and ``head_dropout`` regularise fine-tuning.
+``weight_decay`` and ``head_dropout`` regularise fine-tuning. ``blend_features_mlp`` averages the prediction with
+the baseline-features MLP ensemble (:mod:`piano_eval.experiments.aligned_blend`), the weight chosen on the
+validation groups: the quick preset's learned model reads no hand-crafted feature itself and is blended instead.
+``difference_weight`` adds the same-passage rating-difference term of ``QualityObjective``.
 """
 
 from __future__ import annotations
