@@ -55,6 +55,21 @@ def _check_pair(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
         raise ValueError(f"{what}: shapes differ, {tuple(a.shape)} vs {tuple(b.shape)}")
 
 
+def _same_group_differences(
+    pred: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor | Sequence[Hashable | None], what: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``[B, B, K]`` differences ``pred_i - pred_j``, ``labels_i - labels_j`` and the mask of the entries of pairs
+    ``i < j`` of one known group whose label difference is finite."""
+    _check_pair(pred, labels, what)
+    gid = group_ids(groups, pred.device)
+    if gid.shape[0] != pred.shape[0]:
+        raise ValueError(f"{what}: {gid.shape[0]} groups for a batch of {pred.shape[0]}")
+    dy = labels[:, None, :] - labels[None, :, :]
+    n = pred.shape[0]
+    upper = torch.ones(n, n, dtype=torch.bool, device=pred.device).triu(diagonal=1)
+    return pred[:, None, :] - pred[None, :, :], dy, (_same_group(gid) & upper)[..., None] & torch.isfinite(dy)
+
+
 def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """MSE over the finite entries of ``target`` (NaN labels are masked out); zero if none is finite."""
     _check_pair(pred, target, "regression_loss")
@@ -77,16 +92,8 @@ def pairwise_ranking_loss(
     ``|y_id - y_jd| >= margin``: ``softplus(-sign(y_id - y_jd) (s_id - s_jd))``, averaged over those
     (pair, dimension) entries. Pairs closer than ``margin`` are ignored. ``scores``, ``labels``: ``[B, K]``.
     """
-    _check_pair(scores, labels, "pairwise_ranking_loss")
-    gid = group_ids(groups, scores.device)
-    if gid.shape[0] != scores.shape[0]:
-        raise ValueError(f"pairwise_ranking_loss: {gid.shape[0]} groups for a batch of {scores.shape[0]}")
-    dy = labels[:, None, :] - labels[None, :, :]
-    ds = scores[:, None, :] - scores[None, :, :]
-    n = scores.shape[0]
-    upper = torch.ones(n, n, dtype=torch.bool, device=scores.device).triu(diagonal=1)
-    pair = _same_group(gid) & upper
-    valid = pair[..., None] & torch.isfinite(dy) & (dy.abs() >= margin)
+    ds, dy, pair = _same_group_differences(scores, labels, groups, "pairwise_ranking_loss")
+    valid = pair & (dy.abs() >= margin)
     if not valid.any():
         return _zero(scores)
     sign = torch.where(valid, torch.sign(dy.nan_to_num(0.0)), torch.zeros_like(ds))
@@ -105,15 +112,7 @@ def pair_difference_loss(
     of a passage share (the work's level), so it asks only how they differ, in rating units: the same scale as
     :func:`regression_loss`, unlike a ranking loss on scaled scores. ``pred``, ``labels``: ``[B, K]``.
     """
-    _check_pair(pred, labels, "pair_difference_loss")
-    gid = group_ids(groups, pred.device)
-    if gid.shape[0] != pred.shape[0]:
-        raise ValueError(f"pair_difference_loss: {gid.shape[0]} groups for a batch of {pred.shape[0]}")
-    dy = labels[:, None, :] - labels[None, :, :]
-    dp = pred[:, None, :] - pred[None, :, :]
-    n = pred.shape[0]
-    upper = torch.ones(n, n, dtype=torch.bool, device=pred.device).triu(diagonal=1)
-    valid = (_same_group(gid) & upper)[..., None] & torch.isfinite(dy)
+    dp, dy, valid = _same_group_differences(pred, labels, groups, "pair_difference_loss")
     if not valid.any():
         return _zero(pred)
     return ((dp - dy.nan_to_num(0.0)) ** 2)[valid].mean()
