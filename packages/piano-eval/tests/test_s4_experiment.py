@@ -99,7 +99,7 @@ def test_ablation_without_learned_part_and_missing_score(tmp_path: Path, segment
     with pytest.raises(UsageError, match="nothing to train"):
         build_experiment("s4", {"learned": False, "features": False, "raw_deviations": False})
     with pytest.raises(UsageError, match="needs note frames"):
-        build_experiment("s4", {"learned": False, "features_at": "pooled", "raw_deviations": False})
+        build_experiment("s4", {"learned": False, "features": True, "features_at": "pooled", "raw_deviations": False})
 
 
 @pytest.mark.parametrize(
