@@ -318,12 +318,14 @@ class S4Experiment(Experiment):
         if c["blend_features_mlp"]:
             from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
 
-            self._mlps = fit_mlps(self._hand_features(tr), stack_labels(list(tr)), [seed * 10 + k for k in range(3)])
-            self._blend_weight = 1.0
+            seeds = [seed * 10 + k for k in range(3)]
+            self._mlps, self._blend_weight = fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds), 1.0
             learned = self._predict(models, va).mean(0)
             mlp = mlp_predict(self._mlps, self._hand_features(va))
             self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
             self.blend_weights.append(self._blend_weight)
+            # the weight chosen, the MLPs (which need no early-stopping groups) refit on every training segment
+            self._mlps = fit_mlps(self._hand_features(train), stack_labels(list(train)), seeds)
         return models
 
     def _raw_statistics(self, segments: Sequence[Segment]) -> tuple[np.ndarray, np.ndarray]:

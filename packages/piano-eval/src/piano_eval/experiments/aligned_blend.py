@@ -1,7 +1,8 @@
 """The hand-crafted-features MLP of ``baseline-features`` as plain arrays, and the validation-chosen blend weight.
 
 ``s4`` with ``blend_features_mlp`` averages its learned prediction with this MLP ensemble's,
-``w x learned + (1 - w) x MLP``, ``w`` chosen on the fold's validation groups. The MLPs are fitted by
+``w x learned + (1 - w) x MLP``, ``w`` chosen on the fold's validation groups, after which the MLPs are refitted
+on every training segment (they need no early-stopping groups). The MLPs are fitted by
 scikit-learn exactly as ``baseline-features`` fits them, then kept as arrays (scaler, weights), so a checkpoint
 stores them as safetensors instead of a pickle.
 """
