@@ -319,9 +319,8 @@ class S4Experiment(Experiment):
             from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
 
             seeds = [seed * 10 + k for k in range(3)]
-            self._mlps, self._blend_weight = fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds), 1.0
-            learned = self._predict(models, va).mean(0)
-            mlp = mlp_predict(self._mlps, self._hand_features(va))
+            mlp = mlp_predict(fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds), self._hand_features(va))
+            learned = self._predict(models, va, blend=False).mean(0)
             self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
             self.blend_weights.append(self._blend_weight)
             # the weight chosen, the MLPs (which need no early-stopping groups) refit on every training segment
@@ -342,7 +341,8 @@ class S4Experiment(Experiment):
         raw = deviation_channels(dev, status, context).numpy().astype(np.float64)
         return raw.mean(0), raw.std(0) + 1e-6
 
-    def _predict(self, models: Sequence[Any], segments: Sequence[Segment]) -> np.ndarray:
+    def _predict(self, models: Sequence[Any], segments: Sequence[Segment], blend: bool = True) -> np.ndarray:
+        """``[members, N, 19]`` predictions; with ``blend`` (and fitted MLPs) blended with the features MLP."""
         from piano_eval.experiments.aligned_model import predict_items
 
         self._inputs(segments)
@@ -350,7 +350,7 @@ class S4Experiment(Experiment):
             self._body_states(segments)
         items = self._items(segments, None)
         preds = np.stack([predict_items(m, items, self._collate()) for m in models])
-        if self._mlps and self._blend_weight < 1.0:
+        if blend and self._mlps and self._blend_weight < 1.0:
             from piano_eval.experiments.aligned_blend import mlp_predict
 
             mlp = mlp_predict(self._mlps, self._hand_features(segments))
