@@ -47,7 +47,7 @@ def test_prepare_fit_predict_and_cache(tmp_path: Path, segments: list, finetune:
 
 def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
     cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2, "blend_features_mlp": True}
-    cfg |= {"passage_relative": True, "difference_weight": 1.0}
+    cfg |= {"passage_relative": True, "difference_weight": 1.0, "blend_split": True, "note_conv": 4}
     exp = build_experiment("s4", cfg)
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
@@ -56,7 +56,7 @@ def test_checkpoint_round_trip(tmp_path: Path, segments: list) -> None:
         "s4_model1.safetensors",
     ]
     assert not list(out.rglob("*.pt")) and not list(out.rglob("*.pkl"))
-    assert len(list(out.glob("s4_mlp*.safetensors"))) == 3 and 0.0 <= exp._blend_weight <= 1.0
+    assert len(list(out.glob("s4_mlp*.safetensors"))) == 3 and all(0.0 <= w <= 1.0 for w in exp._blend_weight)
     n_features = len(next(iter(exp._features.values())))
     assert exp._mlps[0]["mean"].shape == (2 * n_features,)  # the MLPs read the passage-relative features too
     loaded, manifest = load_checkpoint(out)
@@ -148,3 +148,54 @@ def test_config_is_typed() -> None:
     with pytest.raises(UsageError, match=r"corpus_sources must be a list of one of"):
         build_experiment("s4", {"corpus_sources": ["imslp"]})
     assert build_experiment("s4", {"pretrain_steps": "10"}).config["pretrain_steps"] == 10
+
+
+def test_split_blend_takes_each_part_from_the_model_that_has_it() -> None:
+    """A learned model with the right departures from each passage's mean but the wrong levels, an MLP with the
+    right levels but no departures: the split blend takes the levels from the MLP and the departures from the
+    learned model, and reproduces the ratings; one shared weight cannot."""
+    from piano_eval.experiments.aligned_blend import blend, choose_weights
+
+    rng = np.random.default_rng(0)
+    groups = [f"p{i // 5}" for i in range(40)]
+    level = np.repeat(rng.uniform(0.3, 0.7, (8, 19)), 5, axis=0)
+    departure = rng.normal(0, 0.05, (40, 19))
+    departure -= np.repeat(departure.reshape(8, 5, 19).mean(1), 5, axis=0)
+    y = level + departure
+    learned = 0.5 + departure
+    mlp = level.copy()
+    assert choose_weights(learned, mlp, y, groups, split=True) == (0.0, 1.0)
+    assert np.allclose(blend(learned, mlp, (0.0, 1.0), groups), y)
+    w, same = choose_weights(learned, mlp, y, groups)
+    assert w == same and 0.0 < w < 1.0
+    assert np.array_equal(blend(learned, mlp, (0.3, 0.3), groups), 0.3 * learned + 0.7 * mlp)
+    members = np.stack([learned, learned + 0.01])  # [members, N, 19] against one MLP prediction
+    assert np.allclose(blend(members, mlp, (0.0, 1.0), groups), y[None])  # an offset is a level, not a departure
+
+
+def test_note_conv_ignores_padding() -> None:
+    """A sequence padded with masked notes (whatever their frames hold) gets the same local frames on its real
+    notes as unpadded, and zeros on the padding."""
+    import torch
+    from piano_data.contracts import EncoderOutput
+    from piano_eval.experiments.aligned_model import NoteConv
+
+    class Frames(torch.nn.Module):
+        output_dim = 3
+
+        def forward(self, batch: dict) -> EncoderOutput:
+            return EncoderOutput(batch["frames"], batch["mask"])
+
+    torch.manual_seed(0)
+    conv = NoteConv(Frames(), channels=4, kernel=3)
+    x = torch.randn(1, 5, 3)
+    padded = torch.cat([x, 100 * torch.randn(1, 3, 3)], 1)
+    mask = torch.tensor([[True] * 5 + [False] * 3])
+    a = conv({"frames": x, "mask": torch.ones(1, 5, dtype=torch.bool)}).frames
+    b = conv({"frames": padded, "mask": mask}).frames
+    assert a.shape == (1, 5, 7) and torch.allclose(a, b[:, :5], atol=1e-6)
+    assert torch.all(b[:, 5:, 3:] == 0)
+    with pytest.raises(ValueError, match="odd"):
+        NoteConv(Frames(), channels=4, kernel=4)
+    with pytest.raises(UsageError, match="note_conv"):
+        build_experiment("s4", {**TINY, "learned": False, "raw_deviations": False, "features": True, "note_conv": 4})

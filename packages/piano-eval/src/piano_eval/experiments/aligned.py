@@ -69,6 +69,8 @@ class S4Experiment(Experiment):
         c = self.config
         if not c["learned"] and not c["features"] and not c["raw_deviations"]:
             raise UsageError("experiment 's4': learned, features and raw_deviations are all off; nothing to train")
+        if c["note_conv"] and not (c["learned"] or c["raw_deviations"]):
+            raise UsageError("experiment 's4': note_conv needs note frames to convolve (learned or raw_deviations)")
         if c["features"] and c["features_at"] == "pooled" and not (c["learned"] or c["raw_deviations"]):
             raise UsageError(
                 "experiment 's4': features_at 'pooled' needs note frames to pool (learned or raw_deviations)"
@@ -84,8 +86,8 @@ class S4Experiment(Experiment):
         self._n_features = 0
         self.last_history: dict[str, Any] = {}
         self._mlps: list[dict[str, np.ndarray]] = []
-        self._blend_weight = 1.0
-        self.blend_weights: list[float] = []
+        self._blend_weight: tuple[float, float] = (1.0, 1.0)  # (between passages, within a passage)
+        self.blend_weights: list[list[float]] = []
 
     # -- configuration ----------
     def _encoder_cfg(self) -> Any:
@@ -243,7 +245,7 @@ class S4Experiment(Experiment):
         from piano_data.rng import seeded
         from piano_fusion import EncoderRegressor
 
-        from piano_eval.experiments.aligned_model import AlignedNoteModel, DeviationChannels, StateProjection
+        from piano_eval.experiments.aligned_model import AlignedNoteModel, DeviationChannels, NoteConv, StateProjection
 
         c = self.config
         n_feat = self._n_features if c["features"] else 0
@@ -256,6 +258,9 @@ class S4Experiment(Experiment):
         if c["raw_deviations"]:  # before training: placeholder statistics, which a checkpoint's buffers replace
             mean, std = self._raw_stats if self._raw_stats is not None else (None, None)
             body = DeviationChannels(body, mean, std, context=bool(c["raw_context"]))
+            dim = int(body.output_dim)
+        if c["note_conv"]:
+            body = NoteConv(body, int(c["note_conv"]), int(c["note_conv_kernel"]))
             dim = int(body.output_dim)
         scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0
         with seeded(seed):
@@ -316,13 +321,14 @@ class S4Experiment(Experiment):
                 )
             models.append(model)
         if c["blend_features_mlp"]:
-            from piano_eval.experiments.aligned_blend import choose_weight, fit_mlps, mlp_predict
+            from piano_eval.experiments.aligned_blend import choose_weights, fit_mlps, mlp_predict
 
             seeds = [seed * 10 + k for k in range(3)]
             mlp = mlp_predict(fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds), self._hand_features(va))
             learned = self._predict(models, va, blend=False).mean(0)
-            self._blend_weight = choose_weight(learned, mlp, stack_labels(list(va)))
-            self.blend_weights.append(self._blend_weight)
+            groups = [s.group for s in va]
+            self._blend_weight = choose_weights(learned, mlp, stack_labels(list(va)), groups, bool(c["blend_split"]))
+            self.blend_weights.append(list(self._blend_weight))
             # the weight chosen, the MLPs (which need no early-stopping groups) refit on every training segment
             self._mlps = fit_mlps(self._hand_features(train), stack_labels(list(train)), seeds)
         return models
@@ -350,11 +356,12 @@ class S4Experiment(Experiment):
             self._body_states(segments)
         items = self._items(segments, None)
         preds = np.stack([predict_items(m, items, self._collate()) for m in models])
-        if blend and self._mlps and self._blend_weight < 1.0:
+        if blend and self._mlps and self._blend_weight != (1.0, 1.0):
+            from piano_eval.experiments.aligned_blend import blend as blend_predictions
             from piano_eval.experiments.aligned_blend import mlp_predict
 
             mlp = mlp_predict(self._mlps, self._hand_features(segments))
-            preds = self._blend_weight * preds + (1.0 - self._blend_weight) * mlp[None]
+            preds = blend_predictions(preds, mlp, self._blend_weight, [s.group for s in segments])
         return preds
 
     def fit_predict(self, train: Sequence[Segment], test: Sequence[Segment], ctx: RunContext, fold: int) -> np.ndarray:
@@ -397,7 +404,8 @@ class S4Experiment(Experiment):
             "n_models": len(self._fitted),
             "features": None,
             "n_mlps": len(self._mlps),
-            "blend_weight": self._blend_weight,
+            "blend_weight": self._blend_weight[0],
+            "blend_weight_within": self._blend_weight[1],
         }
         if self._feature_stats is not None:
             meta["features"] = {"mean": self._feature_stats[0].tolist(), "std": self._feature_stats[1].tolist()}
@@ -424,7 +432,8 @@ class S4Experiment(Experiment):
 
         self._fitted = [load_module(directory, f"s4_model{k}", build)[0] for k in range(meta["n_models"])]
         self._mlps = [load_arrays(str(directory / f"s4_mlp{k}.safetensors")) for k in range(int(meta.get("n_mlps", 0)))]
-        self._blend_weight = float(meta.get("blend_weight", 1.0))
+        between = float(meta.get("blend_weight", 1.0))
+        self._blend_weight = (between, float(meta.get("blend_weight_within", between)))
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()

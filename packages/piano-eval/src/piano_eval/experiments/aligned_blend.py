@@ -2,9 +2,11 @@
 
 ``s4`` with ``blend_features_mlp`` averages its learned prediction with this MLP ensemble's,
 ``w x learned + (1 - w) x MLP``, ``w`` chosen on the fold's validation groups, after which the MLPs are refitted
-on every training segment (they need no early-stopping groups). The MLPs are fitted by
-scikit-learn exactly as ``baseline-features`` fits them, then kept as arrays (scaler, weights), so a checkpoint
-stores them as safetensors instead of a pickle.
+on every training segment (they need no early-stopping groups). With ``blend_split`` the blend has two weights:
+one for each passage's mean prediction over its performances in the predicted set (the passage's level) and one
+for each performance's departure from that mean (what ranks performers of the same passage), chosen together.
+The MLPs are fitted by scikit-learn exactly as ``baseline-features`` fits them, then kept as arrays (scaler,
+weights), so a checkpoint stores them as safetensors instead of a pickle.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["BLEND_GRID", "choose_weight", "fit_mlps", "mlp_predict"]
+__all__ = ["BLEND_GRID", "blend", "choose_weights", "fit_mlps", "mlp_predict"]
 
 #: Candidate weights of the learned prediction.
 BLEND_GRID: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
@@ -57,7 +59,28 @@ def mlp_predict(mlps: Sequence[dict[str, np.ndarray]], x: np.ndarray) -> np.ndar
     return np.mean(preds, axis=0)
 
 
-def choose_weight(learned: np.ndarray, mlp: np.ndarray, y: np.ndarray) -> float:
-    """The :data:`BLEND_GRID` weight of ``learned`` with the lowest MSE against ``y`` (ties: the smaller)."""
-    errors = [float(np.mean((np.clip(w * learned + (1 - w) * mlp, 0, 1) - y) ** 2)) for w in BLEND_GRID]
-    return float(BLEND_GRID[int(np.argmin(errors))])
+def blend(learned: np.ndarray, mlp: np.ndarray, weights: tuple[float, float], groups: Sequence[str]) -> np.ndarray:
+    """Blend ``learned`` ``[..., N, 19]`` with ``mlp`` ``[N, 19]``, weights ``(between, within)`` of ``learned``:
+    ``between`` for each passage's mean over its rows (``groups`` names each row's passage), ``within`` for each
+    row's departure from it. Equal weights give ``w x learned + (1 - w) x mlp``; a passage of one row takes
+    ``between``."""
+    from piano_eval.metrics import centre_by_group
+
+    between, within = weights
+    out = between * learned + (1.0 - between) * mlp
+    if within != between:
+        rows = learned.reshape(-1, *learned.shape[-2:])
+        dev = np.stack([centre_by_group(r - mlp, groups) for r in rows]).reshape(learned.shape)
+        out = out + (within - between) * dev
+    return out
+
+
+def choose_weights(
+    learned: np.ndarray, mlp: np.ndarray, y: np.ndarray, groups: Sequence[str], split: bool = False
+) -> tuple[float, float]:
+    """The ``(between, within)`` weights of ``learned`` from :data:`BLEND_GRID` with the lowest MSE of the clipped
+    blend against ``y`` (NaN labels ignored; ties: the smaller). Without ``split`` one weight serves both."""
+    pairs = [(b, w) for b in BLEND_GRID for w in BLEND_GRID] if split else [(w, w) for w in BLEND_GRID]
+    errors = [float(np.nanmean((np.clip(blend(learned, mlp, p, groups), 0, 1) - y) ** 2)) for p in pairs]
+    b, w = pairs[int(np.argmin(errors))]
+    return float(b), float(w)

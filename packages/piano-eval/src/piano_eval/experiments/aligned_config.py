@@ -41,6 +41,8 @@ class S4ExperimentConfig(TierKeys):
     pool_stats: bool = False  # attentive statistics pooling: attentive mean and std of the frames (piano_fusion)
     raw_deviations: bool = False  # append each note's standardised raw deviations + status one-hot to its frame
     raw_context: bool = False  # with raw_deviations: the note's score context channels too
+    note_conv: int = 0  # channels of a learned 1-D convolution over the note frames, joined to them (0: none)
+    note_conv_kernel: int = 5  # notes each convolution sees (odd)
     features: bool = True  # the hand-crafted features (piano_symbolic.features), read as features_at says
     features_at: Literal["frame", "pooled"] = "frame"  # frame: one extra frame; pooled: joined after pooling
     # with features: also the features minus their mean over the performances of the passage in the same set
@@ -50,5 +52,8 @@ class S4ExperimentConfig(TierKeys):
     # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups;
     # the MLPs read the features as baseline-features does (passage-relative too when passage_relative is on)
     blend_features_mlp: bool = False
+    # with blend_features_mlp: two weights, one for each passage's mean prediction over its performances in the
+    # predicted set and one for each performance's departure from it (aligned_blend.blend)
+    blend_split: bool = False
     cache_dir: str | None = None
     checkpoint: str | None = None  # an S4 encoder checkpoint folder to start from instead of pretraining

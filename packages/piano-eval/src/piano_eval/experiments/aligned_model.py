@@ -17,6 +17,7 @@ from piano_eval.training.tiers import tier_step
 __all__ = [
     "AlignedNoteModel",
     "DeviationChannels",
+    "NoteConv",
     "StateProjection",
     "batch_collate",
     "deviation_channels",
@@ -94,6 +95,35 @@ class DeviationChannels(nn.Module):
         raw = deviation_channels(batch["deviation"][:, :t], batch["status"][:, :t], ctx)
         raw = ((raw - self.mean) / self.std).clamp(-6.0, 6.0) * mask[..., None]
         return EncoderOutput(raw if out is None else torch.cat([out.frames, raw], -1), mask)
+
+
+class NoteConv(nn.Module):
+    """Each note frame of ``body`` joined with a learned view of its neighbours in score order: two 1-D
+    convolutions of ``kernel`` notes and ``channels`` channels (GELU) over the frames, padding notes zeroed. Lets the
+    pooling weigh and summarise what a note's deviations mean next to its neighbours' (a late note after late
+    notes is a tempo change, after steady ones a stumble), which per-note channels alone cannot."""
+
+    def __init__(self, body: nn.Module, channels: int, kernel: int = 5) -> None:
+        super().__init__()
+        if kernel < 1 or kernel % 2 == 0:
+            raise ValueError(f"s4: note_conv_kernel must be odd and positive, got {kernel}")
+        self.body = body
+        dim = int(body.output_dim)  # type: ignore[arg-type]
+        self.convs = nn.ModuleList(
+            [
+                nn.Conv1d(dim, channels, kernel, padding=kernel // 2),
+                nn.Conv1d(channels, channels, kernel, padding=kernel // 2),
+            ]
+        )
+        self.output_dim = dim + channels
+
+    def forward(self, batch: Mapping[str, Any]) -> EncoderOutput:
+        out = self.body(batch)
+        mask = out.mask[:, None, :].to(out.frames.dtype)  # [B, 1, T]
+        h = out.frames.transpose(1, 2) * mask
+        for conv in self.convs:  # padding zeroed after each layer: a note's frame never depends on the batch's length
+            h = nn.functional.gelu(conv(h)) * mask
+        return EncoderOutput(torch.cat([out.frames, h.transpose(1, 2)], -1), out.mask)
 
 
 class AlignedNoteModel(nn.Module):
