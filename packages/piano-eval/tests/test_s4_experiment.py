@@ -72,7 +72,7 @@ def test_fit_does_not_depend_on_the_callers_random_state(tmp_path: Path, segment
     torch's global generator at random), and the caller's generator is left as it was."""
     import torch
 
-    cfg = {**TINY, "learned": False, "head_dropout": 0.5, "cache_dir": str(tmp_path / "cache")}
+    cfg = {**TINY, "learned": False, "head_dropout": 0.5, "note_conv": 4, "cache_dir": str(tmp_path / "cache")}
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     preds = []
     for caller_seed in (1, 2):

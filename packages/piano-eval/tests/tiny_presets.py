@@ -21,6 +21,7 @@ S4: dict[str, Any] = {
     "finetune_epochs": 2,
     "batch_size": 8,
     "learned": True,  # the quick preset ships learned: false; the tests exercise the pretrained encoder too
+    "note_conv": 0,  # the quick preset's convolution over the note frames; tests that want it set it
     "ensemble": 1,
 }
 

@@ -259,11 +259,11 @@ class S4Experiment(Experiment):
             mean, std = self._raw_stats if self._raw_stats is not None else (None, None)
             body = DeviationChannels(body, mean, std, context=bool(c["raw_context"]))
             dim = int(body.output_dim)
-        if c["note_conv"]:
-            body = NoteConv(body, int(c["note_conv"]), int(c["note_conv_kernel"]))
-            dim = int(body.output_dim)
         scale = float(c["encoder_lr_scale"]) if c["finetune"] == "full" else 1.0
-        with seeded(seed):
+        with seeded(seed):  # every initial weight from the member's seed, never the caller's generator
+            if c["note_conv"]:
+                body = NoteConv(body, int(c["note_conv"]), int(c["note_conv_kernel"]))
+                dim = int(body.output_dim)
             return EncoderRegressor(
                 AlignedNoteModel(body, dim, n_feat - side),
                 hidden=int(c["head_hidden"]),
