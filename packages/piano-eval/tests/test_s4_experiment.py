@@ -173,6 +173,48 @@ def test_split_blend_takes_each_part_from_the_model_that_has_it() -> None:
     assert np.allclose(blend(members, mlp, (0.0, 1.0), groups), y[None])  # an offset is a level, not a departure
 
 
+def test_per_dimension_blend_takes_each_dimension_from_the_model_that_has_it() -> None:
+    """The learned model right on the first 10 dimensions, the MLP on the other 9: per-dimension weights 1 and 0
+    reproduce the ratings; one shared weight cannot. A dimension without any label gets the first grid weight."""
+    from piano_eval.experiments.aligned_blend import blend, choose_weights, is_unblended
+
+    rng = np.random.default_rng(1)
+    groups = [f"p{i // 4}" for i in range(40)]
+    y = rng.uniform(0.2, 0.8, (40, 19))
+    noise = rng.normal(0, 0.1, (40, 19))
+    learned, mlp = y + noise * (np.arange(19) >= 10), y + noise * (np.arange(19) < 10)
+    between, within = choose_weights(learned, mlp, y, groups, per_dim=True)
+    assert np.array_equal(between, within)
+    assert np.array_equal(between, (np.arange(19) < 10).astype(float))
+    assert np.allclose(blend(learned, mlp, (between, within), groups), y)
+    w, _ = choose_weights(learned, mlp, y, groups)
+    assert 0.0 < w < 1.0
+    y[:, 3] = np.nan
+    assert choose_weights(learned, mlp, y, groups, per_dim=True)[0][3] == 0.0
+    assert is_unblended((1.0, np.ones(19))) and not is_unblended((1.0, between))
+
+
+def test_validation_slices_and_per_dimension_weights_round_trip(tmp_path: Path, segments: list) -> None:
+    """With val_slices each member early-stops on its own groups (disjoint slices), the blend weights (one per
+    dimension) are chosen on all of them, and a checkpoint gives back the same predictions."""
+    cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2, "blend_features_mlp": True}
+    cfg |= {"learned": False, "val_slices": True, "blend_per_dim": True, "val_frac": 0.2}
+    exp = build_experiment("s4", cfg)
+    train = [s for s in segments if s.group != segments[0].group]
+    slices = exp._validation_groups(train, 0, 2)
+    assert len(slices) == 2 and not slices[0] & slices[1] and all(len(v) == 1 for v in slices)
+    ctx = RunContext(workdir=tmp_path / "work", seed=0)
+    out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
+    between, within = exp._blend_weight
+    assert np.shape(between) == (19,) and np.all((between >= 0) & (between <= 1))
+    assert exp.describe()["blend_weights"][0][0] == between.tolist()
+    loaded, _ = load_checkpoint(out)
+    assert np.array_equal(loaded._blend_weight[0], between) and np.array_equal(loaded._blend_weight[1], within)
+    assert np.allclose(exp.predict(segments[:3], ctx).values, loaded.predict(segments[:3], ctx).values, atol=1e-6)
+    with pytest.raises(UsageError, match="blend_per_dim"):
+        build_experiment("s4", {**TINY, "blend_features_mlp": False, "blend_per_dim": True})
+
+
 def test_note_conv_ignores_padding() -> None:
     """A sequence padded with masked notes (whatever their frames hold) gets the same local frames on its real
     notes as unpadded, and zeros on the padding."""

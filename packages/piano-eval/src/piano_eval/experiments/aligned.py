@@ -20,7 +20,9 @@ hand-crafted features after pooling (``EncoderRegressor`` ``side_dim``) instead 
 ``weight_decay`` and ``head_dropout`` regularise fine-tuning. ``blend_features_mlp`` averages the prediction with
 the baseline-features MLP ensemble (:mod:`piano_eval.experiments.aligned_blend`), the weight chosen on the
 validation groups: the quick preset's learned model reads no hand-crafted feature itself and is blended instead.
-``difference_weight`` adds the same-passage rating-difference term of ``QualityObjective``.
+``difference_weight`` adds the same-passage rating-difference term of ``QualityObjective``. ``blend_per_dim``
+chooses one blend weight per rating dimension; ``val_slices`` gives each ensemble member its own validation
+groups (disjoint slices), so the members train on different data and the blend weight is chosen on all of them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from piano_data.samples import Segment, stack_labels
 from piano_data.weights import load_module, save_module
 
 from piano_eval.errors import UsageError
+from piano_eval.experiments.aligned_blend import Weight, is_unblended
 from piano_eval.experiments.aligned_config import S4ExperimentConfig
 from piano_eval.experiments.base import Experiment, Prediction, RunContext
 from piano_eval.provenance import write_json_atomic
@@ -71,6 +74,8 @@ class S4Experiment(Experiment):
             raise UsageError("experiment 's4': learned, features and raw_deviations are all off; nothing to train")
         if c["note_conv"] and not (c["learned"] or c["raw_deviations"]):
             raise UsageError("experiment 's4': note_conv needs note frames to convolve (learned or raw_deviations)")
+        if (c["blend_split"] or c["blend_per_dim"]) and not c["blend_features_mlp"]:
+            raise UsageError("experiment 's4': blend_split and blend_per_dim need blend_features_mlp")
         if c["features"] and c["features_at"] == "pooled" and not (c["learned"] or c["raw_deviations"]):
             raise UsageError(
                 "experiment 's4': features_at 'pooled' needs note frames to pool (learned or raw_deviations)"
@@ -86,8 +91,9 @@ class S4Experiment(Experiment):
         self._n_features = 0
         self.last_history: dict[str, Any] = {}
         self._mlps: list[dict[str, np.ndarray]] = []
-        self._blend_weight: tuple[float, float] = (1.0, 1.0)  # (between passages, within a passage)
-        self.blend_weights: list[list[float]] = []
+        # (between passages, within a passage): numbers, or one per dimension with blend_per_dim
+        self._blend_weight: tuple[Weight, Weight] = (1.0, 1.0)
+        self.blend_weights: list[list[Any]] = []
 
     # -- configuration ----------
     def _encoder_cfg(self) -> Any:
@@ -291,19 +297,18 @@ class S4Experiment(Experiment):
             self._feature_stats, self._n_features = (x.mean(0), x.std(0) + 1e-6), x.shape[1]
         if c["raw_deviations"]:
             self._raw_stats = self._raw_statistics(train)
-        rng = random.Random(seed)
-        groups = sorted({s.group for s in train})
-        rng.shuffle(groups)
-        val_groups = set(groups[: max(1, round(len(groups) * float(c["val_frac"])))])
-        tr = [s for s in train if s.group not in val_groups]
-        va = [s for s in train if s.group in val_groups]
+        n_members = max(1, int(c["ensemble"]))
+        slices = self._validation_groups(train, seed, n_members if c["val_slices"] else 1)
         quality = QualityObjective(
             float(c["rank_weight"]), float(c["rank_temperature"]), difference_weight=float(c["difference_weight"])
         )
         objective = tier_objective(c, quality, float(c["rank_temperature"]))
-        items, collate = self._items(tr, stack_labels(list(tr))), batch_collate(self._collate())
         models = []
-        for k in range(max(1, int(c["ensemble"]))):
+        for k in range(n_members):
+            val_groups = slices[k % len(slices)]
+            tr = [s for s in train if s.group not in val_groups]
+            va = [s for s in train if s.group in val_groups]
+            items, collate = self._items(tr, stack_labels(list(tr))), batch_collate(self._collate())
             model = self._build(seed * 10 + k)
             batch_size = int(c["batch_size"])
             loader = tier_loader(tr, items, collate, c, batch_size=batch_size, seed=seed * 10 + k, where="s4")
@@ -321,17 +326,47 @@ class S4Experiment(Experiment):
                 )
             models.append(model)
         if c["blend_features_mlp"]:
-            from piano_eval.experiments.aligned_blend import choose_weights, fit_mlps, mlp_predict
-
-            seeds = [seed * 10 + k for k in range(3)]
-            mlp = mlp_predict(fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds), self._hand_features(va))
-            learned = self._predict(models, va, blend=False).mean(0)
-            groups = [s.group for s in va]
-            self._blend_weight = choose_weights(learned, mlp, stack_labels(list(va)), groups, bool(c["blend_split"]))
-            self.blend_weights.append(list(self._blend_weight))
-            # the weight chosen, the MLPs (which need no early-stopping groups) refit on every training segment
-            self._mlps = fit_mlps(self._hand_features(train), stack_labels(list(train)), seeds)
+            self._choose_blend(train, models, slices, seed)
         return models
+
+    def _validation_groups(self, train: Sequence[Segment], seed: int, n: int) -> list[set[str]]:
+        """``n`` validation group sets of ``val_frac`` of the training groups each, disjoint while they fit."""
+        rng = random.Random(seed)
+        groups = sorted({s.group for s in train})
+        rng.shuffle(groups)
+        size = max(1, round(len(groups) * float(self.config["val_frac"])))
+        return [{groups[(k * size + i) % len(groups)] for i in range(size)} for k in range(n)]
+
+    def _choose_blend(
+        self, train: Sequence[Segment], models: Sequence[Any], slices: Sequence[set[str]], seed: int
+    ) -> None:
+        """The blend weight, chosen on the validation groups: the learned prediction there (of the members that
+        early-stopped on them) against the MLPs fitted without them; then the MLPs refitted on every training
+        segment (they need no early-stopping groups)."""
+        from piano_eval.experiments.aligned_blend import choose_weights, fit_mlps, mlp_predict
+
+        c = self.config
+        seeds = [seed * 10 + k for k in range(3)]
+        learned, mlp, labels, groups = [], [], [], []
+        for j, val_groups in enumerate(slices):
+            tr = [s for s in train if s.group not in val_groups]
+            va = [s for s in train if s.group in val_groups]
+            members = [m for k, m in enumerate(models) if k % len(slices) == j]
+            learned.append(self._predict(members, va, blend=False).mean(0))
+            mlps = fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds)
+            mlp.append(mlp_predict(mlps, self._hand_features(va)))
+            labels.append(stack_labels(list(va)))
+            groups += [s.group for s in va]
+        self._blend_weight = choose_weights(
+            np.concatenate(learned),
+            np.concatenate(mlp),
+            np.concatenate(labels),
+            groups,
+            bool(c["blend_split"]),
+            bool(c["blend_per_dim"]),
+        )
+        self.blend_weights.append([np.asarray(w).tolist() for w in self._blend_weight])
+        self._mlps = fit_mlps(self._hand_features(train), stack_labels(list(train)), seeds)
 
     def _raw_statistics(self, segments: Sequence[Segment]) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel mean and std (+1e-6) of the raw note channels over every note of ``segments``."""
@@ -356,7 +391,7 @@ class S4Experiment(Experiment):
             self._body_states(segments)
         items = self._items(segments, None)
         preds = np.stack([predict_items(m, items, self._collate()) for m in models])
-        if blend and self._mlps and self._blend_weight != (1.0, 1.0):
+        if blend and self._mlps and not is_unblended(self._blend_weight):
             from piano_eval.experiments.aligned_blend import blend as blend_predictions
             from piano_eval.experiments.aligned_blend import mlp_predict
 
@@ -404,8 +439,8 @@ class S4Experiment(Experiment):
             "n_models": len(self._fitted),
             "features": None,
             "n_mlps": len(self._mlps),
-            "blend_weight": self._blend_weight[0],
-            "blend_weight_within": self._blend_weight[1],
+            "blend_weight": np.asarray(self._blend_weight[0]).tolist(),
+            "blend_weight_within": np.asarray(self._blend_weight[1]).tolist(),
         }
         if self._feature_stats is not None:
             meta["features"] = {"mean": self._feature_stats[0].tolist(), "std": self._feature_stats[1].tolist()}
@@ -432,8 +467,8 @@ class S4Experiment(Experiment):
 
         self._fitted = [load_module(directory, f"s4_model{k}", build)[0] for k in range(meta["n_models"])]
         self._mlps = [load_arrays(str(directory / f"s4_mlp{k}.safetensors")) for k in range(int(meta.get("n_mlps", 0)))]
-        between = float(meta.get("blend_weight", 1.0))
-        self._blend_weight = (between, float(meta.get("blend_weight_within", between)))
+        between = _weight(meta.get("blend_weight", 1.0))
+        self._blend_weight = (between, _weight(meta.get("blend_weight_within", between)))
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
@@ -444,6 +479,11 @@ class S4Experiment(Experiment):
         if self.blend_weights:
             d["blend_weights"] = self.blend_weights
         return d
+
+
+def _weight(value: Any) -> Weight:
+    """A blend weight from a checkpoint manifest: a number, or a list of one per dimension."""
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)
 
 
 def _default_cache() -> Path:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["BLEND_GRID", "blend", "choose_weights", "fit_mlps", "mlp_predict"]
+__all__ = ["BLEND_GRID", "Weight", "blend", "choose_weights", "fit_mlps", "is_unblended", "mlp_predict"]
 
 #: Candidate weights of the learned prediction.
 BLEND_GRID: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
@@ -59,16 +59,20 @@ def mlp_predict(mlps: Sequence[dict[str, np.ndarray]], x: np.ndarray) -> np.ndar
     return np.mean(preds, axis=0)
 
 
-def blend(learned: np.ndarray, mlp: np.ndarray, weights: tuple[float, float], groups: Sequence[str]) -> np.ndarray:
+#: The weight of the learned prediction: one for all 19 dimensions, or one per dimension (``[19]``).
+Weight = float | np.ndarray
+
+
+def blend(learned: np.ndarray, mlp: np.ndarray, weights: tuple[Weight, Weight], groups: Sequence[str]) -> np.ndarray:
     """Blend ``learned`` ``[..., N, 19]`` with ``mlp`` ``[N, 19]``, weights ``(between, within)`` of ``learned``:
     ``between`` for each passage's mean over its rows (``groups`` names each row's passage), ``within`` for each
     row's departure from it. Equal weights give ``w x learned + (1 - w) x mlp``; a passage of one row takes
-    ``between``."""
+    ``between``. Each weight is one number or one per dimension."""
     from piano_eval.metrics import centre_by_group
 
-    between, within = weights
+    between, within = np.asarray(weights[0], dtype=np.float64), np.asarray(weights[1], dtype=np.float64)
     out = between * learned + (1.0 - between) * mlp
-    if within != between:
+    if np.any(within != between):
         rows = learned.reshape(-1, *learned.shape[-2:])
         dev = np.stack([centre_by_group(r - mlp, groups) for r in rows]).reshape(learned.shape)
         out = out + (within - between) * dev
@@ -76,11 +80,28 @@ def blend(learned: np.ndarray, mlp: np.ndarray, weights: tuple[float, float], gr
 
 
 def choose_weights(
-    learned: np.ndarray, mlp: np.ndarray, y: np.ndarray, groups: Sequence[str], split: bool = False
-) -> tuple[float, float]:
+    learned: np.ndarray,
+    mlp: np.ndarray,
+    y: np.ndarray,
+    groups: Sequence[str],
+    split: bool = False,
+    per_dim: bool = False,
+) -> tuple[Weight, Weight]:
     """The ``(between, within)`` weights of ``learned`` from :data:`BLEND_GRID` with the lowest MSE of the clipped
-    blend against ``y`` (NaN labels ignored; ties: the smaller). Without ``split`` one weight serves both."""
+    blend against ``y`` (NaN labels ignored; ties: the smaller). Without ``split`` one weight serves both; with
+    ``per_dim`` each rating dimension gets its own (arrays ``[19]``), chosen on its own error."""
     pairs = [(b, w) for b in BLEND_GRID for w in BLEND_GRID] if split else [(w, w) for w in BLEND_GRID]
-    errors = [float(np.nanmean((np.clip(blend(learned, mlp, p, groups), 0, 1) - y) ** 2)) for p in pairs]
-    b, w = pairs[int(np.argmin(errors))]
-    return float(b), float(w)
+    squared = [(np.clip(blend(learned, mlp, p, groups), 0, 1) - y) ** 2 for p in pairs]
+    if not per_dim:
+        b, w = pairs[int(np.argmin([float(np.nanmean(e)) for e in squared]))]
+        return float(b), float(w)
+    with warnings.catch_warnings():  # a dimension without any label in y: NaN error, the first pair wins
+        warnings.simplefilter("ignore", RuntimeWarning)
+        errors = np.stack([np.nanmean(e.reshape(-1, e.shape[-1]), axis=0) for e in squared])  # [pairs, 19]
+    best = np.argmin(np.nan_to_num(errors, nan=np.inf), axis=0)
+    return np.array([pairs[i][0] for i in best]), np.array([pairs[i][1] for i in best])
+
+
+def is_unblended(weights: tuple[Weight, Weight]) -> bool:
+    """Whether ``weights`` give the learned prediction alone (every weight 1)."""
+    return bool(np.all(np.asarray(weights[0]) == 1.0) and np.all(np.asarray(weights[1]) == 1.0))

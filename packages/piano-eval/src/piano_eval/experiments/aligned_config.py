@@ -55,5 +55,10 @@ class S4ExperimentConfig(TierKeys):
     # with blend_features_mlp: two weights, one for each passage's mean prediction over its performances in the
     # predicted set and one for each performance's departure from it (aligned_blend.blend)
     blend_split: bool = False
+    # with blend_features_mlp: one weight (or pair) per rating dimension instead of one for all 19
+    blend_per_dim: bool = False
+    # each ensemble member early-stops on its own validation groups (disjoint slices of val_frac of the training
+    # groups, so the members see different data), and the blend weight is chosen on every member's held-out slice
+    val_slices: bool = False
     cache_dir: str | None = None
     checkpoint: str | None = None  # an S4 encoder checkpoint folder to start from instead of pretraining
