@@ -201,7 +201,11 @@ def test_validation_slices_and_per_dimension_weights_round_trip(tmp_path: Path, 
     cfg |= {"learned": False, "val_slices": True, "blend_per_dim": True, "val_frac": 0.2}
     exp = build_experiment("s4", cfg)
     train = [s for s in segments if s.group != segments[0].group]
-    slices = exp._validation_groups(train, 0, 2)
+    splits = exp._validation_splits(train, 0, 2)
+    slices = [{s.group for s in va} for _, va in splits]
+    assert all(
+        not {s.group for s in tr} & {s.group for s in va} and len(tr) + len(va) == len(train) for tr, va in splits
+    )
     assert len(slices) == 2 and not slices[0] & slices[1] and all(len(v) == 1 for v in slices)
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")

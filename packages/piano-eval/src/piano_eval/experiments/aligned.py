@@ -298,17 +298,20 @@ class S4Experiment(Experiment):
         if c["raw_deviations"]:
             self._raw_stats = self._raw_statistics(train)
         n_members = max(1, int(c["ensemble"]))
-        slices = self._validation_groups(train, seed, n_members if c["val_slices"] else 1)
+        splits = self._validation_splits(train, seed, n_members if c["val_slices"] else 1)
+        # each split's model inputs built once, for every member that trains on it
+        split_items = [
+            (self._items(tr, stack_labels(list(tr))), self._items(va, stack_labels(list(va)))) for tr, va in splits
+        ]
         quality = QualityObjective(
             float(c["rank_weight"]), float(c["rank_temperature"]), difference_weight=float(c["difference_weight"])
         )
         objective = tier_objective(c, quality, float(c["rank_temperature"]))
+        collate = batch_collate(self._collate())
         models = []
         for k in range(n_members):
-            val_groups = slices[k % len(slices)]
-            tr = [s for s in train if s.group not in val_groups]
-            va = [s for s in train if s.group in val_groups]
-            items, collate = self._items(tr, stack_labels(list(tr))), batch_collate(self._collate())
+            tr = splits[k % len(splits)][0]
+            items, va_items = split_items[k % len(splits)]
             model = self._build(seed * 10 + k)
             batch_size = int(c["batch_size"])
             loader = tier_loader(tr, items, collate, c, batch_size=batch_size, seed=seed * 10 + k, where="s4")
@@ -316,7 +319,7 @@ class S4Experiment(Experiment):
                 self.last_history = train_regressor(
                     model,
                     loader,
-                    self._items(va, stack_labels(list(va))),
+                    va_items,
                     self._collate(),
                     epochs=int(c["finetune_epochs"]),
                     lr=float(c["finetune_lr"]),
@@ -326,19 +329,30 @@ class S4Experiment(Experiment):
                 )
             models.append(model)
         if c["blend_features_mlp"]:
-            self._choose_blend(train, models, slices, seed)
+            self._choose_blend(train, models, splits, seed)
         return models
 
-    def _validation_groups(self, train: Sequence[Segment], seed: int, n: int) -> list[set[str]]:
-        """``n`` validation group sets of ``val_frac`` of the training groups each, disjoint while they fit."""
+    def _validation_splits(
+        self, train: Sequence[Segment], seed: int, n: int
+    ) -> list[tuple[list[Segment], list[Segment]]]:
+        """``n`` (training, validation) splits of ``train``, each validating on ``val_frac`` of the training groups;
+        the validation groups of different splits are disjoint while they fit."""
         rng = random.Random(seed)
         groups = sorted({s.group for s in train})
         rng.shuffle(groups)
         size = max(1, round(len(groups) * float(self.config["val_frac"])))
-        return [{groups[(k * size + i) % len(groups)] for i in range(size)} for k in range(n)]
+        out = []
+        for k in range(n):
+            val_groups = {groups[(k * size + i) % len(groups)] for i in range(size)}
+            out.append(([s for s in train if s.group not in val_groups], [s for s in train if s.group in val_groups]))
+        return out
 
     def _choose_blend(
-        self, train: Sequence[Segment], models: Sequence[Any], slices: Sequence[set[str]], seed: int
+        self,
+        train: Sequence[Segment],
+        models: Sequence[Any],
+        splits: Sequence[tuple[list[Segment], list[Segment]]],
+        seed: int,
     ) -> None:
         """The blend weight, chosen on the validation groups: the learned prediction there (of the members that
         early-stopped on them) against the MLPs fitted without them; then the MLPs refitted on every training
@@ -348,10 +362,8 @@ class S4Experiment(Experiment):
         c = self.config
         seeds = [seed * 10 + k for k in range(3)]
         learned, mlp, labels, groups = [], [], [], []
-        for j, val_groups in enumerate(slices):
-            tr = [s for s in train if s.group not in val_groups]
-            va = [s for s in train if s.group in val_groups]
-            members = [m for k, m in enumerate(models) if k % len(slices) == j]
+        for j, (tr, va) in enumerate(splits):
+            members = [m for k, m in enumerate(models) if k % len(splits) == j]
             learned.append(self._predict(members, va, blend=False).mean(0))
             mlps = fit_mlps(self._hand_features(tr), stack_labels(list(tr)), seeds)
             mlp.append(mlp_predict(mlps, self._hand_features(va)))
