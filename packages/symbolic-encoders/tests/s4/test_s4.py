@@ -137,6 +137,29 @@ def test_pretraining_learns_masked_deviations_beyond_the_mean() -> None:
     assert report["train_curve"][-1]["step"] == 120
 
 
+def test_pretraining_does_not_depend_on_the_global_random_state() -> None:
+    """Dropout draws come from the seeded spec, not from whatever seeded torch's global generator before (an
+    unseeded library call made two processes pretrain different encoders); the caller's state is left as it was."""
+    items = []
+    for k in range(4):
+        score = synth_score(20 + k % 2)
+        pair = CorpusPair(Path(f"p{k}.mid"), Path(f"s{k % 2}.mid"), f"s{k % 2}", f"p{k}", "asap")
+        items.append((pair, tokens_from_aligned(align_performance(perform(score, 1.0 + 0.1 * k), score, cache=False))))
+    spec = PretrainSpec(window_bars=2, windows_per_score=2, steps=3, batch_size=4, val_frac=0.5)
+    windows = build_windows(items, spec, 64)
+    cfg = replace(s4_tiny(), dropout=0.3)
+    states = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        model, _ = pretrain_s4(cfg, windows, spec, piece_contrast)
+        after_call = torch.rand(3)
+        torch.manual_seed(global_seed)
+        assert torch.equal(after_call, torch.rand(3))  # the caller's generator untouched
+        states.append(model.state_dict())
+    assert states[0].keys() == states[1].keys()
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
 def test_checkpoint_round_trip_and_bad_files(tmp_path: Path) -> None:
     score = synth_score(5)
     batch = collate_tokens([tokens_from_aligned(align_performance(perform(score, 1.0), score, cache=False))])

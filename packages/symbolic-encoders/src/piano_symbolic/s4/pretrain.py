@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from piano_data.rng import seeded
 
 from piano_symbolic.s4.config import S4Config
 from piano_symbolic.s4.corpus import CorpusPair, Window, bar_windows
@@ -179,29 +180,32 @@ def pretrain_s4(
     model.train()
     step, epoch, curve = 0, 0, []
     running: dict[str, list[float]] = {"masked": [], "contrast": []}
-    while step < spec.steps:
-        epoch += 1
-        for idx in _batches([w.group for w in train], spec.batch_size, spec.seed * 1000 + epoch):
-            if step >= spec.steps:
-                break
-            batch = collate_tokens([train[i].tokens for i in idx], cfg.max_notes)
-            batch["group_ids"] = torch.tensor([train_gids[i] for i in idx])
-            batch["targets"] = (batch["targets"] - mean) / std
-            losses = model.pretraining_loss(batch, piece_contrast, gen)
-            opt.zero_grad()
-            losses["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            running["masked"].append(float(losses["masked"].detach()))
-            running["contrast"].append(float(losses["contrast"].detach()))
-            if step % 50 == 0 or step == spec.steps:
-                point = {"step": step, **{k: float(np.mean(v)) for k, v in running.items()}}
-                curve.append(point)
-                running = {"masked": [], "contrast": []}
-                if log is not None:
-                    log(f"s4 pretrain step {step}: masked {point['masked']:.4f} contrast {point['contrast']:.3f}")
+    # dropout draws from the global generator: seed it for the loop (the caller's state is restored after), so the
+    # same windows and spec give the same encoder in every process, whatever seeded the global generator before
+    with seeded(spec.seed):
+        while step < spec.steps:
+            epoch += 1
+            for idx in _batches([w.group for w in train], spec.batch_size, spec.seed * 1000 + epoch):
+                if step >= spec.steps:
+                    break
+                batch = collate_tokens([train[i].tokens for i in idx], cfg.max_notes)
+                batch["group_ids"] = torch.tensor([train_gids[i] for i in idx])
+                batch["targets"] = (batch["targets"] - mean) / std
+                losses = model.pretraining_loss(batch, piece_contrast, gen)
+                opt.zero_grad()
+                losses["loss"].backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                step += 1
+                running["masked"].append(float(losses["masked"].detach()))
+                running["contrast"].append(float(losses["contrast"].detach()))
+                if step % 50 == 0 or step == spec.steps:
+                    point = {"step": step, **{k: float(np.mean(v)) for k, v in running.items()}}
+                    curve.append(point)
+                    running = {"masked": [], "contrast": []}
+                    if log is not None:
+                        log(f"s4 pretrain step {step}: masked {point['masked']:.4f} contrast {point['contrast']:.3f}")
     report["train_curve"] = curve
     report["steps"] = step
     report["epochs"] = epoch
