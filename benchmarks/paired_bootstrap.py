@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     draws /= n_folds
     point = [float(np.mean([accuracy(r, v) for r, v in c])) for c in counts]
     diff = draws[0] - draws[1]
+    has_target = args.target is not None
     summary: dict[str, Any] = {
         "split": records[0]["split"],
         "resamples": args.resamples,
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 "experiment": r["experiment"],
                 "pairwise": point[i],
                 "interval_95": np.percentile(draws[i], [2.5, 97.5]).tolist(),
-                **({"share_reaching_target": float(np.mean(draws[i] >= args.target))} if args.target else {}),
+                **({"share_reaching_target": float(np.mean(draws[i] >= args.target))} if has_target else {}),
             }
             for i, (path, r) in enumerate(zip((args.a, args.b), records, strict=True))
         ],
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     for run in summary["runs"]:
         lo, hi = run["interval_95"]
-        extra = f", reaches {args.target:g} in {run['share_reaching_target']:.1%}" if args.target else ""
+        extra = f", reaches {args.target:g} in {run['share_reaching_target']:.1%}" if has_target else ""
         print(f"{run['experiment']:<20} pairwise {run['pairwise']:.4f}  95% [{lo:.4f}, {hi:.4f}]{extra}")
     lo, hi = summary["difference_interval_95"]
     print(f"A - B {summary['difference']:+.4f}  95% [{lo:+.4f}, {hi:+.4f}], A ahead in {summary['share_a_ahead']:.1%}")

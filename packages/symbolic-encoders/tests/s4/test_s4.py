@@ -138,8 +138,8 @@ def test_pretraining_learns_masked_deviations_beyond_the_mean() -> None:
 
 
 def test_pretraining_does_not_depend_on_the_global_random_state() -> None:
-    """Dropout draws come from the seeded spec, not from whatever seeded torch's global generator before (an
-    unseeded library call made two processes pretrain different encoders); the caller's state is left as it was."""
+    """Dropout draws come from the seeded spec, not from torch's global generator (whose initial seed differed
+    between processes, so two processes pretrained different encoders); the caller's state is left as it was."""
     items = []
     for k in range(4):
         score = synth_score(20 + k % 2)
