@@ -171,12 +171,23 @@ def _sure(bar: Any, level: float) -> bool:
     return bar.confidence is not None and bar.confidence >= level - 1e-9
 
 
-def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def references_of(item: Any, items: list[Any], limit: int) -> list[Path]:
+    """Up to ``limit`` other performances of ``item``'s score (same ASAP score folder, metadata order)."""
+    folder = item.score_midi_path.parent
+    others = [it.midi_path for it in items if it.score_midi_path.parent == folder and it.midi_path != item.midi_path]
+    return others[:limit]
+
+
+def evaluate(
+    items: list[Any], root: Path, overrides: dict[str, Any] | None = None, *, all_items: list[Any] | None = None,
+    n_references: int = 0,
+) -> dict[str, Any]:  # fmt: skip
     from piano_data.midi import read_notes
     from piano_data.score import read_score
     from piano_data.tiers.asap import read_beat_annotations
     from piano_eval.practice.analysis import analyse
     from piano_eval.practice.model import load_feature_model
+    from piano_eval.practice.references import reference_departures
     from piano_eval.practice.report import AnalysisConfig
     from piano_eval.practice.scorers import FeatureModelScorer
 
@@ -201,11 +212,14 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
         key = str(it.midi_path.relative_to(root))
         dirty, truth = inject(clean, downbeats, key)
         kw: dict[str, Any] = {"cfg": cfg, "window_bars": model.window_bars, "window_seconds": model.window_seconds}
+        ref_paths = references_of(it, all_items or items, n_references) if n_references > 0 else []
+        if ref_paths:  # aligned once (cached), used for the clean and the perturbed take
+            kw["references"] = reference_departures([read_notes(p) for p in ref_paths], score, cfg, cache=True)
         rep_clean = analyse(clean, score, scorer, **kw)
         rep = analyse(dirty, score, scorer, **kw)
         outside += [w.outside_share for w in rep_clean.windows if w.outside_share is not None]
         row: dict[str, Any] = {"performance": key, "bars": len(score.bar_times), "injected": len(truth),
-                               "trusted": rep.trusted and rep_clean.trusted}  # fmt: skip
+                               "trusted": rep.trusted and rep_clean.trusted, "references": len(ref_paths)}  # fmt: skip
         clean_bars = {i: e for i, _, _, e in _bars(rep_clean)}
         for th, c in curve.items():
             sure = [(b.start_s, b.end_s) for b in rep.played_bars if b.start_s is not None and _sure(b, th)]
@@ -213,6 +227,15 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
             c["tp"] += sum(any(s - slack <= t < e + slack for t, _ in truth) for s, e in sure)
             c["flagged"] += len(sure)
             c["clean_flagged"] += sum(_sure(b, th) for b in rep_clean.played_bars if b.start_s is not None)
+            if abs(th - cfg.min_confidence) < 1e-9:  # the tool's flag, per piece (for subsets such as with references)
+                row["default_counts"] = {
+                    "hit": sum(any(s - slack <= t < e + slack for s, e in sure) for t, _ in truth),
+                    "n_truth": len(truth),
+                    "tp": sum(any(s - slack <= t < e + slack for t, _ in truth) for s, e in sure),
+                    "flagged": len(sure),
+                    "clean_flagged": sum(_sure(b, th) for b in rep_clean.played_bars if b.start_s is not None),
+                    "clean_played": sum(b.start_s is not None for b in rep_clean.played_bars),
+                }
         for rule, k in rules.items():
             flagged = [(i, s, e) for i, s, e, n in _bars(rep) if n >= k]
             base = {i for i, e in clean_bars.items() if e >= k}
@@ -256,6 +279,19 @@ def evaluate(items: list[Any], root: Path, overrides: dict[str, Any] | None = No
         for th, c in curve.items()
     ]  # fmt: skip
     out["recall_by_kind_>=1"] = {k: round(h / max(n, 1), 3) for k, (h, n) in per_kind.items()}
+    for name, keep in (
+        ("with_references", lambda r: r["references"] > 0),
+        ("without_references", lambda r: r["references"] == 0),
+    ):
+        rows = [r["default_counts"] for r in pieces if keep(r) and "default_counts" in r]
+        tot = {k: sum(r[k] for r in rows) for k in ("hit", "n_truth", "tp", "flagged", "clean_flagged", "clean_played")}
+        out[f"default_{name}"] = {
+            "performances": len(rows),
+            "recall": round(tot["hit"] / max(tot["n_truth"], 1), 3),
+            "precision": round(tot["tp"] / max(tot["flagged"], 1), 3),
+            "clean_flagged_share": round(tot["clean_flagged"] / max(tot["clean_played"], 1), 3),
+            **tot,
+        }
     arr = np.asarray(outside)
     out["windows"] = {
         "n": len(arr),
@@ -280,6 +316,13 @@ def main() -> int:
         "--tuning-set",
         action="store_true",
         help="score the other half of the folders (the ones left out of the evaluation), to set thresholds on",
+    )
+    p.add_argument(
+        "--references",
+        type=int,
+        default=0,
+        metavar="N",
+        help="give each performance up to N other ASAP performances of its score as reference performances",
     )
     p.add_argument("--output", type=Path, default=None)
     p.add_argument(
@@ -308,10 +351,17 @@ def main() -> int:
 
             durations = [(abs(read_notes(it.midi_path).end_time - 300.0), i) for i, it in enumerate(items[::25])]
             long = items[::25][min(durations)[1]]
+            other = next(it for it in items if it.score_midi_path.parent == short.score_midi_path.parent
+                         and it.midi_path != short.midi_path and it.annotations_path)  # fmt: skip
+            (Path(tmp) / "ref").mkdir()
+            ref30, _ = excerpt(other, 30.0, Path(tmp) / "ref")  # another player's first 30 s of the same score
             doc["timing"] = {
                 "help": median_cpu([exe, "--help"]),
                 "score_30s": {**median_cpu([exe, "score", str(perf30), "--score", str(score30)]),
                               "performance": str(short.midi_path.relative_to(root)), "excerpt_s": 30.0},
+                "score_30s_with_reference": {
+                    **median_cpu([exe, "score", str(perf30), "--score", str(score30), "--reference", str(ref30)]),
+                    "reference": str(other.midi_path.relative_to(root)), "excerpt_s": 30.0},
                 "score_5min": {**median_cpu([exe, "score", str(long.midi_path), "--score", str(long.score_midi_path)]),
                                "performance": str(long.midi_path.relative_to(root)),
                                "duration_s": round(read_notes(long.midi_path).end_time, 1)},
@@ -329,7 +379,7 @@ def main() -> int:
     if args.count > 0:  # --count 0: the timing part alone
         chosen = select(items, args.count, tuning_set=args.tuning_set)
         doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
-        doc["feedback"] = evaluate(chosen, root, args.analysis_config)
+        doc["feedback"] = evaluate(chosen, root, args.analysis_config, all_items=items, n_references=args.references)
     text = json.dumps(doc, indent=2)
     print(text)
     if args.output:

@@ -52,6 +52,16 @@ def register(sub: Any) -> None:
     p.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
     p.add_argument("--plot", type=Path, default=None, help="also write the overall profile chart (PNG) here")
     p.add_argument("--window-bars", type=int, default=None, help="bars per window (default: the model's, 8)")
+    p.add_argument(
+        "--reference",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="REFERENCE",
+        help="another performance of the same score (MIDI or audio: a teacher's recording, another player's "
+        "take); repeat for more. A departure most references share (an edition difference, an ornament played "
+        "another way) is listed as not sure instead of as a mistake. Needs --score",
+    )
     p.set_defaults(func=_score)
 
 
@@ -91,9 +101,14 @@ def load_scorer(checkpoint: Path | None) -> tuple[Scorer, dict[str, Any], int, f
 
 
 def build_report(
-    performance: Path, score: Path | None, checkpoint: Path | None = None, window_bars: int | None = None
+    performance: Path,
+    score: Path | None,
+    checkpoint: Path | None = None,
+    window_bars: int | None = None,
+    references: list[Path] | None = None,
 ) -> PracticeReport:
-    """Read, align, analyse: the report of one performance (raises :class:`PianoDataError` on bad input)."""
+    """Read, align, analyse: the report of one performance (raises :class:`PianoDataError` on bad input).
+    ``references``: other performances of the same score (see :mod:`piano_eval.practice.references`)."""
     from piano_eval.practice.analysis import analyse
     from piano_eval.practice.report import AnalysisConfig
 
@@ -104,12 +119,21 @@ def build_report(
         raise PianoDataError(performance, "the performance has fewer than two notes")
     if window_bars is not None and window_bars < 1:
         raise PianoDataError(None, "--window-bars must be at least 1")
+    if references and score is None:
+        raise PianoDataError(references[0], "a reference performance needs --score (it is compared bar by bar)")
+    ref_notes = []
+    for path in references or []:
+        ref = load_performance(path)
+        if len(ref) < 2:
+            raise PianoDataError(path, "the reference performance has fewer than two notes")
+        ref_notes.append(ref)
     report = analyse(
         notes,
         score_data,
         scorer,
         model_info=info,
         cfg=AnalysisConfig(window_bars=window_bars),
+        references=ref_notes or None,
         window_bars=bars,
         window_seconds=seconds,
     )
@@ -124,7 +148,7 @@ def _score(args: argparse.Namespace) -> int:
 
     from piano_eval.practice import render
 
-    report = build_report(args.performance, args.score, args.checkpoint, args.window_bars)
+    report = build_report(args.performance, args.score, args.checkpoint, args.window_bars, args.reference)
     text = {"text": render.to_text, "json": render.to_json, "html": render.to_html}[args.format](report)
     if args.output:
         write_text_atomic(args.output, text if text.endswith("\n") else text + "\n")

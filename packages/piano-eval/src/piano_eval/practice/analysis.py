@@ -30,6 +30,7 @@ from piano_data.midi import NoteArray
 
 from piano_eval.practice.confidence import NoteConfidence, note_confidence
 from piano_eval.practice.note_classes import NoteClasses, classify_notes, played_bars
+from piano_eval.practice.references import ReferenceDepartures, reference_departures
 from piano_eval.practice.report import (
     AnalysisConfig,
     BarFeedback,
@@ -40,6 +41,8 @@ from piano_eval.practice.report import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from piano_data.score import ScoreData
     from piano_symbolic.align.types import Alignment
     from piano_symbolic.aligned import AlignedPerformance
@@ -94,10 +97,15 @@ def analyse(
     cfg: AnalysisConfig | None = None,
     alignment: Alignment | None = None,
     aligned: AlignedPerformance | None = None,
+    references: Sequence[NoteArray] | ReferenceDepartures | None = None,
     window_bars: int = 8,
     window_seconds: float = 20.0,
 ) -> PracticeReport:
     """Align, give bar-by-bar feedback, cut into windows and score them. See the module docstring.
+
+    ``references``: other performances of the same score (a teacher's recording, other players' takes), or
+    their departures already computed (:func:`piano_eval.practice.references.reference_departures`); a
+    departure at least ``cfg.reference_share`` of them share is listed as unsure, not flagged.
 
     The notes are read from the project's aligned representation (:func:`piano_symbolic.aligned.align_performance`,
     computed here without caching unless ``aligned`` is given); ``alignment`` builds that representation from an
@@ -117,6 +125,7 @@ def analyse(
     passages: list[tuple[NoteArray, NoteArray | None]] = []
     spans: list[tuple[tuple[int, int] | None, float, float, int]] = []
     keep_perf = np.ones(len(performance), dtype=bool)
+    ref_info: dict[str, Any] | None = None
 
     if score is not None:
         ap = _aligned(performance, score, alignment, aligned)
@@ -158,7 +167,21 @@ def analyse(
                     f"partial run-through: bars {score.bar_numbers[played_idx[0]]}-"
                     f"{score.bar_numbers[played_idx[-1]]} of {n_bars} were played; only they get feedback"
                 )
-            conf = note_confidence(performance, score, ap, cls, score.beat_duration, cfg)
+            refs = None
+            if references is not None:
+                refs = (
+                    references
+                    if isinstance(references, ReferenceDepartures)
+                    else reference_departures(references, score, cfg)
+                )
+                ref_info = {"used": list(refs.sources), "rejected": refs.n_rejected}
+                notes_out.append(
+                    f"compared with {refs.n} reference performance(s) of this score"
+                    + (f" ({refs.n_rejected} left out: they do not follow it)" if refs.n_rejected else "")
+                    + f": departures that at least {cfg.reference_share:.0%} of them share are listed as not sure, "
+                    "not as mistakes"
+                )
+            conf = note_confidence(performance, score, ap, cls, score.beat_duration, cfg, refs)
             bars = _bar_feedback(performance, score, ap, cls, conf, played, cfg)
             for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
                 s0 = float(score.bar_times[first])
@@ -203,6 +226,7 @@ def analyse(
         notes=notes_out,
         restarts=restarts,
         trusted=trusted,
+        references=ref_info,
     )
 
 

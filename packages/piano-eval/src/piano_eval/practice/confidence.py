@@ -8,7 +8,9 @@ that applies to it (the factors are :class:`~piano_eval.practice.analysis.Analys
 reason off). A note at or above ``min_confidence`` is reported as a mistake (the bar is flagged); one below is
 listed as a departure the tool is unsure of, with its reasons, and does not flag the bar.
 
-Every reason reads the score and the performance only (never how a benchmark made its mistakes).
+Every reason reads the score and the performance only (never how a benchmark made its mistakes), and, when
+reference performances of the same score are given (:mod:`piano_eval.practice.references`), what they did: a
+departure enough of them share (``reference_share``) is the score's, not this player's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from piano_symbolic.aligned import AlignedPerformance
 
     from piano_eval.practice.note_classes import NoteClasses
+    from piano_eval.practice.references import ReferenceDepartures
     from piano_eval.practice.report import AnalysisConfig
 
 __all__ = ["NoteConfidence", "note_confidence"]
@@ -68,8 +71,10 @@ def note_confidence(
     cls: NoteClasses,
     beat_len: Callable[[np.ndarray], np.ndarray],
     cfg: AnalysisConfig,
+    refs: ReferenceDepartures | None = None,
 ) -> NoteConfidence:
-    """Confidence that each missed, wrong and extra note is a mistake (see the module docstring)."""
+    """Confidence that each missed, wrong and extra note is a mistake (see the module docstring); ``refs``: what
+    reference performances of the same score did (:mod:`piano_eval.practice.references`)."""
     s = score.notes
     n_s, n_p = len(s), len(perf)
     conf_s, conf_p = np.ones(n_s), np.ones(n_p)
@@ -140,4 +145,17 @@ def note_confidence(
             if len(mates) and perf.velocity[pi] < cfg.soft_ratio * np.median(perf.velocity[mates]):
                 soft.append(pi)
         doubt(conf_p, why_p, np.array(soft, dtype=int), cfg.doubt_soft, "soft")
+
+    # the reference performances depart here too: the score (edition, encoding), not this player
+    if refs is not None and refs.n:
+        off = np.flatnonzero(off_score)
+        doubt(conf_s, why_s, off[refs.shared_score(off, cfg.reference_share)], cfg.doubt_reference,
+              "the references depart here too")  # fmt: skip
+        if len(extra):
+            t = cls.perf_score_time[extra]
+            shared = refs.shared_added(
+                t, perf.pitch[extra].astype(int), cls.perf_bar[extra], cfg.reference_beats * beat_len(t),
+                cfg.reference_share,
+            )  # fmt: skip
+            doubt(conf_p, why_p, extra[shared], cfg.doubt_reference, "the references add it too")
     return NoteConfidence(conf_s, why_s, conf_p, why_p)

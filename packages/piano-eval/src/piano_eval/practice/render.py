@@ -119,6 +119,7 @@ def to_dict(report: PracticeReport) -> dict[str, Any]:
         "departing_bars": [b.number for b in report.departing_bars()],
         "restarts": list(report.restarts),
         "notes": list(report.notes),
+        **({"references": report.references} if report.references is not None else {}),
     }
 
 

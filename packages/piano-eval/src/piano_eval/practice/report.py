@@ -62,6 +62,9 @@ class AnalysisConfig:
     short_s: float = 0.1
     doubt_soft: float = 0.6  # an extra note softer than soft_ratio x the median of the notes struck with it
     soft_ratio: float = 0.8
+    doubt_reference: float = 0.3  # a departure shared by the reference performances (references.py)
+    reference_share: float = 0.25  # ... by at least this share of the references that played its bar
+    reference_beats: float = 0.5  # ... an added note of the same pitch this close in score time (beats)
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
     min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either
     tempo_flag: float = 0.15  # a bar this much faster/slower than the piece's own tempo is rushing/dragging
@@ -148,6 +151,7 @@ class PracticeReport:
     notes: list[str]
     restarts: list[dict[str, Any]] = field(default_factory=list)
     trusted: bool = True
+    references: dict[str, Any] | None = None  # reference performances: "used" (sources), "rejected" (count)
 
     @property
     def scored_windows(self) -> list[WindowResult]:
