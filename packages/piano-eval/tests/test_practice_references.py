@@ -93,6 +93,9 @@ def test_cli_reference_option(example: Example, tmp_path: Path, capsys: pytest.C
     assert doc["references"] == {"used": [str(example.performance)], "rejected": 0}
     assert not [b["bar"] for b in doc["bars"] if b["flagged"]]
     assert {b["bar"] for b in doc["bars"] if b["unsure"]} >= {"5", "9", "12"}
+    assert main(argv[:-2] + ["--reference", str(example.performance)]) == 0  # text: says what was compared
+    text = capsys.readouterr().out
+    assert "compared with 1 reference performance(s)" in text and "departures the references share" in text
     # the score played as written as the reference: the example's mistakes stay mistakes
     assert main([*argv, "--reference", str(example.score)]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -59,8 +59,8 @@ def register(sub: Any) -> None:
         default=None,
         metavar="REFERENCE",
         help="another performance of the same score (MIDI or audio: a teacher's recording, another player's "
-        "take); repeat for more. A departure most references share (an edition difference, an ornament played "
-        "another way) is listed as not sure instead of as a mistake. Needs --score",
+        "take); repeat for more. A departure that at least a quarter of the references share (an edition difference, "
+        "an ornament played another way) is listed as not sure instead of as a mistake. Needs --score",
     )
     p.set_defaults(func=_score)
 

@@ -136,12 +136,13 @@ def _clock(t: float | None) -> str:
     return f"{int(t // 60)}:{t % 60:04.1f}"
 
 
-def _unsure_line(played: list[BarFeedback]) -> str:
+def _unsure_line(played: list[BarFeedback], references: bool = False) -> str:
     """How many more bars depart from the score only in ways the tool is unsure are mistakes (not flagged)."""
     n = sum(1 for b in played if b.unsure and not b.flagged)
     if not n:
         return ""
-    return f"; {n} more with departures that may not be mistakes (ornaments, chord notes, octave doublings: 'not sure')"
+    kinds = "ornaments, chord notes, octave doublings" + (", departures the references share" if references else "")
+    return f"; {n} more with departures that may not be mistakes ({kinds}: 'not sure')"
 
 
 def to_text(report: PracticeReport) -> str:
@@ -193,7 +194,7 @@ def to_text(report: PracticeReport) -> str:
         lines.append("")
         lines.append(
             f"Bars: {len(played)} played of {len(report.bars)}; {len(flagged)} with missed, extra or wrong notes"
-            + _unsure_line(played)
+            + _unsure_line(played, report.references is not None)
         )
         top = report.departing_bars()
         if top:
@@ -336,7 +337,7 @@ def to_html(report: PracticeReport) -> str:
         parts.append("<h2>Bar by bar</h2>")
         parts.append(
             f"<p>{len(played)} of {len(report.bars)} bars played; {len(flagged)} with missed, extra or wrong notes"
-            f"{esc(_unsure_line(played))}.</p>"
+            f"{esc(_unsure_line(played, report.references is not None))}.</p>"
         )
         top = report.departing_bars()
         if top:
