@@ -74,6 +74,9 @@ def test_reference_of_another_piece_is_left_out() -> None:
     report = analyse(_perform(score, [MELODY_NOTE]), score, FlatScorer(), window_bars=2, references=deps)
     assert report.references == {"used": ["reference 2"], "rejected": 1}
     assert any("1 left out" in n for n in report.notes) and not report.bars[3].flagged
+    alone = analyse(_perform(score, [MELODY_NOTE]), score, FlatScorer(), window_bars=2, references=[stranger])
+    assert alone.references == {"used": [], "rejected": 1} and alone.bars[3].missed == ["B4"]
+    assert any(n.startswith("none of the 1 reference performance(s) follows this score") for n in alone.notes)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +96,7 @@ def test_cli_reference_option(example: Example, tmp_path: Path, capsys: pytest.C
     assert doc["references"] == {"used": [str(example.performance)], "rejected": 0}
     assert not [b["bar"] for b in doc["bars"] if b["flagged"]]
     assert {b["bar"] for b in doc["bars"] if b["unsure"]} >= {"5", "9", "12"}
-    assert main(argv[:-2] + ["--reference", str(example.performance)]) == 0  # text: says what was compared
+    assert main([*argv[:-2], "--reference", str(example.performance)]) == 0  # text: says what was compared
     text = capsys.readouterr().out
     assert "compared with 1 reference performance(s)" in text and "departures the references share" in text
     # the score played as written as the reference: the example's mistakes stay mistakes

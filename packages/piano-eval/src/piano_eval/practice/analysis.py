@@ -175,12 +175,18 @@ def analyse(
                     else reference_departures(references, score, cfg)
                 )
                 ref_info = {"used": list(refs.sources), "rejected": refs.n_rejected}
-                notes_out.append(
-                    f"compared with {refs.n} reference performance(s) of this score"
-                    + (f" ({refs.n_rejected} left out: they do not follow it)" if refs.n_rejected else "")
-                    + f": departures that at least {cfg.reference_share:.0%} of them share are listed as not sure, "
-                    "not as mistakes"
-                )
+                if refs.n == 0:
+                    notes_out.append(
+                        f"none of the {refs.n_rejected} reference performance(s) follows this score: they were left "
+                        "out, and the feedback is as without references"
+                    )
+                else:
+                    notes_out.append(
+                        f"compared with {refs.n} reference performance(s) of this score"
+                        + (f" ({refs.n_rejected} left out: they do not follow it)" if refs.n_rejected else "")
+                        + f": departures that at least {cfg.reference_share:.0%} of them share are listed as not "
+                        "sure, not as mistakes"
+                    )
             conf = note_confidence(performance, score, ap, cls, score.beat_duration, cfg, refs)
             bars = _bar_feedback(performance, score, ap, cls, conf, played, cfg)
             for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
