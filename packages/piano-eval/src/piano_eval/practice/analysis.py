@@ -29,7 +29,7 @@ import numpy as np
 from piano_data.midi import NoteArray
 
 from piano_eval.practice.confidence import NoteConfidence, note_confidence
-from piano_eval.practice.note_classes import NoteClasses, classify_notes, played_bars
+from piano_eval.practice.note_classes import NoteClasses, classify_notes, follows_score, played_bars
 from piano_eval.practice.references import ReferenceDepartures, reference_departures
 from piano_eval.practice.report import (
     AnalysisConfig,
@@ -133,18 +133,14 @@ def analyse(
         cls = classify_notes(performance, score, ap, score.beat_duration, cfg)
         played = played_bars(score, cls, ap)
         n_bars = len(score.bar_times)
-        in_span = played[cls.score_bar]
-        n_span = int(in_span.sum())
-        n_found = int(((cls.score_status != "missed") & in_span).sum())
-        share = n_found / max(n_span, 1)
-        n_matched = int((cls.score_status == "matched").sum())
+        share, follows = follows_score(cls, played, cfg)
         aln_info = {
             "method": aln.method,
             "confidence": round(float(aln.confidence), 4),
             "flags": list(aln.flags),
             "matched_share_of_played_bars": round(share, 4),
         }
-        if share < cfg.min_trusted_share or n_matched < cfg.min_matched_notes:
+        if not follows:
             trusted = False
             total = int((cls.score_status != "missed").sum())
             notes_out.append(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from piano_eval.practice.report import AnalysisConfig
 
-__all__ = ["NoteClasses", "classify_notes", "played_bars"]
+__all__ = ["NoteClasses", "classify_notes", "follows_score", "played_bars"]
 
 
 # --- aligned notes -> note classes -----------------------------------------------------------------------
@@ -197,3 +197,13 @@ def played_bars(score: ScoreData, notes: NoteClasses, ap: AlignedPerformance) ->
         starts, ends = score.bar_times, np.append(score.bar_times[1:], np.inf)
         played &= (ends > lo + 1e-6) & (starts < hi - 1e-6)
     return played
+
+
+def follows_score(notes: NoteClasses, played: np.ndarray, cfg: AnalysisConfig) -> tuple[float, bool]:
+    """The share of the score notes in the played bars that were found (not missed), and whether the alignment
+    can be trusted: that share at least ``min_trusted_share`` and at least ``min_matched_notes`` matched."""
+    in_span = played[notes.score_bar]
+    found = int(((notes.score_status != "missed") & in_span).sum())
+    share = found / max(int(in_span.sum()), 1)
+    n_matched = int((notes.score_status == "matched").sum())
+    return share, share >= cfg.min_trusted_share and n_matched >= cfg.min_matched_notes

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from piano_data.midi import NoteArray
 
-from piano_eval.practice.note_classes import classify_notes, played_bars
+from piano_eval.practice.note_classes import classify_notes, follows_score, played_bars
 
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
@@ -102,12 +102,10 @@ def reference_departures(
         ap = aligned[k] if aligned is not None else align_performance(ref, score, cache=cache)
         cls = classify_notes(ref, score, ap, score.beat_duration, cfg)
         played = played_bars(score, cls, ap)
-        in_span = played[cls.score_bar]
-        found = int(((cls.score_status != "missed") & in_span).sum())
-        n_matched = int((cls.score_status == "matched").sum())
-        if found < cfg.min_trusted_share * max(int(in_span.sum()), 1) or n_matched < cfg.min_matched_notes:
+        if not follows_score(cls, played, cfg)[1]:
             rejected += 1
             continue
+        in_span = played[cls.score_bar]
         seen += in_span
         off += in_span & np.isin(cls.score_status, ("missed", "wrong"))
         add = np.isin(cls.perf_status, ("extra", "wrong"))
