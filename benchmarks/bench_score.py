@@ -15,6 +15,9 @@
    injected mistake. Also the same with bars already flagged in the clean performance left out ("new flags"),
    and the share of played bars flagged in the clean performances. Rules: ``>=1`` (the tool's flag) and
    ``>=2`` errors in a bar.
+   Per piece and for the performances with and without references (``--references N``: up to N other ASAP
+   performances of the same score given as reference performances), the same at the tool's threshold, and the
+   share of clean bars with a rushing/dragging remark.
    The confidence curve: the same with the flag threshold on the bars' departure confidence (``confidence.py``;
    0 = every departure flags, as before the confidence rules; the tool's default is ``min_confidence``).
 3. Windows of the clean performances: share of their features outside the training 1st-99th percentiles.
@@ -235,6 +238,11 @@ def evaluate(
                     "flagged": len(sure),
                     "clean_flagged": sum(_sure(b, th) for b in rep_clean.played_bars if b.start_s is not None),
                     "clean_played": sum(b.start_s is not None for b in rep_clean.played_bars),
+                    "clean_tempo_remarks": sum(
+                        any(r.startswith(("rushing", "dragging")) for r in b.remarks)
+                        for b in rep_clean.played_bars
+                        if b.start_s is not None
+                    ),
                 }
         for rule, k in rules.items():
             flagged = [(i, s, e) for i, s, e, n in _bars(rep) if n >= k]
@@ -284,12 +292,14 @@ def evaluate(
         ("without_references", lambda r: r["references"] == 0),
     ):
         rows = [r["default_counts"] for r in pieces if keep(r) and "default_counts" in r]
-        tot = {k: sum(r[k] for r in rows) for k in ("hit", "n_truth", "tp", "flagged", "clean_flagged", "clean_played")}
+        keys = ("hit", "n_truth", "tp", "flagged", "clean_flagged", "clean_played", "clean_tempo_remarks")
+        tot = {k: sum(r[k] for r in rows) for k in keys}
         out[f"default_{name}"] = {
             "performances": len(rows),
             "recall": round(tot["hit"] / max(tot["n_truth"], 1), 3),
             "precision": round(tot["tp"] / max(tot["flagged"], 1), 3),
             "clean_flagged_share": round(tot["clean_flagged"] / max(tot["clean_played"], 1), 3),
+            "clean_tempo_remark_share": round(tot["clean_tempo_remarks"] / max(tot["clean_played"], 1), 3),
             **tot,
         }
     arr = np.asarray(outside)
@@ -301,6 +311,82 @@ def evaluate(
     }
     out["pieces"] = pieces
     return out
+
+
+def slow_span(notes: Any, start: float, end: float, factor: float) -> Any:
+    """The performance with the seconds [start, end) played ``factor`` times slower (later notes shifted)."""
+    from piano_data.midi import NoteArray
+
+    def warp(t: np.ndarray) -> np.ndarray:
+        inside = start + factor * (t - start)
+        return np.where(t < start, t, np.where(t < end, inside, t + (factor - 1) * (end - start)))
+
+    return NoteArray.from_arrays(warp(notes.onset), warp(notes.offset), notes.pitch, notes.velocity, notes.pedal,
+                                 notes.source)  # fmt: skip
+
+
+def tempo_check(items: list[Any], root: Path, all_items: list[Any], n_references: int, factor: float = 1.3) -> dict:
+    """Dragging found where it was made: in each performance that has references, three bars (seeded, never
+    neighbours, from its downbeat annotations) are in turn played ``factor`` times slower; a bar counts as found
+    when the reported bar holding the middle of the slowed span has a "dragging" remark. With and without the
+    references, plus the clean takes' bars with a rushing/dragging remark."""
+    from align_bench.perturb import seed_for
+    from piano_data.midi import read_notes
+    from piano_data.score import read_score
+    from piano_data.tiers.asap import read_beat_annotations
+    from piano_eval.practice.analysis import analyse
+    from piano_eval.practice.model import load_feature_model
+    from piano_eval.practice.references import reference_departures
+    from piano_eval.practice.report import AnalysisConfig
+    from piano_eval.practice.scorers import FeatureModelScorer
+
+    model = load_feature_model()
+    scorer = FeatureModelScorer(model)
+    cfg = AnalysisConfig()
+    found = {"without": 0, "with": 0}
+    clean = {"without": 0, "with": 0}
+    n_slowed = n_played = n_pieces = 0
+    for it in items:
+        ref_paths = references_of(it, all_items, n_references)
+        if not ref_paths:
+            continue
+        n_pieces += 1
+        score = read_score(it.score_midi_path)
+        perf = read_notes(it.midi_path)
+        refs = reference_departures([read_notes(p) for p in ref_paths], score, cfg, cache=True)
+        ann = read_beat_annotations(it.annotations_path)
+        down = ann.times[ann.downbeat]
+        rng = np.random.default_rng(seed_for(str(it.midi_path.relative_to(root)), "tempo"))
+        bars: list[int] = []
+        for b in rng.permutation(np.arange(2, len(down) - 3)):
+            if len(bars) == 3:
+                break
+            if all(abs(int(b) - c) > 2 for c in bars):
+                bars.append(int(b))
+        kw: dict[str, Any] = {"cfg": cfg, "window_bars": model.window_bars, "window_seconds": model.window_seconds}
+        for name, extra in (("without", {}), ("with", {"references": refs})):
+            rep = analyse(perf, score, scorer, **kw, **extra)
+            played = [b for b in rep.played_bars if b.start_s is not None]
+            clean[name] += sum(any(r.startswith(("rushing", "dragging")) for r in b.remarks) for b in played)
+            if name == "with":
+                n_played += len(played)
+            for b in bars:
+                a, e = float(down[b]), float(down[b + 1])
+                rep = analyse(slow_span(perf, a, e, factor), score, scorer, **kw, **extra)
+                mid = a + factor * (e - a) / 2
+                hit = [x for x in rep.played_bars if x.start_s is not None and x.start_s <= mid < (x.end_s or 0)]
+                found[name] += bool(hit and any(r.startswith("dragging") for r in hit[0].remarks))
+                n_slowed += name == "with"
+    return {
+        "factor": factor,
+        "performances": n_pieces,
+        "slowed_bars": n_slowed,
+        "found_without_references": round(found["without"] / max(n_slowed, 1), 3),
+        "found_with_references": round(found["with"] / max(n_slowed, 1), 3),
+        "clean_bars": n_played,
+        "clean_tempo_remark_share_without_references": round(clean["without"] / max(n_played, 1), 3),
+        "clean_tempo_remark_share_with_references": round(clean["with"] / max(n_played, 1), 3),
+    }
 
 
 def main() -> int:
@@ -323,6 +409,11 @@ def main() -> int:
         default=0,
         metavar="N",
         help="give each performance up to N other ASAP performances of its score as reference performances",
+    )
+    p.add_argument(
+        "--tempo-check",
+        action="store_true",
+        help="with --references: slow three bars of each performance by 30%% and count the dragging remarks found",
     )
     p.add_argument("--output", type=Path, default=None)
     p.add_argument(
@@ -380,6 +471,8 @@ def main() -> int:
         chosen = select(items, args.count, tuning_set=args.tuning_set)
         doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
         doc["feedback"] = evaluate(chosen, root, args.analysis_config, all_items=items, n_references=args.references)
+        if args.tempo_check and args.references > 0:
+            doc["tempo_check"] = tempo_check(chosen, root, items, args.references)
     text = json.dumps(doc, indent=2)
     print(text)
     if args.output:

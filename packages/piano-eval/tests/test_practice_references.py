@@ -94,6 +94,8 @@ def test_cli_reference_option(example: Example, tmp_path: Path, capsys: pytest.C
     doc = json.loads(capsys.readouterr().out)
     jsonschema.validate(doc, load_schema())
     assert doc["references"] == {"used": [str(example.performance)], "rejected": 0}
+    played = [b for b in doc["bars"] if b["played"]]
+    assert all(b["tempo_vs_references"] == pytest.approx(1.0, abs=1e-3) for b in played)  # its own tempo shape
     assert not [b["bar"] for b in doc["bars"] if b["flagged"]]
     assert {b["bar"] for b in doc["bars"] if b["unsure"]} >= {"5", "9", "12"}
     assert main([*argv[:-2], "--reference", str(example.performance)]) == 0  # text: says what was compared
@@ -112,3 +114,31 @@ def test_cli_reference_option(example: Example, tmp_path: Path, capsys: pytest.C
     assert main([*argv, "--reference", str(empty), "--output", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "e.mid" in err and not out.exists()
+
+
+def _slow_bar(notes: NoteArray, factor: float, start: float = 4.0 * 1.1, end: float = 6.0 * 1.1) -> NoteArray:
+    """The performance with the span [start, end) (bar 3 of ``_perform``) taken ``factor`` times slower."""
+
+    def warp(t: np.ndarray) -> np.ndarray:
+        return np.where(t < start, t, np.where(t < end, start + factor * (t - start), t + (factor - 1) * (end - start)))
+
+    return NoteArray.from_arrays(warp(notes.onset), warp(notes.offset), notes.pitch, notes.velocity)
+
+
+def test_rubato_the_references_share_is_not_dragging() -> None:
+    score = _score()
+    take = _slow_bar(_perform(score, []), 1.4)
+    bar = analyse(take, score, FlatScorer(), window_bars=2).bars[2]
+    assert bar.tempo_vs_piece is not None and bar.tempo_vs_piece < 0.8
+    assert any(r.startswith("dragging") and r.endswith("than your own tempo") for r in bar.remarks)
+    # the references broaden the same bar: their rubato, not dragging
+    shared = [_slow_bar(_perform(score, []), 1.4), _slow_bar(_perform(score, []), 1.3)]
+    report = analyse(take, score, FlatScorer(), window_bars=2, references=shared)
+    bar = report.bars[2]
+    assert bar.tempo_vs_references == pytest.approx(1.0, abs=0.1) and not any("dragging" in r for r in bar.remarks)
+    # references that keep their tempo: dragging, against them
+    steady = [_perform(score, []), _perform(score, [])]
+    bar = analyse(take, score, FlatScorer(), window_bars=2, references=steady).bars[2]
+    assert bar.tempo_vs_references is not None and bar.tempo_vs_references < 0.8
+    assert any(r.startswith("dragging") and r.endswith("than the references here (each against its own tempo)")
+               for r in bar.remarks)  # fmt: skip

@@ -29,7 +29,7 @@ import numpy as np
 from piano_data.midi import NoteArray
 
 from piano_eval.practice.confidence import NoteConfidence, note_confidence
-from piano_eval.practice.note_classes import NoteClasses, classify_notes, follows_score, played_bars
+from piano_eval.practice.note_classes import NoteClasses, bar_tempo, classify_notes, follows_score, played_bars
 from piano_eval.practice.references import ReferenceDepartures, reference_departures
 from piano_eval.practice.report import (
     AnalysisConfig,
@@ -184,7 +184,7 @@ def analyse(
                         "sure, not as mistakes"
                     )
             conf = note_confidence(performance, score, ap, cls, score.beat_duration, cfg, refs)
-            bars = _bar_feedback(performance, score, ap, cls, conf, played, cfg)
+            bars = _bar_feedback(performance, score, ap, cls, conf, played, cfg, refs)
             for first, last in _bar_windows(played_idx, size, cfg.min_window_fraction):
                 s0 = float(score.bar_times[first])
                 s1 = float(score.bar_times[last + 1]) if last + 1 < n_bars else float(score.notes.end_time)
@@ -297,9 +297,11 @@ def _bar_feedback(
     conf: NoteConfidence,
     played: np.ndarray,
     cfg: AnalysisConfig,
+    refs: ReferenceDepartures | None = None,
 ) -> list[BarFeedback]:
     """Per bar: its notes by class, where it was played (the time map), its tempo (the aligned representation's
-    local tempo, averaged over the bar's chords) and its loudness."""
+    local tempo, averaged over the bar's chords) and its loudness. Rushing and dragging are judged against the
+    player's own median tempo, or, with references, against the references' tempo shape in that bar."""
     n_bars = len(score.bar_times)
     perf_end = float(perf.end_time)
     end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
@@ -307,8 +309,7 @@ def _bar_feedback(
     sn, pn = ap.score_notes, ap.performed_notes
     tmap = ap.alignment.time_map
     bar_s, bar_p = cls.score_bar, cls.perf_bar
-    # the local tempo is log(tempo / the piece's mean tempo); mean_tempo is performed s per score s
-    score_tempo = np.exp(np.asarray(sn.local_tempo, dtype=np.float64)) / max(ap.mean_tempo, 1e-9)
+    tempo = bar_tempo(score, ap, played, perf_end)
     out = []
     for b in range(n_bars):
         fb = BarFeedback(b, score.bar_numbers[b], float(edges[b]), float(edges[b + 1]), bool(played[b]))
@@ -340,29 +341,29 @@ def _bar_feedback(
         t0, t1 = float(tmap(edges[b])), float(tmap(edges[b + 1]))
         t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
         fb.start_s, fb.end_s = round(t0, 3), round(max(t1, t0), 3)
-        _, first = np.unique(sn.chord[s_idx], return_index=True)  # one value per chord of the bar
-        tempo = score_tempo[s_idx[first]]
-        tempo = tempo[np.isfinite(tempo) & (tempo > 0)]
-        if len(tempo):
-            fb.tempo_ratio = round(float(np.exp(np.log(tempo).mean())), 4)
-        elif t1 - t0 > 1e-3:  # a bar without notes: its span on the time map
-            fb.tempo_ratio = round(float((edges[b + 1] - edges[b]) / (t1 - t0)), 4)
+        if np.isfinite(tempo[b]):
+            fb.tempo_ratio = round(float(tempo[b]), 4)
         sounding = p_idx[np.isin(cls.perf_status[p_idx], ("matched", "wrong", "extra"))]
         if len(sounding):
             fb.loudness = round(float(pn.velocity[sounding].mean()), 2)
     ratios = np.array([b.tempo_ratio for b in out if b.played and b.tempo_ratio])
     median = float(np.median(ratios)) if len(ratios) else 1.0
+    shape = refs.tempo_shape if refs is not None and refs.n else None
     for fb in out:
         if not fb.played:
             continue
         dev = 0.0
         if fb.tempo_ratio:
             fb.tempo_vs_piece = round(fb.tempo_ratio / median, 4)
-            dev = abs(float(np.log(fb.tempo_vs_piece)))
-            if fb.tempo_vs_piece > 1 + cfg.tempo_flag:
-                fb.remarks.append(f"rushing: {100 * (fb.tempo_vs_piece - 1):.0f}% faster than your own tempo")
-            elif fb.tempo_vs_piece < 1 / (1 + cfg.tempo_flag):
-                fb.remarks.append(f"dragging: {100 * (1 - fb.tempo_vs_piece):.0f}% slower than your own tempo")
+            rel, than = fb.tempo_vs_piece, "than your own tempo"
+            if shape is not None and np.isfinite(shape[fb.index]) and shape[fb.index] > 0:
+                fb.tempo_vs_references = round(fb.tempo_vs_piece / float(shape[fb.index]), 4)
+                rel, than = fb.tempo_vs_references, "than the references here (each against its own tempo)"
+            dev = abs(float(np.log(rel)))
+            if rel > 1 + cfg.tempo_flag:
+                fb.remarks.append(f"rushing: {100 * (rel - 1):.0f}% faster {than}")
+            elif rel < 1 / (1 + cfg.tempo_flag):
+                fb.remarks.append(f"dragging: {100 * (1 - rel):.0f}% slower {than}")
         if fb.missed:
             fb.remarks.append(f"missed {', '.join(fb.missed)}")
         if fb.wrong:

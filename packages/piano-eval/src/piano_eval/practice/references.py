@@ -8,7 +8,9 @@ classes as the feedback) and records, per score note, how many references played
 note unplayed or played another pitch, and every note they added. :func:`piano_eval.practice.confidence.note_confidence`
 then doubts a departure that at least ``reference_share`` of the references that played its bar share (factor
 ``doubt_reference``): a missed or wrong score note they missed or played wrong too, an extra note of a pitch they
-added within ``reference_beats`` of it.
+added within ``reference_beats`` of it. The references' tempo shape (each one's bar tempo over its own median)
+also becomes the yardstick for rushing and dragging: a bar taken faster than the player's own tempo where the
+references take it faster too is their shared rubato, not rushing.
 
 A reference whose alignment cannot be trusted (another piece, or most of its notes not found) is left out and
 counted in ``n_rejected``.
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from piano_data.midi import NoteArray
 
-from piano_eval.practice.note_classes import classify_notes, follows_score, played_bars
+from piano_eval.practice.note_classes import bar_tempo, classify_notes, follows_score, played_bars
 
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
@@ -52,6 +54,7 @@ class ReferenceDepartures:
     played: list[np.ndarray]  # per reference, [n_bars] bool
     sources: list[str]
     n_rejected: int
+    tempo_shape: np.ndarray | None = None  # [n_bars] the references' median bar tempo over their own median, or NaN
 
     @property
     def n(self) -> int:
@@ -96,6 +99,7 @@ def reference_departures(
     added_time: list[np.ndarray] = []
     added_pitch: list[np.ndarray] = []
     played_all: list[np.ndarray] = []
+    shapes: list[np.ndarray] = []
     sources: list[str] = []
     rejected = 0
     for k, ref in enumerate(references):
@@ -112,5 +116,14 @@ def reference_departures(
         added_time.append(cls.perf_score_time[add])
         added_pitch.append(ref.pitch[add].astype(int))
         played_all.append(played if len(played) == n_bars else np.zeros(n_bars, dtype=bool))
+        tempo = bar_tempo(score, ap, played, float(ref.end_time))
+        if np.isfinite(tempo).any():
+            shapes.append(tempo / float(np.nanmedian(tempo)))
         sources.append(str(ref.source or f"reference {k + 1}"))
-    return ReferenceDepartures(seen, off, added_time, added_pitch, played_all, sources, rejected)
+    shape = None
+    if shapes:
+        stack = np.stack(shapes)
+        shape = np.full(n_bars, np.nan)
+        some = np.isfinite(stack).any(axis=0)
+        shape[some] = np.nanmedian(stack[:, some], axis=0)
+    return ReferenceDepartures(seen, off, added_time, added_pitch, played_all, sources, rejected, shape)

@@ -92,6 +92,7 @@ def to_dict(report: PracticeReport) -> dict[str, Any]:
                 "confidence": _r(b.confidence),
                 "tempo_ratio": _r(b.tempo_ratio),
                 "tempo_vs_piece": _r(b.tempo_vs_piece),
+                **({"tempo_vs_references": _r(b.tempo_vs_references)} if report.references is not None else {}),
                 "loudness": _r(b.loudness, 2),
                 "flagged": b.flagged,
                 "remarks": list(b.remarks),

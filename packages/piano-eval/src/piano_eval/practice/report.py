@@ -107,6 +107,7 @@ class BarFeedback:
     confidence: float | None = None  # the highest confidence among the bar's departures (None: no departure)
     tempo_ratio: float | None = None  # performed tempo / the score's tempo (1 = as written, >1 faster)
     tempo_vs_piece: float | None = None  # performed tempo / the performance's own median tempo
+    tempo_vs_references: float | None = None  # tempo_vs_piece / the references' (their rubato here; references.py)
     loudness: float | None = None  # mean MIDI velocity of the notes played in the bar
     remarks: list[str] = field(default_factory=list)
     departure: float = 0.0
