@@ -325,7 +325,10 @@ def slow_span(notes: Any, start: float, end: float, factor: float) -> Any:
                                  notes.source)  # fmt: skip
 
 
-def tempo_check(items: list[Any], root: Path, all_items: list[Any], n_references: int, factor: float = 1.3) -> dict:
+def tempo_check(
+    items: list[Any], root: Path, all_items: list[Any], n_references: int, overrides: dict[str, Any] | None = None,
+    factor: float = 1.3,
+) -> dict:  # fmt: skip
     """Dragging found where it was made: in each performance that has references, three bars (seeded, never
     neighbours, from its downbeat annotations) are in turn played ``factor`` times slower; a bar counts as found
     when the reported bar holding the middle of the slowed span has a "dragging" remark. With and without the
@@ -342,7 +345,7 @@ def tempo_check(items: list[Any], root: Path, all_items: list[Any], n_references
 
     model = load_feature_model()
     scorer = FeatureModelScorer(model)
-    cfg = AnalysisConfig()
+    cfg = AnalysisConfig(**(overrides or {}))
     found = {"without": 0, "with": 0}
     clean = {"without": 0, "with": 0}
     n_slowed = n_played = n_pieces = 0
@@ -472,7 +475,7 @@ def main() -> int:
         doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
         doc["feedback"] = evaluate(chosen, root, args.analysis_config, all_items=items, n_references=args.references)
         if args.tempo_check and args.references > 0:
-            doc["tempo_check"] = tempo_check(chosen, root, items, args.references)
+            doc["tempo_check"] = tempo_check(chosen, root, items, args.references, args.analysis_config)
     text = json.dumps(doc, indent=2)
     print(text)
     if args.output:

@@ -11,7 +11,7 @@ with (:mod:`piano_eval.practice.note_classes`). Each remaining missed, extra or 
 (:mod:`piano_eval.practice.confidence`: ornament notes, bars mostly not found, inner chord notes and octave
 doublings lower it); below ``min_confidence`` it is listed as a departure the tool is unsure of and does not
 flag its bar. Per bar it gives where it was played (performance seconds, the alignment's time map), its tempo (the
-representation's local tempo over the bar's chords) against the score's tempo and its loudness. The played
+span on the alignment's time map) against the score's tempo and its loudness. The played
 bars are cut into windows of the length the model was trained on (on the score's bar lines), each window is
 scored, and the overall profile is the duration-weighted mean over windows with its spread.
 
@@ -299,8 +299,9 @@ def _bar_feedback(
     cfg: AnalysisConfig,
     refs: ReferenceDepartures | None = None,
 ) -> list[BarFeedback]:
-    """Per bar: its notes by class, where it was played (the time map), its tempo (the aligned representation's
-    local tempo, averaged over the bar's chords) and its loudness. Rushing and dragging are judged against the
+    """Per bar: its notes by class, where it was played (the time map), its tempo (the bar's
+    score duration over its span on the time map: :func:`~piano_eval.practice.note_classes.bar_tempo`) and its
+    loudness. Rushing and dragging are judged against the
     player's own median tempo, or, with references, against the references' tempo shape in that bar."""
     n_bars = len(score.bar_times)
     perf_end = float(perf.end_time)

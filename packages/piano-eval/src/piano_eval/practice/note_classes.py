@@ -212,27 +212,17 @@ def follows_score(notes: NoteClasses, played: np.ndarray, cfg: AnalysisConfig) -
 def bar_tempo(score: ScoreData, ap: AlignedPerformance, played: np.ndarray, perf_end: float) -> np.ndarray:
     """Per bar, the played tempo over the score's tempo (1 = as written, >1 faster); NaN for bars not played.
 
-    The aligned representation's local tempo averaged (geometric mean) over the bar's chords; a bar without
-    notes takes its span on the time map (clipped to 0 and ``perf_end``, the performance's last release).
+    The bar's score duration over the time it took: its span on the alignment's time map (clipped to 0 and
+    ``perf_end``, the performance's last release). Not the aligned representation's local tempo, which is fitted
+    over 2 beats either side of each chord and so blurs a short bar into its neighbours (``benchmarks/score.md``).
     """
     n_bars = len(score.bar_times)
     end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
     edges = np.append(score.bar_times, end_score)
-    sn = ap.score_notes
-    # the local tempo is log(tempo / the piece's mean tempo); mean_tempo is performed s per score s
-    score_tempo = np.exp(np.asarray(sn.local_tempo, dtype=np.float64)) / max(ap.mean_tempo, 1e-9)
-    bar_s = np.clip(sn.bar, 0, n_bars - 1)
     out = np.full(n_bars, np.nan)
     for b in np.flatnonzero(played):
-        s_idx = np.flatnonzero(bar_s == b)
-        _, first = np.unique(np.asarray(sn.chord)[s_idx], return_index=True)  # one value per chord of the bar
-        tempo = score_tempo[s_idx[first]]
-        tempo = tempo[np.isfinite(tempo) & (tempo > 0)]
-        if len(tempo):
-            out[b] = float(np.exp(np.log(tempo).mean()))
-            continue
         t0, t1 = float(ap.alignment.time_map(edges[b])), float(ap.alignment.time_map(edges[b + 1]))
         t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
-        if t1 - t0 > 1e-3:  # a bar without notes: its span on the time map
+        if t1 - t0 > 1e-3:
             out[b] = float((edges[b + 1] - edges[b]) / (t1 - t0))
     return out

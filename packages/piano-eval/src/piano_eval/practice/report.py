@@ -67,7 +67,7 @@ class AnalysisConfig:
     reference_beats: float = 0.5  # ... an added note of the same pitch this close in score time (beats)
     min_trusted_share: float = 0.5  # matched share of the played score notes below which bars get no feedback
     min_matched_notes: int = 8  # fewer matched notes than this: the alignment is not trusted either
-    tempo_flag: float = 0.15  # a bar this much faster/slower than the piece's own tempo is rushing/dragging
+    tempo_flag: float = 0.2  # a bar this much faster/slower than the piece's own tempo is rushing/dragging
     top_bars: int = 5  # bars listed as departing most
 
 
