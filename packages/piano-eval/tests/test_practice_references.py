@@ -142,3 +142,20 @@ def test_rubato_the_references_share_is_not_dragging() -> None:
     assert bar.tempo_vs_references is not None and bar.tempo_vs_references < 0.8
     assert any(r.startswith("dragging") and r.endswith("than the references here (each against its own tempo)")
                for r in bar.remarks)  # fmt: skip
+
+
+def test_bar_tempo_is_the_bars_own_span() -> None:
+    from piano_eval.practice.note_classes import bar_tempo
+
+    score = _score()
+    steady = analyse(_perform(score, []), score, FlatScorer(), window_bars=2)
+    assert [b.tempo_ratio for b in steady.bars] == pytest.approx([1 / 1.1] * 4, rel=0.02)
+    slowed = analyse(_slow_bar(_perform(score, []), 1.4), score, FlatScorer(), window_bars=2)
+    # only the slowed bar moves, by the whole factor (a local-tempo fit would spread it over the neighbours)
+    assert [b.tempo_ratio for b in slowed.bars] == pytest.approx([1 / 1.1, 1 / 1.1, 1 / 1.54, 1 / 1.1], rel=0.02)
+    played = np.array([True, False, True, True])
+    from piano_symbolic.aligned import align_performance
+
+    perf = _perform(score, [])
+    tempo = bar_tempo(score, align_performance(perf, score, cache=False), played, float(perf.end_time))
+    assert np.isnan(tempo[1]) and tempo[0] == pytest.approx(1 / 1.1, rel=0.02)
