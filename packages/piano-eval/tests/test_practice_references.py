@@ -145,7 +145,7 @@ def test_rubato_the_references_share_is_not_dragging() -> None:
 
 
 def test_bar_tempo_is_the_bars_own_span() -> None:
-    from piano_eval.practice.note_classes import bar_tempo
+    from piano_eval.practice.note_classes import bar_spans, bar_tempo
 
     score = _score()
     steady = analyse(_perform(score, []), score, FlatScorer(), window_bars=2)
@@ -157,5 +157,6 @@ def test_bar_tempo_is_the_bars_own_span() -> None:
     from piano_symbolic.aligned import align_performance
 
     perf = _perform(score, [])
-    tempo = bar_tempo(score, align_performance(perf, score, cache=False), played, float(perf.end_time))
+    spans = bar_spans(score, align_performance(perf, score, cache=False), float(perf.end_time))
+    tempo = bar_tempo(*spans, played)
     assert np.isnan(tempo[1]) and tempo[0] == pytest.approx(1 / 1.1, rel=0.02)

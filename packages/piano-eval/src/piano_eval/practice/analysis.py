@@ -29,7 +29,14 @@ import numpy as np
 from piano_data.midi import NoteArray
 
 from piano_eval.practice.confidence import NoteConfidence, note_confidence
-from piano_eval.practice.note_classes import NoteClasses, bar_tempo, classify_notes, follows_score, played_bars
+from piano_eval.practice.note_classes import (
+    NoteClasses,
+    bar_spans,
+    bar_tempo,
+    classify_notes,
+    follows_score,
+    played_bars,
+)
 from piano_eval.practice.references import ReferenceDepartures, reference_departures
 from piano_eval.practice.report import (
     AnalysisConfig,
@@ -305,12 +312,10 @@ def _bar_feedback(
     player's own median tempo, or, with references, against the references' tempo shape in that bar."""
     n_bars = len(score.bar_times)
     perf_end = float(perf.end_time)
-    end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
-    edges = np.append(score.bar_times, end_score)
+    edges, starts, ends = bar_spans(score, ap, perf_end)
     sn, pn = ap.score_notes, ap.performed_notes
-    tmap = ap.alignment.time_map
     bar_s, bar_p = cls.score_bar, cls.perf_bar
-    tempo = bar_tempo(score, ap, played, perf_end)
+    tempo = bar_tempo(edges, starts, ends, played)
     out = []
     for b in range(n_bars):
         fb = BarFeedback(b, score.bar_numbers[b], float(edges[b]), float(edges[b + 1]), bool(played[b]))
@@ -339,8 +344,7 @@ def _bar_feedback(
         fb.ornaments = int(np.isin(cls.perf_status[p_idx], ("ornament", "variant")).sum()) + int(
             (cls.score_status[s_idx] == "variant").sum()
         )
-        t0, t1 = float(tmap(edges[b])), float(tmap(edges[b + 1]))
-        t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
+        t0, t1 = float(starts[b]), float(ends[b])
         fb.start_s, fb.end_s = round(t0, 3), round(max(t1, t0), 3)
         if np.isfinite(tempo[b]):
             fb.tempo_ratio = round(float(tempo[b]), 4)

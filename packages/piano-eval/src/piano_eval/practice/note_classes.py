@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from piano_eval.practice.report import AnalysisConfig
 
-__all__ = ["NoteClasses", "bar_tempo", "classify_notes", "follows_score", "played_bars"]
+__all__ = ["NoteClasses", "bar_spans", "bar_tempo", "classify_notes", "follows_score", "played_bars"]
 
 
 # --- aligned notes -> note classes -----------------------------------------------------------------------
@@ -209,20 +209,24 @@ def follows_score(notes: NoteClasses, played: np.ndarray, cfg: AnalysisConfig) -
     return share, share >= cfg.min_trusted_share and n_matched >= cfg.min_matched_notes
 
 
-def bar_tempo(score: ScoreData, ap: AlignedPerformance, played: np.ndarray, perf_end: float) -> np.ndarray:
-    """Per bar, the played tempo over the score's tempo (1 = as written, >1 faster); NaN for bars not played.
-
-    The bar's score duration over the time it took: its span on the alignment's time map (clipped to 0 and
-    ``perf_end``, the performance's last release). Not the aligned representation's local tempo, which is fitted
-    over 2 beats either side of each chord and so blurs a short bar into its neighbours (``benchmarks/score.md``).
-    """
-    n_bars = len(score.bar_times)
+def bar_spans(score: ScoreData, ap: AlignedPerformance, perf_end: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The score's bar edges ``[n_bars + 1]`` (score seconds; the last bar ends with the last note) and where each
+    bar was played, start and end ``[n_bars]`` in performance seconds: its span on the alignment's time map,
+    clipped to 0 and ``perf_end`` (the performance's last release; the map extrapolates beyond its anchors)."""
     end_score = max(float(score.notes.end_time), float(score.bar_times[-1]) + 1e-3)
     edges = np.append(score.bar_times, end_score)
-    out = np.full(n_bars, np.nan)
-    for b in np.flatnonzero(played):
-        t0, t1 = float(ap.alignment.time_map(edges[b])), float(ap.alignment.time_map(edges[b + 1]))
-        t0, t1 = max(t0, 0.0), min(max(t1, 0.0), perf_end)  # the map extrapolates before the first note
-        if t1 - t0 > 1e-3:
-            out[b] = float((edges[b + 1] - edges[b]) / (t1 - t0))
+    mapped = np.asarray(ap.alignment.time_map(edges), dtype=np.float64)
+    return edges, np.maximum(mapped[:-1], 0.0), np.minimum(np.maximum(mapped[1:], 0.0), perf_end)
+
+
+def bar_tempo(edges: np.ndarray, start: np.ndarray, end: np.ndarray, played: np.ndarray) -> np.ndarray:
+    """Per bar, the played tempo over the score's tempo (1 = as written, >1 faster); NaN for bars not played.
+
+    The bar's score duration over the time it took (``edges``, ``start``, ``end`` from :func:`bar_spans`). Not
+    the aligned representation's local tempo, which is fitted over 2 beats either side of each chord and so
+    blurs a short bar into its neighbours (``benchmarks/score.md``).
+    """
+    out = np.full(len(start), np.nan)
+    ok = played & (end - start > 1e-3)
+    out[ok] = np.diff(edges)[ok] / (end - start)[ok]
     return out

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from piano_data.midi import NoteArray
 
-from piano_eval.practice.note_classes import bar_tempo, classify_notes, follows_score, played_bars
+from piano_eval.practice.note_classes import bar_spans, bar_tempo, classify_notes, follows_score, played_bars
 
 if TYPE_CHECKING:
     from piano_data.score import ScoreData
@@ -116,7 +116,7 @@ def reference_departures(
         added_time.append(cls.perf_score_time[add])
         added_pitch.append(ref.pitch[add].astype(int))
         played_all.append(played if len(played) == n_bars else np.zeros(n_bars, dtype=bool))
-        tempo = bar_tempo(score, ap, played, float(ref.end_time))
+        tempo = bar_tempo(*bar_spans(score, ap, float(ref.end_time)), played)
         if np.isfinite(tempo).any():
             shapes.append(tempo / float(np.nanmedian(tempo)))
         sources.append(str(ref.source or f"reference {k + 1}"))
