@@ -169,6 +169,11 @@ def _bars(report: Any) -> list[tuple[int, float, float, int]]:
     return [(b.index, b.start_s, b.end_s, b.n_errors) for b in report.played_bars if b.start_s is not None]
 
 
+def _tempo_remarked(bar: Any) -> bool:
+    """The bar has a rushing or dragging remark."""
+    return any(r.startswith(("rushing", "dragging")) for r in bar.remarks)
+
+
 def _sure(bar: Any, level: float) -> bool:
     """The bar would be flagged with the confidence threshold at ``level`` (its departures' highest confidence)."""
     return bar.confidence is not None and bar.confidence >= level - 1e-9
@@ -224,26 +229,20 @@ def evaluate(
         row: dict[str, Any] = {"performance": key, "bars": len(score.bar_times), "injected": len(truth),
                                "trusted": rep.trusted and rep_clean.trusted, "references": len(ref_paths)}  # fmt: skip
         clean_bars = {i: e for i, _, _, e in _bars(rep_clean)}
+        clean_played = [b for b in rep_clean.played_bars if b.start_s is not None]
         for th, c in curve.items():
             sure = [(b.start_s, b.end_s) for b in rep.played_bars if b.start_s is not None and _sure(b, th)]
-            c["hit"] += sum(any(s - slack <= t < e + slack for s, e in sure) for t, _ in truth)
-            c["tp"] += sum(any(s - slack <= t < e + slack for t, _ in truth) for s, e in sure)
-            c["flagged"] += len(sure)
-            c["clean_flagged"] += sum(_sure(b, th) for b in rep_clean.played_bars if b.start_s is not None)
+            counts = {
+                "hit": sum(any(s - slack <= t < e + slack for s, e in sure) for t, _ in truth),
+                "tp": sum(any(s - slack <= t < e + slack for t, _ in truth) for s, e in sure),
+                "flagged": len(sure),
+                "clean_flagged": sum(_sure(b, th) for b in clean_played),
+            }
+            for k, v in counts.items():
+                c[k] += v
             if abs(th - cfg.min_confidence) < 1e-9:  # the tool's flag, per piece (for subsets such as with references)
-                row["default_counts"] = {
-                    "hit": sum(any(s - slack <= t < e + slack for s, e in sure) for t, _ in truth),
-                    "n_truth": len(truth),
-                    "tp": sum(any(s - slack <= t < e + slack for t, _ in truth) for s, e in sure),
-                    "flagged": len(sure),
-                    "clean_flagged": sum(_sure(b, th) for b in rep_clean.played_bars if b.start_s is not None),
-                    "clean_played": sum(b.start_s is not None for b in rep_clean.played_bars),
-                    "clean_tempo_remarks": sum(
-                        any(r.startswith(("rushing", "dragging")) for r in b.remarks)
-                        for b in rep_clean.played_bars
-                        if b.start_s is not None
-                    ),
-                }
+                row["default_counts"] = {**counts, "n_truth": len(truth), "clean_played": len(clean_played),
+                                         "clean_tempo_remarks": sum(map(_tempo_remarked, clean_played))}  # fmt: skip
         for rule, k in rules.items():
             flagged = [(i, s, e) for i, s, e, n in _bars(rep) if n >= k]
             base = {i for i, e in clean_bars.items() if e >= k}
@@ -370,7 +369,7 @@ def tempo_check(
         for name, extra in (("without", {}), ("with", {"references": refs})):
             rep = analyse(perf, score, scorer, **kw, **extra)
             played = [b for b in rep.played_bars if b.start_s is not None]
-            clean[name] += sum(any(r.startswith(("rushing", "dragging")) for r in b.remarks) for b in played)
+            clean[name] += sum(map(_tempo_remarked, played))
             if name == "with":
                 n_played += len(played)
             for b in bars:
