@@ -28,6 +28,8 @@ def test_shared_missed_note_is_unsure_an_unshared_one_stays_a_mistake() -> None:
     take = _perform(score, [MELODY_NOTE])
     alone = analyse(take, score, FlatScorer(), window_bars=2).bars[3]
     assert alone.missed == ["B4"] and alone.confidence == 1.0
+    empty = analyse(take, score, FlatScorer(), window_bars=2, references=[])  # no references given: as without
+    assert empty.references is None and empty.notes == analyse(take, score, FlatScorer(), window_bars=2).notes
     # two references leave the same note out (an edition without it): not this player's slip
     refs = [_perform(score, [MELODY_NOTE]), _perform(score, [MELODY_NOTE, (0.5, 74)])]
     report = analyse(take, score, FlatScorer(), window_bars=2, references=refs)

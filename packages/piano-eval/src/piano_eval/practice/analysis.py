@@ -171,7 +171,7 @@ def analyse(
                     f"{score.bar_numbers[played_idx[-1]]} of {n_bars} were played; only they get feedback"
                 )
             refs = None
-            if references is not None:
+            if references:  # an empty list: as without references
                 refs = (
                     references
                     if isinstance(references, ReferenceDepartures)

@@ -115,7 +115,7 @@ def reference_departures(
         add = np.isin(cls.perf_status, ("extra", "wrong"))
         added_time.append(cls.perf_score_time[add])
         added_pitch.append(ref.pitch[add].astype(int))
-        played_all.append(played if len(played) == n_bars else np.zeros(n_bars, dtype=bool))
+        played_all.append(played)
         tempo = bar_tempo(*bar_spans(score, ap, float(ref.end_time)), played)
         if np.isfinite(tempo).any():
             shapes.append(tempo / float(np.nanmedian(tempo)))
