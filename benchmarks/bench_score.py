@@ -32,6 +32,7 @@ the later rules (held repeated notes, same-pitch timing pairs, brushed keys) wer
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -49,6 +50,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 TUNING_ROWS = range(0, 900, 90)  # rows looked at while choosing the thresholds (variant window, ornaments)
+BEAT_TOLERANCE = 0.35  # beats: the beat check's pairing window (see beat_check)
 
 
 def _setup() -> None:
@@ -179,6 +181,63 @@ def _sure(bar: Any, level: float) -> bool:
     return bar.confidence is not None and bar.confidence >= level - 1e-9
 
 
+def beat_check(
+    perf: Any, score: Any, perf_beats: np.ndarray, score_beats: np.ndarray, tol_beats: float = BEAT_TOLERANCE
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Departures of ``perf`` from ``score`` that the human beat annotations show, without the project's aligner.
+
+    The annotated beats map score time to performance time (linear between beats). Per pitch, score notes and
+    performed notes are paired one to one, nearest first, when the performed onset lies within ``tol_beats``
+    (of the local annotated beat) of where the map puts the score note. ``missing``: score notes inside the
+    annotated span left without a performed note of their pitch there; ``unmatched``: performed notes inside it
+    left without a score note; ``perf_score_time``: each performed note's score time through the inverse map."""
+    s = score.notes
+    inside_s = (s.onset >= score_beats[0] - 1e-6) & (s.onset <= score_beats[-1] + 1e-6)
+    inside_p = (perf.onset >= perf_beats[0] - 0.05) & (perf.onset <= perf_beats[-1] + 0.05)
+    expected = np.interp(s.onset, score_beats, perf_beats)
+    k = np.clip(np.searchsorted(score_beats, s.onset, side="right") - 1, 0, len(score_beats) - 2)
+    beat = np.maximum(np.diff(perf_beats)[k], 1e-3)
+    pairs: list[tuple[float, int, int]] = []
+    for pitch in np.unique(s.pitch[inside_s]):
+        si = np.flatnonzero(inside_s & (s.pitch == pitch))
+        pj = np.flatnonzero(inside_p & (perf.pitch == pitch))
+        if len(pj):
+            d = np.abs(perf.onset[pj][None, :] - expected[si][:, None]) / beat[si][:, None]
+            a, c = np.nonzero(d <= tol_beats)
+            pairs += [(float(d[x, y]), int(si[x]), int(pj[y])) for x, y in zip(a, c, strict=True)]
+    used_s, used_p = np.zeros(len(s.onset), bool), np.zeros(len(perf.onset), bool)
+    for _, i, j in sorted(pairs):
+        if not used_s[i] and not used_p[j]:
+            used_s[i] = used_p[j] = True
+    return {"missing": inside_s & ~used_s, "unmatched": inside_p & ~used_p, "expected": expected,
+            "perf_score_time": np.interp(perf.onset, perf_beats, score_beats)}  # fmt: skip
+
+
+def _checked_notes(bar: Any, check: dict[str, np.ndarray], perf: Any, score: Any, widen: bool) -> tuple[set, set]:
+    """Pitch names of the beat check's missing score notes and unmatched performed notes in the bar's score span,
+    widened by a beat on each side with ``widen``."""
+    from piano_eval.practice.report import pitch_name
+
+    lo, hi = bar.score_start, bar.score_end
+    if widen:
+        beats = score.beat_times
+        lo = beats[max(int(np.searchsorted(beats, lo, side="right")) - 2, 0)]
+        hi = beats[min(int(np.searchsorted(beats, hi - 1e-9)) + 1, len(beats) - 1)]
+    s_on, t_p = score.notes.onset, check["perf_score_time"]
+    gone = {pitch_name(p) for p in score.notes.pitch[check["missing"] & (s_on >= lo) & (s_on < hi)]}
+    added = {pitch_name(p) for p in perf.pitch[check["unmatched"] & (t_p >= lo) & (t_p < hi)]}
+    return gone, added
+
+
+def confirmed(bar: Any, check: dict[str, np.ndarray], perf: Any, score: Any) -> bool:
+    """Every missed, wrong and extra note the bar lists is a departure the beat check shows too: a missed note
+    (or a wrong note's expected pitch) among the check's missing score notes of that pitch, an extra note among
+    its unmatched performed notes of that pitch, within the bar's score span widened by a beat on each side."""
+    gone, added = _checked_notes(bar, check, perf, score, widen=True)
+    return (all(m in gone for m in bar.missed) and all(w["expected"] in gone for w in bar.wrong)
+            and all(x in added for x in bar.extra))  # fmt: skip
+
+
 def references_of(item: Any, items: list[Any], limit: int) -> list[Path]:
     """Up to ``limit`` other performances of ``item``'s score (same ASAP score folder, metadata order)."""
     folder = item.score_midi_path.parent
@@ -188,7 +247,7 @@ def references_of(item: Any, items: list[Any], limit: int) -> list[Path]:
 
 def evaluate(
     items: list[Any], root: Path, overrides: dict[str, Any] | None = None, *, all_items: list[Any] | None = None,
-    n_references: int = 0,
+    n_references: int = 0, beat_tolerance: float = BEAT_TOLERANCE,
 ) -> dict[str, Any]:  # fmt: skip
     from piano_data.midi import read_notes
     from piano_data.score import read_score
@@ -265,6 +324,39 @@ def evaluate(
                 for (_, kind), h in zip(truth, hits, strict=True):
                     per_kind[kind][0] += int(h)
                     per_kind[kind][1] += 1
+        s_beats = read_beat_annotations(it.score_annotations_path).times
+        if len(s_beats) == len(ann.times) >= 2:  # the beat check: departures the annotations show (no aligner)
+            chk_clean = beat_check(clean, score, ann.times, s_beats, beat_tolerance)
+            chk = beat_check(dirty, score, ann.times, s_beats, beat_tolerance)
+            flagged_clean = [b for b in clean_played if b.flagged]
+            flagged = [b for b in rep.played_bars if b.start_s is not None and b.flagged]
+            gone_t = chk["expected"][chk["missing"]]
+            added_t = dirty.onset[chk["unmatched"]]
+            near = np.concatenate([gone_t, added_t])
+            dep = [b for b in clean_played if any(_checked_notes(b, chk_clean, clean, score, widen=False))]
+            row["beat_check"] = {
+                "clean_played": len(clean_played),
+                "clean_departure_bars": len(dep),  # and what the tool says of them:
+                "clean_departure_bars_flagged": sum(b.flagged for b in dep),
+                "clean_departure_bars_only_unsure": sum(not b.flagged and bool(b.unsure) for b in dep),
+                "clean_departure_bars_only_ornaments": sum(not b.flagged and not b.unsure and b.ornaments > 0
+                                                           for b in dep),
+                "clean_departure_bars_silent": sum(not b.flagged and not b.unsure and not b.ornaments for b in dep),
+                "clean_flagged": len(flagged_clean),
+                "clean_flagged_confirmed": sum(confirmed(b, chk_clean, clean, score) for b in flagged_clean),
+                # control: each flagged bar's notes checked against the played bar four places later (wrapped)
+                "clean_flagged_confirmed_control": sum(
+                    confirmed(dataclasses.replace(b, score_start=o.score_start, score_end=o.score_end), chk_clean,
+                              clean, score)
+                    for b, o in ((b, clean_played[(k + 4) % len(clean_played)])
+                                 for k, b in enumerate(clean_played) if b.flagged)),
+                "flagged": len(flagged),
+                "flagged_right": sum(
+                    any(b.start_s - slack <= t < b.end_s + slack for t, _ in truth) or confirmed(b, chk, dirty, score)
+                    for b in flagged),
+                "n_truth": len(truth),
+                "truth_seen": sum(bool(len(near)) and bool(np.min(np.abs(near - t)) <= 0.2) for t, _ in truth),
+            }  # fmt: skip
         pieces.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     out: dict[str, Any] = {"performances": len(items), "analysis_cpu_s": round(time.process_time() - cpu0, 1)}
@@ -301,6 +393,25 @@ def evaluate(
             "clean_tempo_remark_share": round(tot["clean_tempo_remarks"] / max(tot["clean_played"], 1), 3),
             **tot,
         }
+    for name, keep in (("all", lambda r: True), ("with_references", lambda r: r["references"] > 0),
+                       ("without_references", lambda r: r["references"] == 0)):  # fmt: skip
+        rows = [r["beat_check"] for r in pieces if keep(r) and "beat_check" in r]
+        tot = {k: sum(r[k] for r in rows) for k in (rows[0] if rows else {})}
+        if not rows:
+            continue
+        out[f"beat_check_{name}"] = {
+            "performances": len(rows),
+            "tolerance_beats": beat_tolerance,
+            "clean_bars_with_a_departure_share": round(tot["clean_departure_bars"] / max(tot["clean_played"], 1), 3),
+            "clean_flagged_share": round(tot["clean_flagged"] / max(tot["clean_played"], 1), 3),
+            "clean_flags_confirmed_share": round(tot["clean_flagged_confirmed"] / max(tot["clean_flagged"], 1), 3),
+            "control_confirmed_share": round(tot["clean_flagged_confirmed_control"] / max(tot["clean_flagged"], 1), 3),
+            "clean_unconfirmed_flag_share": round(
+                (tot["clean_flagged"] - tot["clean_flagged_confirmed"]) / max(tot["clean_played"], 1), 4),
+            "precision_injected_or_confirmed": round(tot["flagged_right"] / max(tot["flagged"], 1), 3),
+            "injected_seen_by_the_check": round(tot["truth_seen"] / max(tot["n_truth"], 1), 3),
+            **tot,
+        }  # fmt: skip
     arr = np.asarray(outside)
     out["windows"] = {
         "n": len(arr),
@@ -417,6 +528,13 @@ def main() -> int:
         action="store_true",
         help="with --references: slow three bars of each performance by 30%% and count the dragging remarks found",
     )
+    p.add_argument(
+        "--beat-tolerance",
+        type=float,
+        default=BEAT_TOLERANCE,
+        metavar="BEATS",
+        help=f"the beat check's pairing window in beats (default: {BEAT_TOLERANCE})",
+    )
     p.add_argument("--output", type=Path, default=None)
     p.add_argument(
         "--analysis-config",
@@ -472,7 +590,8 @@ def main() -> int:
     if args.count > 0:  # --count 0: the timing part alone
         chosen = select(items, args.count, tuning_set=args.tuning_set)
         doc["selection"] = "tuning set (odd folders)" if args.tuning_set else "evaluation set (even folders)"
-        doc["feedback"] = evaluate(chosen, root, args.analysis_config, all_items=items, n_references=args.references)
+        doc["feedback"] = evaluate(chosen, root, args.analysis_config, all_items=items, n_references=args.references,
+                                   beat_tolerance=args.beat_tolerance)  # fmt: skip
         if args.tempo_check and args.references > 0:
             doc["tempo_check"] = tempo_check(chosen, root, items, args.references, args.analysis_config)
     text = json.dumps(doc, indent=2)
