@@ -20,6 +20,16 @@
    share of clean bars with a rushing/dragging remark.
    The confidence curve: the same with the flag threshold on the bars' departure confidence (``confidence.py``;
    0 = every departure flags, as before the confidence rules; the tool's default is ``min_confidence``).
+   The beat check (``beat_check``; performances whose two annotation files list the same beats): the
+   departures each take shows against the score through the human beat annotations alone, without the
+   project's aligner (score and performed notes of one pitch paired within ``--beat-tolerance`` beats of where
+   the annotated beats put the score note). A flagged bar is *confirmed* when every missed, wrong and extra
+   note it lists is such a departure (pitch names, the bar's score span widened by a beat each side); the
+   control checks the same notes against the played bar four places later. Reported: the share of clean
+   flags confirmed (and the control's), the share of clean bars with an unconfirmed flag, the precision of
+   the perturbed takes' flags when a confirmed departure counts as right as well as an injected mistake, the
+   injected mistakes the check itself sees, and what the tool says of the clean bars the check finds
+   departing (flagged, only "not sure", only ornaments/variants, nothing).
 3. Windows of the clean performances: share of their features outside the training 1st-99th percentiles.
 
 Selection: ASAP performances whose score and performance annotations pair up, one per score folder (the first
