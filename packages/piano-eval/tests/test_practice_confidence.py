@@ -6,9 +6,12 @@ extra note lower the confidence without unflagging, two of them together unflag.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import pytest
 from piano_data.midi import NoteArray
 from piano_data.score import ScoreData, score_from_notes
 from piano_eval.practice.analysis import analyse
@@ -148,3 +151,32 @@ def test_short_and_soft_departures_are_less_confident() -> None:
     assert _bars(_perform(score, [], [(6.0, 39, 0.55, 50)]), score)[3].confidence == 0.6
     bars = _bars(_perform(score, [], [(6.0, 39, 0.09, 50)]), score)
     assert not bars[3].flagged and bars[3].unsure == [{"kind": "extra", "note": "D#2", "why": "short note, soft"}]
+
+
+def test_min_confidence_option_moves_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``piano-eval score --min-confidence``: 0 reports the left-out grace note as a mistake, the default lists it as
+    not sure; the report says which line it used; a value outside 0-1 is a one-line error and writes nothing."""
+    import jsonschema
+    from piano_data.midi import write_notes
+    from piano_eval.cli.main import main
+
+    score = _score()
+    score_mid = write_notes(score.notes, tmp_path / "score.mid")
+    take = write_notes(_perform(score, [GRACE]), tmp_path / "take.mid")
+    docs = {}
+    for level in (None, "0"):
+        out = tmp_path / f"report_{level}.json"
+        argv = ["score", str(take), "--score", str(score_mid), "--format", "json", "--output", str(out)]
+        assert main(argv + (["--min-confidence", level] if level else [])) == 0
+        docs[level] = json.loads(out.read_text())
+        jsonschema.validate(docs[level], load_schema())
+    bar4 = {k: d["bars"][3] for k, d in docs.items()}
+    assert not bar4[None]["flagged"] and bar4[None]["unsure"][0]["note"] == "E5" and docs[None]["min_confidence"] == 0.5
+    assert bar4["0"]["flagged"] and bar4["0"]["missed"] == ["E5"] and not bar4["0"]["unsure"]
+    assert docs["0"]["min_confidence"] == 0.0
+    capsys.readouterr()
+    out = tmp_path / "never.json"
+    argv = ["score", str(take), "--score", str(score_mid), "--output", str(out), "--min-confidence", "1.5"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--min-confidence must be between 0 and 1" in err[0] and not out.exists()

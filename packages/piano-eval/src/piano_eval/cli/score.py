@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,15 @@ def register(sub: Any) -> None:
     p.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
     p.add_argument("--plot", type=Path, default=None, help="also write the overall profile chart (PNG) here")
     p.add_argument("--window-bars", type=int, default=None, help="bars per window (default: the model's, 8)")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        metavar="C",
+        help="report a missed, extra or wrong note as a mistake only at this confidence or above, 0 to 1 (default: "
+        "0.5); below it the note is listed as 'not sure'. 0 reports those as mistakes too (a left-out note of a "
+        "written-out ornament, a left-out octave doubling); 0.7 only the clearest mistakes.",
+    )
     p.add_argument(
         "--reference",
         type=Path,
@@ -106,12 +116,16 @@ def build_report(
     checkpoint: Path | None = None,
     window_bars: int | None = None,
     references: list[Path] | None = None,
+    min_confidence: float | None = None,
 ) -> PracticeReport:
     """Read, align, analyse: the report of one performance (raises :class:`PianoDataError` on bad input).
-    ``references``: other performances of the same score (see :mod:`piano_eval.practice.references`)."""
+    ``references``: other performances of the same score (see :mod:`piano_eval.practice.references`);
+    ``min_confidence``: the confidence at which a departure is a mistake (default: ``AnalysisConfig``'s)."""
     from piano_eval.practice.analysis import analyse
     from piano_eval.practice.report import AnalysisConfig
 
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise PianoDataError(None, f"--min-confidence must be between 0 and 1 (got {min_confidence:g})")
     scorer, info, bars, seconds = load_scorer(checkpoint)  # a bad checkpoint fails before any slow work
     score_data = load_score(score) if score is not None else None
     notes = load_performance(performance)
@@ -119,6 +133,9 @@ def build_report(
         raise PianoDataError(performance, "the performance has fewer than two notes")
     if window_bars is not None and window_bars < 1:
         raise PianoDataError(None, "--window-bars must be at least 1")
+    cfg = AnalysisConfig(window_bars=window_bars)
+    if min_confidence is not None:
+        cfg = replace(cfg, min_confidence=min_confidence)
     if references and score is None:
         raise PianoDataError(references[0], "a reference performance needs --score (it is compared bar by bar)")
     ref_notes = []
@@ -132,7 +149,7 @@ def build_report(
         score_data,
         scorer,
         model_info=info,
-        cfg=AnalysisConfig(window_bars=window_bars),
+        cfg=cfg,
         references=ref_notes or None,
         window_bars=bars,
         window_seconds=seconds,
@@ -148,7 +165,9 @@ def _score(args: argparse.Namespace) -> int:
 
     from piano_eval.practice import render
 
-    report = build_report(args.performance, args.score, args.checkpoint, args.window_bars, args.reference)
+    report = build_report(
+        args.performance, args.score, args.checkpoint, args.window_bars, args.reference, args.min_confidence
+    )
     text = {"text": render.to_text, "json": render.to_json, "html": render.to_html}[args.format](report)
     if args.output:
         write_text_atomic(args.output, text if text.endswith("\n") else text + "\n")

@@ -236,6 +236,7 @@ def analyse(
         restarts=restarts,
         trusted=trusted,
         references=ref_info,
+        min_confidence=cfg.min_confidence,
     )
 
 

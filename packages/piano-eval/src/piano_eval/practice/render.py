@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from piano_data.contracts import DIMENSIONS
 
-from piano_eval.practice.report import BarFeedback, PracticeReport
+from piano_eval.practice.report import AnalysisConfig, BarFeedback, PracticeReport
 
 __all__ = ["SCHEMA_ID", "figures", "load_schema", "to_dict", "to_html", "to_json", "to_text"]
 
@@ -121,6 +121,7 @@ def to_dict(report: PracticeReport) -> dict[str, Any]:
         "restarts": list(report.restarts),
         "notes": list(report.notes),
         **({"references": report.references} if report.references is not None else {}),
+        **({"min_confidence": report.min_confidence} if report.min_confidence is not None else {}),
     }
 
 
@@ -135,6 +136,14 @@ def _clock(t: float | None) -> str:
     if t is None:
         return "-"
     return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def _threshold(report: PracticeReport) -> str:
+    """Says which confidence made a departure a mistake, when it is not the default."""
+    level = report.min_confidence
+    if level is None or abs(level - AnalysisConfig.min_confidence) < 1e-12:
+        return ""
+    return f" (a departure is a mistake at confidence {level:g} or more)"
 
 
 def _unsure_line(played: list[BarFeedback], references: bool = False) -> str:
@@ -195,6 +204,7 @@ def to_text(report: PracticeReport) -> str:
         lines.append("")
         lines.append(
             f"Bars: {len(played)} played of {len(report.bars)}; {len(flagged)} with missed, extra or wrong notes"
+            + _threshold(report)
             + _unsure_line(played, report.references is not None)
         )
         top = report.departing_bars()
@@ -338,7 +348,7 @@ def to_html(report: PracticeReport) -> str:
         parts.append("<h2>Bar by bar</h2>")
         parts.append(
             f"<p>{len(played)} of {len(report.bars)} bars played; {len(flagged)} with missed, extra or wrong notes"
-            f"{esc(_unsure_line(played, report.references is not None))}.</p>"
+            f"{esc(_threshold(report))}{esc(_unsure_line(played, report.references is not None))}.</p>"
         )
         top = report.departing_bars()
         if top:

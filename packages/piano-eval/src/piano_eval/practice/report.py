@@ -153,6 +153,7 @@ class PracticeReport:
     restarts: list[dict[str, Any]] = field(default_factory=list)
     trusted: bool = True
     references: dict[str, Any] | None = None  # reference performances: "used" (sources), "rejected" (count)
+    min_confidence: float | None = None  # the confidence at which a departure was reported as a mistake
 
     @property
     def scored_windows(self) -> list[WindowResult]:
