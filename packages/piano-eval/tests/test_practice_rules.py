@@ -10,7 +10,7 @@ import pytest
 from piano_data.midi import NoteArray
 from piano_data.score import ScoreData, score_from_notes
 from piano_eval.practice.analysis import analyse
-from piano_eval.practice.report import BarFeedback, PracticeReport
+from piano_eval.practice.report import AnalysisConfig, BarFeedback, PracticeReport
 from practice_helpers import FlatScorer
 
 # (onset s, duration s, pitch): melody in eighths over a bass chord per half bar; bar 2 has G4 twice in a row
@@ -92,3 +92,20 @@ def test_feedback_reads_the_given_aligned_performance() -> None:
     assert bar1.wrong == [{"expected": "C3", "played": "C3"}]
     with pytest.raises(ValueError, match="does not belong"):
         analyse(_perform(score, held=True, extra_velocity=70), score, _Flat(), aligned=ap)
+
+
+def test_added_note_as_long_as_its_run_is_an_extra_note_a_grace_note_is_not() -> None:
+    """In a take played short and fast (every note 0.11 s), a D#4 added as long as its neighbours is an extra note;
+    the ornament rule calls it one only while it ignores the passage (``ornament_context_ratio`` 0). A 30 ms F#4
+    before the G4 of bar 2 is still a grace note."""
+    score = _score()
+    s = score.notes
+    on = np.concatenate([s.onset * 1.1, [4.3 * 1.1, 1.95 * 1.1]])
+    dur = np.concatenate([np.full(len(s), 0.11), [0.11, 0.03]])
+    pitch = np.concatenate([s.pitch, [63, 66]])
+    perf = NoteArray.from_arrays(on, on + dur, pitch, np.full(len(on), 70))
+    report = analyse(perf, score, _Flat(), window_bars=2)
+    assert report.trusted and _bar(report, "3").extra == ["D#4"]
+    assert not _bar(report, "1").flagged and _bar(report, "1").ornaments >= 1
+    report = analyse(perf, score, _Flat(), window_bars=2, cfg=AnalysisConfig(ornament_context_ratio=0.0))
+    assert not _bar(report, "3").flagged and not _bar(report, "1").flagged

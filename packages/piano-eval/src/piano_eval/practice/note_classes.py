@@ -145,10 +145,14 @@ def classify_notes(
             perf_status[p_i] = "wrong"
 
     # ornaments: short extra notes next to (in pitch) a matched note sounding at the same moment; and
-    # brushed keys: very short extra notes softer than the performance's median (barely audible)
+    # brushed keys: very short extra notes softer than the performance's median (barely audible). Either must
+    # also be short for its passage (shorter than the notes around it): in a fast run every note is short, and
+    # an added note as long as its neighbours is a wrong key, not a grace note
     extra = np.flatnonzero(perf_status == "extra")
-    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
+    short_here = _shorter_than_context(perf, perf_status, extra, cfg)
+    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity)) & short_here
     perf_status[extra[ghost]] = "ornament"
+    short_here = short_here[~ghost]
     extra = extra[~ghost]
     if cfg.brushed_ratio > 0 and len(extra):  # much softer than the played notes struck with it: a brushed key
         ref = np.flatnonzero(np.isin(perf_status, ("matched", "wrong")))
@@ -158,15 +162,31 @@ def classify_notes(
             soft[k] = len(mates) > 0 and perf.velocity[pi] < cfg.brushed_ratio * np.median(perf.velocity[mates])
         perf_status[extra[soft]] = "ornament"
         extra = extra[~soft]
+        short_here = short_here[~soft]
     if len(extra):
         ref = np.flatnonzero(perf_status == "matched")
-        for pi in extra:
-            if perf.duration[pi] > cfg.ornament_max_s or len(ref) == 0:
+        for pi, short in zip(extra, short_here, strict=True):
+            if perf.duration[pi] > cfg.ornament_max_s or len(ref) == 0 or not short:
                 continue
             near = ref[(np.abs(perf.onset[ref] - perf.onset[pi]) <= 0.3)]
             if len(near) and np.any(np.abs(perf.pitch[near] - perf.pitch[pi]) <= cfg.ornament_semitones):
                 perf_status[pi] = "ornament"
     return NoteClasses(score_status, score_perf, perf_status, perf_score_time, score_bar, perf_bar)
+
+
+def _shorter_than_context(perf: NoteArray, perf_status: np.ndarray, idx: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
+    """Per performed note in ``idx``: shorter than ``cfg.ornament_context_ratio`` times the median duration of the
+    matched notes struck within ``cfg.ornament_context_s`` of it (true where there are none, or with the ratio 0):
+    a grace note or a brushed key is short for its passage, a note of a fast run is not."""
+    out = np.ones(len(idx), dtype=bool)
+    if cfg.ornament_context_ratio <= 0 or not len(idx):
+        return out
+    ref = np.flatnonzero(perf_status == "matched")
+    for k, pi in enumerate(idx):
+        mates = ref[np.abs(perf.onset[ref] - perf.onset[pi]) <= cfg.ornament_context_s]
+        if len(mates):
+            out[k] = perf.duration[pi] < cfg.ornament_context_ratio * float(np.median(perf.duration[mates]))
+    return out
 
 
 # --- played span and trust -------------------------------------------------------------------------------
