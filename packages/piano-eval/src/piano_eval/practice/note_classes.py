@@ -4,9 +4,10 @@
 (:func:`piano_symbolic.aligned.align_performance`) and refines them: departures that are not mistakes are set apart
 (a missed and an extra note of one pitch within a beat: timing; a repeated or tied note held instead of struck
 again; a missed note whose pitch sounds right there anyway; an extra note of a pitch the score has right there;
-grace notes and trills; keys brushed much softer than the chord they came with), the notes of an abandoned take
-before a restart are marked, and a missed note with an extra note at the same place a few semitones away becomes
-one wrong note. :func:`played_bars` gives the bars inside the part of the score the performance covers.
+grace notes and trills, short for their passage; keys brushed much softer than the chord they came with), the
+notes of an abandoned take before a restart are marked, and a missed note with an extra note at the same place a
+few semitones away becomes one wrong note. :func:`played_bars` gives the bars inside the part of the score the
+performance covers.
 """
 
 from __future__ import annotations
