@@ -94,18 +94,23 @@ def test_feedback_reads_the_given_aligned_performance() -> None:
         analyse(_perform(score, held=True, extra_velocity=70), score, _Flat(), aligned=ap)
 
 
-def test_added_note_as_long_as_its_run_is_an_extra_note_a_grace_note_is_not() -> None:
+def test_added_note_as_long_as_its_run_is_an_extra_note_a_grace_note_or_a_trill_is_not() -> None:
     """In a take played short and fast (every note 0.11 s), a D#4 added as long as its neighbours is an extra note;
     the ornament rule calls it one only while it ignores the passage (``ornament_context_ratio`` 0). A 30 ms F#4
-    before the G4 of bar 2 is still a grace note."""
+    before the G4 of bar 2 is still a grace note, and a D4-D#4 trill of notes as long as the run's, over bar 4's
+    held chord, is an ornament figure (an extra note each without ``figure_notes``)."""
     score = _score()
     s = score.notes
-    on = np.concatenate([s.onset * 1.1, [4.3 * 1.1, 1.95 * 1.1]])
-    dur = np.concatenate([np.full(len(s), 0.11), [0.11, 0.03]])
-    pitch = np.concatenate([s.pitch, [63, 66]])
+    trill = [7.7, 7.8, 7.9, 8.0]
+    on = np.concatenate([s.onset * 1.1, [4.3 * 1.1, 1.95 * 1.1], trill])
+    dur = np.concatenate([np.full(len(s), 0.11), [0.11, 0.03], np.full(4, 0.1)])
+    pitch = np.concatenate([s.pitch, [63, 66], [62, 63, 62, 63]])
     perf = NoteArray.from_arrays(on, on + dur, pitch, np.full(len(on), 70))
     report = analyse(perf, score, _Flat(), window_bars=2)
     assert report.trusted and _bar(report, "3").extra == ["D#4"]
     assert not _bar(report, "1").flagged and _bar(report, "1").ornaments >= 1
+    assert not _bar(report, "4").flagged and _bar(report, "4").ornaments == 4
     report = analyse(perf, score, _Flat(), window_bars=2, cfg=AnalysisConfig(ornament_context_ratio=0.0))
     assert not _bar(report, "3").flagged and not _bar(report, "1").flagged
+    report = analyse(perf, score, _Flat(), window_bars=2, cfg=AnalysisConfig(figure_notes=0))
+    assert _bar(report, "4").extra == ["D4", "D#4", "D4", "D#4"]

@@ -166,8 +166,24 @@ def classify_notes(
         short_here = short_here[~soft]
     if len(extra):
         ref = np.flatnonzero(perf_status == "matched")
+        # a trill or a turn: other short unmatched notes a step or two away around it (a wrong key added to a run
+        # comes alone)
+        loose = np.flatnonzero(
+            np.isin(perf_status, ("extra", "ornament", "variant")) & (perf.duration <= cfg.ornament_max_s)
+        )
+        figure = set()
+        if cfg.figure_notes > 0:
+            for pi in extra:
+                mates = loose[(loose != pi) & (np.abs(perf.onset[loose] - perf.onset[pi]) <= 0.3)]
+                if np.sum(np.abs(perf.pitch[mates] - perf.pitch[pi]) <= cfg.ornament_semitones) >= cfg.figure_notes:
+                    figure.add(int(pi))
         for pi, short in zip(extra, short_here, strict=True):
-            if perf.duration[pi] > cfg.ornament_max_s or len(ref) == 0 or not short:
+            if perf.duration[pi] > cfg.ornament_max_s:
+                continue
+            if int(pi) in figure:
+                perf_status[pi] = "ornament"
+                continue
+            if not short or len(ref) == 0:
                 continue
             near = ref[(np.abs(perf.onset[ref] - perf.onset[pi]) <= 0.3)]
             if len(near) and np.any(np.abs(perf.pitch[near] - perf.pitch[pi]) <= cfg.ornament_semitones):

@@ -51,6 +51,8 @@ class AnalysisConfig:
     ornament_semitones: int = 2  # ... within this many semitones of a matched note sounding then is an ornament
     ornament_context_ratio: float = 0.75  # ... and (ghost notes too) shorter than this x the median matched note
     ornament_context_s: float = 0.5  # ... struck within this many seconds of it (ratio 0: no such condition)
+    figure_notes: int = 1  # an extra note up to ornament_max_s with this many other such unmatched notes within
+    # 0.3 s and ornament_semitones is a note of an ornament figure (a trill, a turn), whatever its passage (0: off)
     min_confidence: float = 0.5  # a departure below this confidence is listed as unsure, not flagged (confidence.py)
     doubt_ornament: float = 0.3  # confidence factor: a missed/wrong note of a written-out ornament
     ornament_score_beats: float = 0.2  # ... notes shorter than this (beats) with a short neighbour within 2 semitones
