@@ -410,3 +410,11 @@ def test_audio_that_transcribes_to_nothing(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "silence.wav: no piano notes were transcribed" in err and calls == [wav] and not out.exists()
+
+
+def test_clock_rounds_into_the_next_minute() -> None:
+    from piano_eval.practice.report import clock
+
+    assert [clock(t) for t in (None, 0.0, 59.94, 59.97, 63.7, 3599.96)] == [
+        "-", "0:00.0", "0:59.9", "1:00.0", "1:03.7", "60:00.0",
+    ]  # fmt: skip

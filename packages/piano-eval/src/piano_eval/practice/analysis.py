@@ -44,6 +44,7 @@ from piano_eval.practice.report import (
     PracticeReport,
     Scorer,
     WindowResult,
+    clock,
     pitch_name,
 )
 
@@ -161,7 +162,7 @@ def analyse(
                 b = int(np.clip(score.bar_index(np.array([r_score]))[0], 0, n_bars - 1))
                 restarts.append({"performance_s": round(float(r_perf), 3), "to_bar": score.bar_numbers[b]})
                 notes_out.append(
-                    f"restart at {_clock(r_perf)}: the player went back to bar {score.bar_numbers[b]}; "
+                    f"restart at {clock(r_perf)}: the player went back to bar {score.bar_numbers[b]}; "
                     "the notes of the abandoned take are left out of the feedback"
                 )
             played_idx = np.flatnonzero(played)
@@ -269,10 +270,6 @@ def _unsure(
         return {"kind": kind, "note": note, "why": ", ".join(conf.score_reasons[si])}
     assert pi is not None
     return {"kind": "extra", "note": pitch_name(p_pitch[pi]), "why": ", ".join(conf.perf_reasons[pi])}
-
-
-def _clock(t: float) -> str:
-    return f"{int(t // 60)}:{t % 60:04.1f}"
 
 
 def _score_windows(

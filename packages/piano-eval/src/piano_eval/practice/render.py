@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from piano_data.contracts import DIMENSIONS
 
-from piano_eval.practice.report import AnalysisConfig, BarFeedback, PracticeReport
+from piano_eval.practice.report import AnalysisConfig, BarFeedback, PracticeReport, clock
 
 __all__ = ["SCHEMA_ID", "figures", "load_schema", "to_dict", "to_html", "to_json", "to_text"]
 
@@ -132,12 +132,6 @@ def to_json(report: PracticeReport) -> str:
 # --- text ------------------------------------------------------------------------------------------------
 
 
-def _clock(t: float | None) -> str:
-    if t is None:
-        return "-"
-    return f"{int(t // 60)}:{t % 60:04.1f}"
-
-
 def _threshold(report: PracticeReport) -> str:
     """Says which confidence made a departure a mistake, when it is not the default."""
     level = report.min_confidence
@@ -157,7 +151,7 @@ def _unsure_line(played: list[BarFeedback], references: bool = False) -> str:
 
 def to_text(report: PracticeReport) -> str:
     doc = to_dict(report)
-    lines = [f"Performance: {report.performance}  ({_clock(report.duration_s)}, {report.n_performed_notes} notes)"]
+    lines = [f"Performance: {report.performance}  ({clock(report.duration_s)}, {report.n_performed_notes} notes)"]
     if report.score:
         lines.append(f"Score: {report.score}")
     metrics = report.model_info.get("metrics") or {}
@@ -191,7 +185,7 @@ def to_text(report: PracticeReport) -> str:
         lines.append("")
         lines.append("Profile across the piece (1-7 per window)")
         shown = scored[:16]
-        heads = [(f"{w.bars[0]}-{w.bars[1]}" if w.bars else _clock(w.start_s)) for w in shown]
+        heads = [(f"{w.bars[0]}-{w.bars[1]}" if w.bars else clock(w.start_s)) for w in shown]
         lines.append(f"{'bars':<58} " + " ".join(f"{h:>7}" for h in heads))
         for d, name in enumerate(DIMENSIONS):
             vals = " ".join(f"{7 * w.values[d]:>7.1f}" for w in shown if w.values is not None)
@@ -211,7 +205,7 @@ def to_text(report: PracticeReport) -> str:
         if top:
             lines.append("Bars that depart most:")
             for b in top:
-                lines.append(f"  bar {b.number:>4} at {_clock(b.start_s)}: {'; '.join(b.remarks)}")
+                lines.append(f"  bar {b.number:>4} at {clock(b.start_s)}: {'; '.join(b.remarks)}")
         lines.append("")
         lines.append(f"{'bar':>5} {'played at':>10} {'tempo':>6} {'loud':>5}  remarks")
         for b in played:
@@ -219,7 +213,7 @@ def to_text(report: PracticeReport) -> str:
                 continue
             tempo = "-" if b.tempo_ratio is None else f"{b.tempo_ratio:.2f}"
             loud = "-" if b.loudness is None else f"{b.loudness:.0f}"
-            lines.append(f"{b.number:>5} {_clock(b.start_s):>10} {tempo:>6} {loud:>5}  {'; '.join(b.remarks)}")
+            lines.append(f"{b.number:>5} {clock(b.start_s):>10} {tempo:>6} {loud:>5}  {'; '.join(b.remarks)}")
         lines.append(
             "(tempo: played tempo / the score's tempo; loud: mean MIDI velocity; bars without remarks omitted)"
         )
@@ -268,7 +262,7 @@ def figures(report: PracticeReport) -> dict[str, bytes]:
         grid = 7 * np.stack([w.values for w in scored if w.values is not None]).T
         im = ax.imshow(grid, aspect="auto", cmap="RdBu_r", vmin=1, vmax=7, interpolation="nearest")
         ax.set_yticks(range(len(DIMENSIONS)), labels, fontsize=7)
-        ticks = [(f"{w.bars[0]}-{w.bars[1]}" if w.bars else _clock(w.start_s)) for w in scored]
+        ticks = [(f"{w.bars[0]}-{w.bars[1]}" if w.bars else clock(w.start_s)) for w in scored]
         ax.set_xticks(range(len(scored)), ticks, rotation=60, fontsize=7)
         ax.set_xlabel("bars" if scored[0].bars else "time")
         fig.colorbar(im, ax=ax, shrink=0.8, label="rating 1-7")
@@ -329,7 +323,7 @@ def to_html(report: PracticeReport) -> str:
         f"<title>piano-eval: {esc(report.performance)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{esc(report.performance.rsplit('/', 1)[-1])}</h1>",
         "<p class='meta'>",
-        f"Performance: {esc(report.performance)} ({_clock(report.duration_s)}, {report.n_performed_notes} notes)<br>",
+        f"Performance: {esc(report.performance)} ({clock(report.duration_s)}, {report.n_performed_notes} notes)<br>",
     ]
     if report.score:
         parts.append(f"Score: {esc(report.score)}<br>")
@@ -353,7 +347,7 @@ def to_html(report: PracticeReport) -> str:
         top = report.departing_bars()
         if top:
             items = "".join(
-                f"<li><b>bar {esc(b.number)}</b> at {_clock(b.start_s)}: {esc('; '.join(b.remarks))}</li>" for b in top
+                f"<li><b>bar {esc(b.number)}</b> at {clock(b.start_s)}: {esc('; '.join(b.remarks))}</li>" for b in top
             )
             parts.append(f"<p>Bars that depart most:</p><ul class='top'>{items}</ul>")
         if "bars" in figs:
@@ -364,7 +358,7 @@ def to_html(report: PracticeReport) -> str:
             tempo = "-" if b.tempo_ratio is None else f"{b.tempo_ratio:.2f}"
             loud = "-" if b.loudness is None else f"{b.loudness:.0f}"
             rows_html.append(
-                f"<tr{cls}><td>{esc(b.number)}</td><td class='num'>{_clock(b.start_s)}</td>"
+                f"<tr{cls}><td>{esc(b.number)}</td><td class='num'>{clock(b.start_s)}</td>"
                 f"<td class='num'>{tempo}</td><td class='num'>{loud}</td><td>{esc('; '.join(b.remarks))}</td></tr>"
             )
         parts.append(

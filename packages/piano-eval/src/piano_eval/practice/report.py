@@ -20,10 +20,19 @@ __all__ = [
     "Scorer",
     "WindowResult",
     "WindowScores",
+    "clock",
     "pitch_name",
 ]
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def clock(t: float | None) -> str:
+    """A time in the recording as minutes:seconds to a tenth, ``"-"`` for none: 59.97 -> ``1:00.0``."""
+    if t is None:
+        return "-"
+    tenths = round(float(t) * 10)
+    return f"{tenths // 600}:{(tenths % 600) / 10:04.1f}"
 
 
 def pitch_name(pitch: int) -> str:
