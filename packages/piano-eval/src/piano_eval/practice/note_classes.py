@@ -150,10 +150,10 @@ def classify_notes(
     # also be short for its passage (shorter than the notes around it): in a fast run every note is short, and
     # an added note as long as its neighbours is a wrong key, not a grace note
     extra = np.flatnonzero(perf_status == "extra")
-    short_here = _shorter_than_context(perf, perf_status, extra, cfg)
-    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity)) & short_here
+    short_here = _shorter_than_context(perf, perf_status, extra, cfg)  # [P]
+    ghost = (perf.duration[extra] < cfg.ghost_max_s) & (perf.velocity[extra] < np.median(perf.velocity))
+    ghost &= short_here[extra]
     perf_status[extra[ghost]] = "ornament"
-    short_here = short_here[~ghost]
     extra = extra[~ghost]
     if cfg.brushed_ratio > 0 and len(extra):  # much softer than the played notes struck with it: a brushed key
         ref = np.flatnonzero(np.isin(perf_status, ("matched", "wrong")))
@@ -163,7 +163,6 @@ def classify_notes(
             soft[k] = len(mates) > 0 and perf.velocity[pi] < cfg.brushed_ratio * np.median(perf.velocity[mates])
         perf_status[extra[soft]] = "ornament"
         extra = extra[~soft]
-        short_here = short_here[~soft]
     if len(extra):
         ref = np.flatnonzero(perf_status == "matched")
         # a trill or a turn: other short unmatched notes a step or two away around it (a wrong key added to a run
@@ -171,19 +170,15 @@ def classify_notes(
         loose = np.flatnonzero(
             np.isin(perf_status, ("extra", "ornament", "variant")) & (perf.duration <= cfg.ornament_max_s)
         )
-        figure = set()
-        if cfg.figure_notes > 0:
-            for pi in extra:
-                mates = loose[(loose != pi) & (np.abs(perf.onset[loose] - perf.onset[pi]) <= 0.3)]
-                if np.sum(np.abs(perf.pitch[mates] - perf.pitch[pi]) <= cfg.ornament_semitones) >= cfg.figure_notes:
-                    figure.add(int(pi))
-        for pi, short in zip(extra, short_here, strict=True):
+        for pi in extra:
             if perf.duration[pi] > cfg.ornament_max_s:
                 continue
-            if int(pi) in figure:
-                perf_status[pi] = "ornament"
-                continue
-            if not short or len(ref) == 0:
+            if cfg.figure_notes > 0:
+                mates = loose[(loose != pi) & (np.abs(perf.onset[loose] - perf.onset[pi]) <= 0.3)]
+                if np.sum(np.abs(perf.pitch[mates] - perf.pitch[pi]) <= cfg.ornament_semitones) >= cfg.figure_notes:
+                    perf_status[pi] = "ornament"
+                    continue
+            if not short_here[pi] or len(ref) == 0:
                 continue
             near = ref[(np.abs(perf.onset[ref] - perf.onset[pi]) <= 0.3)]
             if len(near) and np.any(np.abs(perf.pitch[near] - perf.pitch[pi]) <= cfg.ornament_semitones):
@@ -192,17 +187,18 @@ def classify_notes(
 
 
 def _shorter_than_context(perf: NoteArray, perf_status: np.ndarray, idx: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
-    """Per performed note in ``idx``: shorter than ``cfg.ornament_context_ratio`` times the median duration of the
-    matched notes struck within ``cfg.ornament_context_s`` of it (true where there are none, or with the ratio 0):
-    a grace note or a brushed key is short for its passage, a note of a fast run is not."""
-    out = np.ones(len(idx), dtype=bool)
-    if cfg.ornament_context_ratio <= 0 or not len(idx):
+    """A mask over all performed notes: each note in ``idx`` is marked when it is shorter than
+    ``cfg.ornament_context_ratio`` times the median duration of the matched notes struck within
+    ``cfg.ornament_context_s`` of it (marked where there are none, or with the ratio 0); notes outside ``idx`` are
+    marked too. A grace note or a brushed key is short for its passage, a note of a fast run is not."""
+    out = np.ones(len(perf), dtype=bool)
+    if cfg.ornament_context_ratio <= 0:
         return out
     ref = np.flatnonzero(perf_status == "matched")
-    for k, pi in enumerate(idx):
+    for pi in idx:
         mates = ref[np.abs(perf.onset[ref] - perf.onset[pi]) <= cfg.ornament_context_s]
         if len(mates):
-            out[k] = perf.duration[pi] < cfg.ornament_context_ratio * float(np.median(perf.duration[mates]))
+            out[pi] = perf.duration[pi] < cfg.ornament_context_ratio * float(np.median(perf.duration[mates]))
     return out
 
 
