@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from piano_data.contracts import DIMENSIONS
 
-from piano_eval.practice.report import AnalysisConfig, BarFeedback, PracticeReport, clock
+from piano_eval.practice.report import AnalysisConfig, PracticeReport, clock
 
 __all__ = ["SCHEMA_ID", "figures", "load_schema", "to_dict", "to_html", "to_json", "to_text"]
 
@@ -132,21 +132,19 @@ def to_json(report: PracticeReport) -> str:
 # --- text ------------------------------------------------------------------------------------------------
 
 
-def _threshold(report: PracticeReport) -> str:
-    """Says which confidence made a departure a mistake, when it is not the default."""
+def _flag_terms(report: PracticeReport) -> str:
+    """The tail of the bar summary: which confidence made a departure a mistake (when it is not the default), and
+    how many more bars depart only in ways the tool is unsure are mistakes (not flagged)."""
+    out = ""
     level = report.min_confidence
-    if level is None or abs(level - AnalysisConfig.min_confidence) < 1e-12:
-        return ""
-    return f" (a departure is a mistake at confidence {level:g} or more)"
-
-
-def _unsure_line(played: list[BarFeedback], references: bool = False) -> str:
-    """How many more bars depart from the score only in ways the tool is unsure are mistakes (not flagged)."""
-    n = sum(1 for b in played if b.unsure and not b.flagged)
-    if not n:
-        return ""
-    kinds = "ornaments, chord notes, octave doublings" + (", departures the references share" if references else "")
-    return f"; {n} more with departures that may not be mistakes ({kinds}: 'not sure')"
+    if level is not None and abs(level - AnalysisConfig.min_confidence) >= 1e-12:
+        out += f" (a departure is a mistake at confidence {level:g} or more)"
+    n = sum(1 for b in report.played_bars if b.unsure and not b.flagged)
+    if n:
+        kinds = "ornaments, chord notes, octave doublings"
+        kinds += ", departures the references share" if report.references is not None else ""
+        out += f"; {n} more with departures that may not be mistakes ({kinds}: 'not sure')"
+    return out
 
 
 def to_text(report: PracticeReport) -> str:
@@ -198,8 +196,7 @@ def to_text(report: PracticeReport) -> str:
         lines.append("")
         lines.append(
             f"Bars: {len(played)} played of {len(report.bars)}; {len(flagged)} with missed, extra or wrong notes"
-            + _threshold(report)
-            + _unsure_line(played, report.references is not None)
+            + _flag_terms(report)
         )
         top = report.departing_bars()
         if top:
@@ -342,7 +339,7 @@ def to_html(report: PracticeReport) -> str:
         parts.append("<h2>Bar by bar</h2>")
         parts.append(
             f"<p>{len(played)} of {len(report.bars)} bars played; {len(flagged)} with missed, extra or wrong notes"
-            f"{esc(_threshold(report))}{esc(_unsure_line(played, report.references is not None))}.</p>"
+            f"{esc(_flag_terms(report))}.</p>"
         )
         top = report.departing_bars()
         if top:
