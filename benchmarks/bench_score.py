@@ -61,6 +61,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 TUNING_ROWS = range(0, 900, 90)  # rows looked at while choosing the thresholds (variant window, ornaments)
 BEAT_TOLERANCE = 0.35  # beats: the beat check's pairing window (see beat_check)
+SUBSETS = {  # per-piece rows summed for these subsets of the performances
+    "all": lambda row: True,
+    "with_references": lambda row: row["references"] > 0,
+    "without_references": lambda row: row["references"] == 0,
+}
 
 
 def _setup() -> None:
@@ -248,6 +253,16 @@ def confirmed(bar: Any, check: dict[str, np.ndarray], perf: Any, score: Any) -> 
             and all(x in added for x in bar.extra))  # fmt: skip
 
 
+def _model_and_config(overrides: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+    """The shipped default model, its window scorer and the analysis thresholds with ``overrides``."""
+    from piano_eval.practice.model import load_feature_model
+    from piano_eval.practice.report import AnalysisConfig
+    from piano_eval.practice.scorers import FeatureModelScorer
+
+    model = load_feature_model()
+    return model, FeatureModelScorer(model), AnalysisConfig(**(overrides or {}))
+
+
 def references_of(item: Any, items: list[Any], limit: int) -> list[Path]:
     """Up to ``limit`` other performances of ``item``'s score (same ASAP score folder, metadata order)."""
     folder = item.score_midi_path.parent
@@ -263,14 +278,9 @@ def evaluate(
     from piano_data.score import read_score
     from piano_data.tiers.asap import read_beat_annotations
     from piano_eval.practice.analysis import analyse
-    from piano_eval.practice.model import load_feature_model
     from piano_eval.practice.references import reference_departures
-    from piano_eval.practice.report import AnalysisConfig
-    from piano_eval.practice.scorers import FeatureModelScorer
 
-    model = load_feature_model()
-    scorer = FeatureModelScorer(model)
-    cfg = AnalysisConfig(**(overrides or {}))
+    model, scorer, cfg = _model_and_config(overrides)
     slack = 0.05
     rules = {">=1": 1, ">=2": 2}
     agg: dict[str, dict[str, float]] = {r: {"hit": 0, "n_truth": 0, "tp": 0, "flagged": 0, "tp_new": 0, "new": 0,
@@ -388,10 +398,8 @@ def evaluate(
         for th, c in curve.items()
     ]  # fmt: skip
     out["recall_by_kind_>=1"] = {k: round(h / max(n, 1), 3) for k, (h, n) in per_kind.items()}
-    for name, keep in (
-        ("with_references", lambda r: r["references"] > 0),
-        ("without_references", lambda r: r["references"] == 0),
-    ):
+    for name in ("with_references", "without_references"):
+        keep = SUBSETS[name]
         rows = [r["default_counts"] for r in pieces if keep(r) and "default_counts" in r]
         keys = ("hit", "n_truth", "tp", "flagged", "clean_flagged", "clean_played", "clean_tempo_remarks")
         tot = {k: sum(r[k] for r in rows) for k in keys}
@@ -403,8 +411,7 @@ def evaluate(
             "clean_tempo_remark_share": round(tot["clean_tempo_remarks"] / max(tot["clean_played"], 1), 3),
             **tot,
         }
-    for name, keep in (("all", lambda r: True), ("with_references", lambda r: r["references"] > 0),
-                       ("without_references", lambda r: r["references"] == 0)):  # fmt: skip
+    for name, keep in SUBSETS.items():
         rows = [r["beat_check"] for r in pieces if keep(r) and "beat_check" in r]
         tot = {k: sum(r[k] for r in rows) for k in (rows[0] if rows else {})}
         if not rows:
@@ -458,14 +465,9 @@ def tempo_check(
     from piano_data.score import read_score
     from piano_data.tiers.asap import read_beat_annotations
     from piano_eval.practice.analysis import analyse
-    from piano_eval.practice.model import load_feature_model
     from piano_eval.practice.references import reference_departures
-    from piano_eval.practice.report import AnalysisConfig
-    from piano_eval.practice.scorers import FeatureModelScorer
 
-    model = load_feature_model()
-    scorer = FeatureModelScorer(model)
-    cfg = AnalysisConfig(**(overrides or {}))
+    model, scorer, cfg = _model_and_config(overrides)
     found = {"without": 0, "with": 0}
     clean = {"without": 0, "with": 0}
     n_slowed = n_played = n_pieces = 0
