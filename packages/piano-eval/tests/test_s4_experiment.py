@@ -198,7 +198,7 @@ def test_validation_slices_and_per_dimension_weights_round_trip(tmp_path: Path, 
     """With val_slices each member early-stops on its own groups (disjoint slices), the blend weights (one per
     dimension) are chosen on all of them, and a checkpoint gives back the same predictions."""
     cfg = {**TINY, "cache_dir": str(tmp_path / "cache"), "ensemble": 2, "blend_features_mlp": True}
-    cfg |= {"learned": False, "val_slices": True, "blend_per_dim": True, "val_frac": 0.2}
+    cfg |= {"learned": False, "val_slices": True, "blend_per_dim": True, "val_frac": 0.2, "blend_mlps": 2}
     exp = build_experiment("s4", cfg)
     train = [s for s in segments if s.group != segments[0].group]
     splits = exp._validation_splits(train, 0, 2)
@@ -209,6 +209,7 @@ def test_validation_slices_and_per_dimension_weights_round_trip(tmp_path: Path, 
     assert len(slices) == 2 and not slices[0] & slices[1] and all(len(v) == 1 for v in slices)
     ctx = RunContext(workdir=tmp_path / "work", seed=0)
     out = train_checkpoint(exp, LabelledCorpus("synthetic", segments, "v", None), ctx, tmp_path / "ck")
+    assert len(list(out.glob("s4_mlp*.safetensors"))) == len(exp._mlps) == 2
     between, within = exp._blend_weight
     assert np.shape(between) == (19,) and np.all((between >= 0) & (between <= 1))
     assert exp.describe()["blend_weights"][0][0] == between.tolist()
@@ -217,6 +218,8 @@ def test_validation_slices_and_per_dimension_weights_round_trip(tmp_path: Path, 
     assert np.allclose(exp.predict(segments[:3], ctx).values, loaded.predict(segments[:3], ctx).values, atol=1e-6)
     with pytest.raises(UsageError, match="blend_per_dim"):
         build_experiment("s4", {**TINY, "blend_features_mlp": False, "blend_per_dim": True})
+    with pytest.raises(UsageError, match="blend_mlps"):
+        build_experiment("s4", {**TINY, "blend_features_mlp": True, "blend_mlps": 0})
 
 
 def test_note_conv_ignores_padding() -> None:

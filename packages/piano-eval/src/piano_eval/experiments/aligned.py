@@ -23,6 +23,7 @@ validation groups: the quick preset's learned model reads no hand-crafted featur
 ``difference_weight`` adds the same-passage rating-difference term of ``QualityObjective``. ``blend_per_dim``
 chooses one blend weight per rating dimension; ``val_slices`` gives each ensemble member its own validation
 groups (disjoint slices), so the members train on different data and the blend weight is chosen on all of them.
+``blend_mlps`` sets how many MLPs of different seeds the features half of the blend averages.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class S4Experiment(Experiment):
             raise UsageError("experiment 's4': note_conv needs note frames to convolve (learned or raw_deviations)")
         if (c["blend_split"] or c["blend_per_dim"]) and not c["blend_features_mlp"]:
             raise UsageError("experiment 's4': blend_split and blend_per_dim need blend_features_mlp")
+        if c["blend_mlps"] < 1:
+            raise UsageError(f"experiment 's4': blend_mlps must be at least 1, got {c['blend_mlps']}")
         if c["features"] and c["features_at"] == "pooled" and not (c["learned"] or c["raw_deviations"]):
             raise UsageError(
                 "experiment 's4': features_at 'pooled' needs note frames to pool (learned or raw_deviations)"
@@ -360,7 +363,7 @@ class S4Experiment(Experiment):
         from piano_eval.experiments.aligned_blend import choose_weights, fit_mlps, mlp_predict
 
         c = self.config
-        seeds = [seed * 10 + k for k in range(3)]
+        seeds = [seed * 10 + k for k in range(int(c["blend_mlps"]))]
         learned, mlp, labels, groups = [], [], [], []
         for j, (tr, va) in enumerate(splits):
             members = [m for k, m in enumerate(models) if k % len(splits) == j]

@@ -52,6 +52,7 @@ class S4ExperimentConfig(TierKeys):
     # blend with the baseline-features MLP ensemble: w x learned + (1 - w) x MLP, w chosen on validation groups;
     # the MLPs read the features as baseline-features does (passage-relative too when passage_relative is on)
     blend_features_mlp: bool = False
+    blend_mlps: int = 3  # with blend_features_mlp: MLPs of different seeds averaged (baseline-features quick: 3)
     # with blend_features_mlp: two weights, one for each passage's mean prediction over its performances in the
     # predicted set and one for each performance's departure from it (aligned_blend.blend)
     blend_split: bool = False
